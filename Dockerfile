@@ -1,0 +1,50 @@
+# syntax=docker/dockerfile:1
+# One image for every Callboard process: web (gunicorn), worker and beat (Celery), one-shot jobs.
+# See docs/deploy.md. Build: docker build -t callboard .   Run: docker compose up
+FROM python:3.11-slim-bookworm
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PIP_NO_CACHE_DIR=1 \
+    NO_MKDOCS_2_WARNING=1 \
+    DJANGO_SETTINGS_MODULE=portal.settings.base \
+    CALLBOARD_DATA_DIR=/data
+
+# git: GitPython shells out to it (catalog locations, scaffolder, techdocs sources); ca-certificates
+# for https remotes; openssh-client for ssh remotes. psycopg[binary] and every other requirement come
+# as manylinux wheels, so no compiler or libpq is needed.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends git ca-certificates openssh-client \
+ && rm -rf /var/lib/apt/lists/*
+
+RUN groupadd --system --gid 10001 callboard \
+ && useradd --system --uid 10001 --gid callboard --create-home --home-dir /home/callboard \
+      --shell /usr/sbin/nologin callboard
+
+WORKDIR /app
+COPY requirements.txt /app/requirements.txt
+RUN pip install --no-cache-dir -r requirements.txt
+
+# The code stays owned by root (read-only for the app user); only /data is writable.
+COPY . /app
+RUN chmod 0755 /app/docker/entrypoint.sh \
+ && mkdir -p /data \
+ && chown callboard:callboard /data
+
+USER callboard:callboard
+
+# Static files are collected at build time (into STATIC_ROOT, /data/static); WhiteNoise serves them.
+# A throwaway key: the real SECRET_KEY comes from the environment (or /data/secret_key) at run time.
+RUN SECRET_KEY=collectstatic-build-only python manage.py collectstatic --noinput -v0
+
+# Declared after collectstatic so the collected files are in the image (a new named volume starts
+# with them). Git caches, local repos, built docs, and the SQLite file when DATABASE_URL is unset.
+VOLUME ["/data"]
+EXPOSE 8000
+
+HEALTHCHECK --interval=30s --timeout=10s --start-period=60s --retries=3 \
+    CMD ["/app/docker/entrypoint.sh", "healthcheck"]
+
+ENTRYPOINT ["/app/docker/entrypoint.sh"]
+CMD ["web"]

@@ -1,0 +1,176 @@
+#!/usr/bin/env python3
+"""Catalog benchmark: ingest a synthetic Backstage org, check it, and print the figures.
+
+    .venv/bin/python bench/catalog.py --components 10000            # SQLite in a fresh temp dir
+    .venv/bin/python bench/catalog.py --components 10000 --postgres postgres://callboard:callboard@127.0.0.1/postgres
+
+The org comes from ../shared/bench/gen_catalog.py (same shape as the Backstage measurements in
+docs/benchmarks.md). Prints: wall time to fully related entities, entities/s, peak RSS, database size,
+p50/p95/p99 of by-name, filtered list (50), by-query with full text and facets, and the CPU cost of a
+refresh in which nothing changed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+GENERATOR = ROOT.parent / "shared" / "bench" / "gen_catalog.py"
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--components", type=int, default=10_000)
+    parser.add_argument("--data", help="an existing gen_catalog.py output folder (skips generation)")
+    parser.add_argument("--postgres", help="server URL; the bench creates and drops database callboard_bench")
+    parser.add_argument("--requests", type=int, default=300, help="requests per latency figure")
+    return parser.parse_args()
+
+
+def generate(components: int, out: Path) -> Path:
+    if not GENERATOR.exists():
+        sys.exit(f"{GENERATOR} not found: pass --data with a gen_catalog.py output folder")
+    subprocess.run([sys.executable, str(GENERATOR), "--components", str(components), "--out", str(out)], check=True)
+    return out
+
+
+def setup_django(workdir: Path, postgres: str | None) -> str | None:
+    os.environ["CALLBOARD_DATA_DIR"] = str(workdir / "var")
+    os.environ["DJANGO_SETTINGS_MODULE"] = "portal.settings.base"
+    os.environ.pop("REDIS_URL", None)
+    os.environ["CATALOG_ALLOWED_PATHS"] = str(workdir)
+    bench_url = None
+    if postgres:
+        import psycopg
+
+        with psycopg.connect(postgres, autocommit=True) as conn:
+            conn.execute("DROP DATABASE IF EXISTS callboard_bench")
+            conn.execute("CREATE DATABASE callboard_bench")
+        bench_url = postgres.rsplit("/", 1)[0] + "/callboard_bench"
+        os.environ["DATABASE_URL"] = bench_url
+    else:
+        os.environ.pop("DATABASE_URL", None)
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    return bench_url
+
+
+def percentiles(samples: list[float]) -> str:
+    ordered = sorted(samples)
+    pick = lambda q: ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000  # noqa: E731
+    return f"p50 {pick(0.50):6.2f} ms  p95 {pick(0.95):6.2f} ms  p99 {pick(0.99):6.2f} ms"
+
+
+def timed(client, urls: list[str]) -> list[float]:
+    samples = []
+    for url in urls:
+        start = time.perf_counter()
+        response = client.get(url)
+        samples.append(time.perf_counter() - start)
+        assert response.status_code == 200, (url, response.status_code, response.content[:300])
+    return samples
+
+
+def check_expected(data: Path) -> tuple[int, int]:
+    """Compare every entity's relations with expected.json; returns (entities checked, mismatches)."""
+    from catalog.models import Relation
+
+    expected = json.loads((data / "expected.json").read_text())["relations"]
+    actual: dict[str, set[str]] = {}
+    for source, relation_type, target in Relation.objects.values_list("source_ref", "type", "target_ref").iterator(
+        chunk_size=20_000
+    ):
+        actual.setdefault(source, set()).add(f"{relation_type}|{target}")
+    mismatches = sum(1 for ref, rels in expected.items() if set(rels) != actual.get(ref, set()))
+    return len(expected), mismatches
+
+
+def database_size(bench_url: str | None, workdir: Path) -> int:
+    from django.db import connection
+
+    if bench_url:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_database_size(current_database())")
+            return cursor.fetchone()[0]
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return sum(p.stat().st_size for p in (workdir / "var").glob("callboard.sqlite3*"))
+
+
+def main() -> None:
+    args = parse_args()
+    with tempfile.TemporaryDirectory(prefix="callboard-bench-") as tmp:
+        workdir = Path(tmp)
+        data = Path(args.data).resolve() if args.data else generate(args.components, workdir / "org")
+        if args.data:
+            os.environ["CATALOG_ALLOWED_PATHS"] = str(data)
+        bench_url = setup_django(workdir, args.postgres)
+        if args.data:
+            from django.conf import settings
+
+            settings.CATALOG_ALLOWED_PATHS = [str(data)]
+        from django.contrib.auth import get_user_model
+        from django.test import Client
+
+        from catalog.ingestion.refresh import refresh_location, register_location
+        from catalog.models import Entity, Relation, SearchRow
+
+        location = register_location(str(data / "catalog-info.yaml"), type="file")
+        start = time.perf_counter()
+        result = refresh_location(location.pk)
+        ingest = time.perf_counter() - start
+        entities = Entity.objects.count()
+        checked, mismatches = check_expected(data)
+        print(f"database:        {'PostgreSQL' if bench_url else 'SQLite'}")
+        print(f"ingested:        {entities} entities, {Relation.objects.count()} relation rows, "
+              f"{SearchRow.objects.count()} search rows, {result.summary.errors} errors")  # fmt: skip
+        print(f"relations check: {checked - mismatches}/{checked} entities match expected.json")
+        print(f"ingest wall:     {ingest:.2f} s  ({entities / ingest:.0f} entities/s)")
+        print(f"peak RSS:        {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+        print(f"database size:   {database_size(bench_url, workdir) / 1e6:.0f} MB")
+
+        cpu = time.process_time()
+        wall = time.perf_counter()
+        unchanged = refresh_location(location.pk)
+        print(f"unchanged refresh: {time.process_time() - cpu:.3f} s CPU, {time.perf_counter() - wall:.3f} s wall "
+              f"(changed={unchanged.changed})")  # fmt: skip
+
+        user = get_user_model().objects.create_superuser("bench", "bench@example.com", "bench")
+        client = Client()
+        client.force_login(user)
+        names = list(Entity.objects.filter(kind="Component").values_list("name", flat=True)[: args.requests])
+        n = args.requests
+        print("by-name:        ", percentiles(timed(client, [
+            f"/api/catalog/entities/by-name/component/default/{names[i % len(names)]}" for i in range(n)])))
+        print("filtered list:  ", percentiles(timed(client, [
+            f"/api/catalog/entities?filter=kind=component,spec.lifecycle=production&limit=50&offset={i * 50}"
+            for i in range(n)])))
+        print("by-query text:  ", percentiles(timed(client, [
+            f"/api/catalog/entities/by-query?limit=50&fullTextFilterTerm={names[i % len(names)][-4:]}"
+            "&fullTextFilterFields=metadata.name" for i in range(n)])))
+        print("facets:         ", percentiles(timed(client, ["/api/catalog/entity-facets?facet=spec.type"] * n)))
+        print("facets+filter:  ", percentiles(timed(client, [
+            "/api/catalog/entity-facets?facet=spec.type&filter=kind=component"] * n)))
+        print("UI list page:   ", percentiles(timed(client, ["/catalog/?kind=Component"] * min(n, 50))))
+        if bench_url:
+            from django.db import connections
+
+            connections.close_all()
+
+
+if __name__ == "__main__":
+    main()

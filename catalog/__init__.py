@@ -1,0 +1,1 @@
+"""The software catalog: entities, relations and the locations they are read from."""

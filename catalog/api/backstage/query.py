@@ -1,0 +1,115 @@
+"""Backstage's ``filter=``, ``fields=`` and ``order=`` query syntax, applied to Callboard's tables."""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from catalog.models import Entity, SearchRow
+
+# Keys with a column of their own are matched on the column (indexed), the rest on search rows.
+COLUMN_KEYS = {"kind": "kind", "metadata.namespace": "namespace", "metadata.name": "name"}
+ORDER_COLUMNS = {
+    "kind": "kind", "metadata.name": "name", "metadata.namespace": "namespace", "metadata.title": "title",
+    "spec.type": "spec_type", "spec.lifecycle": "lifecycle", "spec.owner": "owner_ref", "metadata.uid": "uid",
+}  # fmt: skip
+
+
+class QueryError(ValueError):
+    """Bad query syntax; becomes a 400 InputError."""
+
+
+def parse_filter(value: str) -> dict[str, list[str] | None]:
+    """One ``filter`` value → {key: [values] or None for "key exists"}; conditions are ANDed."""
+    conditions: dict[str, list[str] | None] = {}
+    for part in value.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        key, sep, raw = part.partition("=")
+        key = key.strip().lower()
+        if not key:
+            raise QueryError(f"Invalid filter condition {part!r}: missing key")
+        if not sep:
+            conditions.setdefault(key, None)
+            continue
+        existing = conditions.get(key)
+        conditions[key] = [*(existing or []), raw.strip().lower()]
+    return conditions
+
+
+def _condition(key: str, values: list[str] | None) -> Q:
+    if key in COLUMN_KEYS and values is not None:
+        column = COLUMN_KEYS[key]
+        q = Q()
+        for value in values:
+            q |= Q(**{f"{column}__iexact": value})
+        return q
+    rows = SearchRow.objects.filter(key=key)
+    if values is not None:
+        rows = rows.filter(value__in=values)
+    return Q(id__in=rows.values("entity_id"))
+
+
+def apply_filters(queryset: QuerySet[Entity], filters: list[str]) -> QuerySet[Entity]:
+    """Several ``filter`` parameters are ORed; the conditions inside one are ANDed."""
+    if not filters:
+        return queryset
+    any_of = Q()
+    for value in filters:
+        all_of = Q()
+        for key, values in parse_filter(value).items():
+            all_of &= _condition(key, values)
+        any_of |= all_of
+    return queryset.filter(any_of)
+
+
+def parse_fields(values: list[str]) -> list[list[str]] | None:
+    """``fields=a.b,c`` → [['a','b'], ['c']]; None means all fields."""
+    fields = [f.strip() for value in values for f in value.split(",") if f.strip()]
+    if not fields:
+        return None
+    for field in fields:
+        if "[" in field:
+            raise QueryError("Array type fields are not supported")
+    return [field.split(".") for field in fields]
+
+
+def project(entity: dict, fields: list[list[str]] | None) -> dict:
+    """Keep only the requested paths. Keys containing dots (annotation keys) are matched greedily."""
+    if fields is None:
+        return entity
+    out: dict = {}
+    for parts in fields:
+        _copy_path(entity, out, parts)
+    return out
+
+
+def _copy_path(source, target: dict, parts: list[str]) -> None:
+    if not isinstance(source, dict) or not parts:
+        return
+    for size in range(len(parts), 0, -1):
+        key = ".".join(parts[:size])
+        if key in source:
+            rest = parts[size:]
+            if not rest:
+                target[key] = source[key]
+            elif isinstance(source[key], dict):
+                child = target.setdefault(key, {})
+                _copy_path(source[key], child, rest)
+            return
+
+
+def parse_order(values: list[str]) -> list[str]:
+    """``order=asc:metadata.name`` (repeatable) → Django order_by() terms; unknown fields are refused."""
+    terms = []
+    for value in values:
+        direction, _, field = value.partition(":")
+        if not field:
+            direction, field = "asc", direction
+        if direction not in ("asc", "desc"):
+            raise QueryError(f"Invalid order {value!r}: use asc:<field> or desc:<field>")
+        column = ORDER_COLUMNS.get(field.lower())
+        if column is None:
+            raise QueryError(f"Ordering by {field!r} is not supported; use one of {', '.join(ORDER_COLUMNS)}")
+        terms.append(("-" if direction == "desc" else "") + column)
+    return terms

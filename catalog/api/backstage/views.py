@@ -1,0 +1,342 @@
+"""Backstage-compatible endpoints under /api/catalog/ (spec section 7.1)."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+from django.db import transaction
+from django.db.models import Count
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from catalog.api.backstage.query import QueryError, apply_filters, parse_fields, parse_order, project
+from catalog.ingestion import refresh
+from catalog.ingestion.descriptor import process_file
+from catalog.ingestion.placeholders import PlaceholderReadError
+from catalog.ingestion.refs import RefError, parse_ref
+from catalog.ingestion.sources import SourceError
+from catalog.models import Entity, Location, SearchRow
+from catalog.shapes import entities_to_backstage
+from catalog.tasks import schedule_refresh
+
+ERROR_NAMES = {400: "InputError", 401: "AuthenticationError", 403: "NotAllowedError", 404: "NotFoundError",
+               405: "InputError", 409: "ConflictError"}  # fmt: skip
+DEFAULT_QUERY_LIMIT = 200
+
+
+class Conflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "Conflict"
+
+MAX_LIMIT = 10_000
+
+
+class BackstageView(APIView):
+    """Errors in Backstage's shape: {error: {name, message}, request: {method, url}, response: {statusCode}}."""
+
+    scope_read = "catalog:read"
+    scope_write = "catalog:write"
+
+    def handle_exception(self, exc):
+        if isinstance(exc, QueryError | RefError | SourceError):
+            exc = exceptions.ValidationError(str(exc))
+        if isinstance(exc, Http404 | Entity.DoesNotExist | Location.DoesNotExist):
+            exc = exceptions.NotFound(str(exc) or "Not found")
+        response = super().handle_exception(exc)
+        detail = response.data.get("detail") if isinstance(response.data, dict) else response.data
+        message = detail if isinstance(detail, str) else json.dumps(detail)
+        response.data = {
+            "error": {"name": ERROR_NAMES.get(response.status_code, "Error"), "message": str(message)},
+            "request": {"method": self.request.method, "url": self.request.get_full_path()},
+            "response": {"statusCode": response.status_code},
+        }
+        return response
+
+
+def _int(value, default: int, *, name: str) -> int:
+    if value in (None, ""):
+        return default
+    try:
+        number = int(value)
+    except ValueError as exc:
+        raise QueryError(f"{name} must be an integer") from exc
+    if number < 0:
+        raise QueryError(f"{name} must not be negative")
+    return min(number, MAX_LIMIT) if name == "limit" else number
+
+
+def _encode_cursor(data: dict) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data, separators=(",", ":")).encode()).decode()
+
+
+def _decode_cursor(value: str) -> dict:
+    try:
+        data = json.loads(base64.urlsafe_b64decode(value.encode()))
+    except (ValueError, UnicodeError) as exc:
+        raise QueryError("Malformed cursor") from exc
+    if not isinstance(data, dict):
+        raise QueryError("Malformed cursor")
+    return data
+
+
+def _shaped(entities, fields) -> list[dict]:
+    with_relations = fields is None or any(parts[0] == "relations" for parts in fields)
+    return [project(e, fields) for e in entities_to_backstage(entities, with_relations=with_relations)]
+
+
+class EntitiesView(BackstageView):
+    """GET /entities: filter, fields, order, limit/offset/after (a Link header points at the next page)."""
+
+    def get(self, request):
+        params = request.query_params
+        queryset = apply_filters(Entity.objects.all(), params.getlist("filter"))
+        order = parse_order(params.getlist("order")) or ["ref"]
+        fields = parse_fields(params.getlist("fields"))
+        paged = any(k in params for k in ("limit", "offset", "after"))
+        offset = _int(params.get("offset"), 0, name="offset")
+        if params.get("after"):
+            offset = _int(_decode_cursor(params["after"]).get("offset"), 0, name="offset")
+        limit = _int(params.get("limit"), MAX_LIMIT if not paged else 100, name="limit")
+        rows = list(queryset.order_by(*order, "id")[offset : offset + limit + 1])
+        response = Response(_shaped(rows[:limit], fields))
+        if paged and len(rows) > limit:
+            query = params.copy()
+            query.pop("offset", None)
+            query["after"] = _encode_cursor({"offset": offset + limit})
+            response["Link"] = f'<{request.path}?{query.urlencode()}>; rel="next"'
+        return response
+
+
+class EntitiesByQueryView(BackstageView):
+    """GET /entities/by-query: cursor pagination, full-text filter, one order field."""
+
+    def get(self, request):
+        params = request.query_params
+        cursor = _decode_cursor(params["cursor"]) if params.get("cursor") else None
+        source = cursor or {
+            "filter": params.getlist("filter"),
+            "orderField": params.getlist("orderField")[:1],
+            "term": params.get("fullTextFilterTerm", ""),
+            "termFields": [f for v in params.getlist("fullTextFilterFields") for f in v.split(",") if f],
+            "offset": _int(params.get("offset"), 0, name="offset"),
+        }
+        queryset = apply_filters(Entity.objects.all(), source.get("filter") or [])
+        order = ["ref"]
+        if source.get("orderField"):
+            field, _, direction = source["orderField"][0].partition(",")
+            order = parse_order([f"{direction or 'asc'}:{field}"])
+        term = (source.get("term") or "").strip().lower()
+        if term:
+            term_fields = [f.lower() for f in source.get("termFields") or []] or (
+                [source["orderField"][0].partition(",")[0].lower()] if source.get("orderField") else ["metadata.uid"]
+            )
+            rows = SearchRow.objects.filter(key__in=term_fields, value__contains=term)
+            queryset = queryset.filter(id__in=rows.values("entity_id"))
+        limit = _int(params.get("limit"), DEFAULT_QUERY_LIMIT, name="limit")
+        offset = int(source.get("offset") or 0)
+        fields = parse_fields(params.getlist("fields"))
+        rows = list(queryset.order_by(*order, "id")[offset : offset + limit + 1])
+        page_info = {}
+        if len(rows) > limit:
+            page_info["nextCursor"] = _encode_cursor({**source, "offset": offset + limit})
+        if offset > 0:
+            page_info["prevCursor"] = _encode_cursor({**source, "offset": max(0, offset - limit)})
+        body = {"items": _shaped(rows[:limit], fields), "pageInfo": page_info}
+        if params.get("totalItems") != "exclude":
+            body["totalItems"] = queryset.count()
+        return Response(body)
+
+
+class EntityByNameView(BackstageView):
+    def get(self, request, kind: str, namespace: str, name: str):
+        entity = Entity.objects.get(ref=f"{kind}:{namespace}/{name}".lower())
+        return Response(entities_to_backstage([entity])[0])
+
+
+class EntityByUidView(BackstageView):
+    def get(self, request, uid):
+        return Response(entities_to_backstage([Entity.objects.get(uid=uid)])[0])
+
+    def delete(self, request, uid):
+        entity = Entity.objects.get(uid=uid)
+        location_id = entity.location_id
+        entity.delete()
+        if location_id:
+            # As in Backstage: if the location still emits it, it comes back on the next refresh.
+            schedule_refresh(location_id, force=True)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class EntitiesByRefsView(BackstageView):
+    """POST /entities/by-refs: items in request order, null where a ref has no entity."""
+
+    def post(self, request):
+        refs = request.data.get("entityRefs") if isinstance(request.data, dict) else None
+        if not isinstance(refs, list) or not all(isinstance(r, str) for r in refs):
+            raise QueryError("Body must be {entityRefs: [string, ...]}")
+        canonical = [str(parse_ref(r)).lower() if ":" in r else r.lower() for r in refs]
+        fields = parse_fields(request.data.get("fields") or [])
+        queryset = apply_filters(Entity.objects.filter(ref__in=canonical), request.query_params.getlist("filter"))
+        by_ref = {e["_ref"]: e for e in _with_refs(queryset, fields)}
+        return Response({"items": [by_ref.get(ref) for ref in canonical]})
+
+
+def _with_refs(queryset, fields):
+    entities = list(queryset)
+    for entity, shaped in zip(entities, _shaped(entities, fields), strict=True):
+        shaped["_ref"] = entity.ref
+        yield shaped
+
+
+class EntityFacetsView(BackstageView):
+    """GET /entity-facets?facet=kind&facet=spec.type: counts of original values within the filter."""
+
+    def get(self, request):
+        facets = request.query_params.getlist("facet")
+        if not facets:
+            raise QueryError("Missing facet parameter")
+        entities = apply_filters(Entity.objects.all(), request.query_params.getlist("filter"))
+        restrict = "filter" in request.query_params
+        result = {}
+        for facet in facets:
+            rows = SearchRow.objects.filter(key=facet.lower()).exclude(original__isnull=True)
+            if restrict:
+                rows = rows.filter(entity_id__in=entities.values("id"))
+            counts = rows.values("original").annotate(count=Count("entity_id", distinct=True)).order_by("original")
+            result[facet] = [{"value": row["original"], "count": row["count"]} for row in counts]
+        return Response({"facets": result})
+
+
+def _location_json(location: Location) -> dict:
+    return {"id": str(location.pk), "type": location.type, "target": location.target}
+
+
+class LocationsView(BackstageView):
+    def get(self, request):
+        return Response([{"data": _location_json(loc)} for loc in Location.objects.all()])
+
+    def post(self, request):
+        data = request.data if isinstance(request.data, dict) else {}
+        location_type, target = data.get("type"), data.get("target")
+        if not isinstance(location_type, str) or not isinstance(target, str) or not target:
+            raise QueryError("Body must be {type, target}")
+        if request.query_params.get("dryRun") == "true":
+            analysis = refresh.analyze(target, type=location_type)
+            shaped = [f.processed.entity for f in analysis.entities if f.processed.valid]
+            return Response({"exists": analysis.existing_location is not None,
+                             "location": {"id": f"{location_type}:{target}", "type": location_type,
+                                          "target": target}, "entities": shaped})  # fmt: skip
+        existing = Location.objects.filter(target=target).first()
+        if existing and request.query_params.get("onConflict") != "refresh":
+            raise Conflict(f"Location {location_type}:{target} already exists")
+        with transaction.atomic():
+            location = refresh.register_location(
+                target, type=location_type, presence=data.get("presence") or "required",
+                created_by=request.user.get_username(),
+            )  # fmt: skip
+            schedule_refresh(location.pk, force=True)
+        return Response({"location": _location_json(location), "entities": []}, status=status.HTTP_201_CREATED)
+
+
+class LocationDetailView(BackstageView):
+    def get(self, request, location_id):
+        return Response(_location_json(Location.objects.get(pk=location_id)))
+
+    def delete(self, request, location_id):
+        refresh.unregister_location(location_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class RefreshView(BackstageView):
+    """POST /refresh {entityRef}: refresh the location that provides the entity, now."""
+
+    def post(self, request):
+        ref = request.data.get("entityRef") if isinstance(request.data, dict) else None
+        if not isinstance(ref, str):
+            raise QueryError("Body must be {entityRef}")
+        entity = Entity.objects.get(ref=str(parse_ref(ref)).lower())
+        if entity.location_id:
+            schedule_refresh(entity.location_id, force=True)
+        return Response(status=status.HTTP_200_OK)
+
+
+class ValidateEntityView(BackstageView):
+    """POST /validate-entity {entity, location}: full processing without persisting."""
+
+    def post(self, request):
+        data = request.data if isinstance(request.data, dict) else {}
+        entity = data.get("entity")
+        if not isinstance(entity, dict):
+            raise QueryError("Body must be {entity, location}")
+
+        def no_reads(target: str) -> str:
+            raise PlaceholderReadError("placeholders are not resolved by validate-entity")
+
+        content = json.dumps(entity).encode()
+        result = process_file(content, file=str(data.get("location") or "validate-entity"), read_text=no_reads)
+        errors = list(result.errors) + [e for p in result.entities for e in p.errors]
+        if errors:
+            return Response(
+                {"errors": [{"name": "InputError", "message": str(e), "field": e.field, "rule": e.rule}
+                            for e in errors]},  # fmt: skip
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        return Response(status=status.HTTP_200_OK)
+
+
+class AnalyzeLocationView(BackstageView):
+    """POST /analyze-location {location: {type, target}}: what registering it would give."""
+
+    def post(self, request):
+        data = request.data if isinstance(request.data, dict) else {}
+        location = data.get("location") or {}
+        if not isinstance(location, dict) or not isinstance(location.get("target"), str):
+            raise QueryError("Body must be {location: {type, target}}")
+        analysis = refresh.analyze(location["target"], type=location.get("type") or "url")
+        existing = [
+            {"location": {"type": "url", "target": f.source.target}, "isRegistered": analysis.existing_location
+             is not None, "entity": f.processed.entity}
+            for f in analysis.entities if f.processed.valid
+        ]  # fmt: skip
+        return Response({
+            "existingEntityFiles": existing,
+            "generateEntities": [],
+            "errors": [{"message": e.message, "file": e.file, "document": e.document, "field": e.field}
+                       for e in analysis.errors],
+        })  # fmt: skip
+
+
+class PushWebhookView(APIView):
+    """POST /api/catalog/webhooks/{github,gitlab}: refresh the locations a push touched, now."""
+
+    authentication_classes: list = []
+    permission_classes: list = []
+
+    def post(self, request, provider: str):
+        from django.conf import settings
+
+        from catalog.ingestion import webhooks
+
+        secret = settings.CATALOG_WEBHOOK_SECRET
+        try:
+            if provider == "github":
+                webhooks.verify_github(secret, request.body, request.headers.get("X-Hub-Signature-256", ""))
+                if request.headers.get("X-GitHub-Event") == "ping":
+                    return Response({"pong": True})
+            elif provider == "gitlab":
+                webhooks.verify_gitlab(secret, request.headers.get("X-Gitlab-Token", ""))
+            else:
+                raise Http404
+            payload = json.loads(request.body or b"{}")
+            if not isinstance(payload, dict):
+                raise webhooks.WebhookRejected("The payload must be a JSON object")
+            locations = webhooks.affected_locations(payload)
+        except (webhooks.WebhookRejected, ValueError) as exc:
+            return Response({"error": {"name": "NotAllowedError", "message": str(exc)}}, status=403)
+        with transaction.atomic():
+            for location in locations:
+                schedule_refresh(location.pk, force=True)
+        return Response({"refreshing": [str(loc.pk) for loc in locations]}, status=202)

@@ -1,0 +1,38 @@
+"""Native API serializers."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from catalog.models import Entity, Location, ProcessingError
+
+
+class ProcessingErrorSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ProcessingError
+        fields = ["id", "entity_ref", "level", "file", "document", "field", "rule", "message", "created_at"]
+
+
+class EntitySerializer(serializers.ModelSerializer):
+    orphaned = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Entity
+        fields = [
+            "uid", "ref", "kind", "namespace", "name", "title", "description", "spec_type", "lifecycle",
+            "owner_ref", "system_ref", "tags", "error_count", "orphaned", "valid", "known_kind", "etag",
+            "generation", "source_file", "updated_at",
+        ]  # fmt: skip
+
+    def get_orphaned(self, entity: Entity) -> bool:
+        return entity.orphaned_at is not None
+
+
+class LocationSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Location
+        fields = [
+            "id", "type", "target", "presence", "status", "message", "version", "entity_count",
+            "last_checked_at", "last_changed_at", "next_refresh_at", "created_at",
+        ]  # fmt: skip
+        read_only_fields = [f for f in fields if f not in ("type", "target", "presence")]

@@ -1,0 +1,56 @@
+"""Entity filters shared by the catalog page and the native API."""
+
+from __future__ import annotations
+
+import django_filters
+from django.db.models import Q
+
+from catalog.models import Entity, SearchRow, Star
+
+
+class EntityFilterSet(django_filters.FilterSet):
+    kind = django_filters.CharFilter(method="filter_iexact_in", label="Kind")
+    type = django_filters.CharFilter(field_name="spec_type", method="filter_iexact_in", label="Type")
+    lifecycle = django_filters.CharFilter(method="filter_iexact_in")
+    namespace = django_filters.CharFilter(method="filter_iexact_in")
+    owner = django_filters.CharFilter(field_name="owner_ref", method="filter_iexact_in", label="Owner ref")
+    system = django_filters.CharFilter(field_name="system_ref", method="filter_iexact_in", label="System ref")
+    tag = django_filters.CharFilter(method="filter_tag", label="Tag")
+    q = django_filters.CharFilter(method="filter_text", label="Text")
+    has_errors = django_filters.BooleanFilter(method="filter_has_errors")
+    orphaned = django_filters.BooleanFilter(field_name="orphaned_at", lookup_expr="isnull", exclude=True)
+    starred = django_filters.BooleanFilter(method="filter_starred")
+    owned_by = django_filters.CharFilter(method="filter_owned_by", label="Owned by any of these refs")
+
+    class Meta:
+        model = Entity
+        fields = ["kind", "type", "lifecycle", "namespace", "owner", "system", "tag", "q"]
+
+    def filter_iexact_in(self, queryset, name, value):
+        values = [v.strip() for v in value.split(",") if v.strip()]
+        condition = Q()
+        for item in values:
+            condition |= Q(**{f"{name}__iexact": item})
+        return queryset.filter(condition) if values else queryset
+
+    def filter_tag(self, queryset, name, value):
+        rows = SearchRow.objects.filter(key="metadata.tags." + value.lower(), value="true")
+        return queryset.filter(id__in=rows.values("entity_id"))
+
+    def filter_text(self, queryset, name, value):
+        condition = Q()
+        for word in value.split()[:5]:
+            condition &= Q(name__icontains=word) | Q(title__icontains=word) | Q(description__icontains=word)
+        return queryset.filter(condition)
+
+    def filter_has_errors(self, queryset, name, value):
+        return queryset.filter(error_count__gt=0) if value else queryset.filter(error_count=0)
+
+    def filter_starred(self, queryset, name, value):
+        user = getattr(self.request, "user", None)
+        if not value or not (user and user.is_authenticated):
+            return queryset
+        return queryset.filter(ref__in=Star.objects.filter(user=user).values("entity_ref"))
+
+    def filter_owned_by(self, queryset, name, value):
+        return queryset.filter(owner_ref__in=[v.strip().lower() for v in value.split(",") if v.strip()])

@@ -1,0 +1,77 @@
+"""Located, machine-readable errors for catalog descriptors."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+#: Backstage error class names for rules that are not plain ``InputError``s.
+_ERROR_NAMES: dict[str, str] = {
+    "not-found": "NotFoundError",
+    "duplicate-ref": "ConflictError",
+}
+
+_MAX_SHOWN = 80
+
+
+@dataclass(frozen=True)
+class DescriptorError:
+    """One problem found in a descriptor file, with enough context to locate it.
+
+    ``file`` is the location target or path, ``document`` the 0-based YAML document index (``None`` for
+    file-level problems), ``field`` a dotted path such as ``spec.owner`` or ``metadata.tags[2]`` ('' when not
+    applicable) and ``rule`` a short machine id such as ``yaml-syntax`` or ``name-format``.
+    """
+
+    file: str
+    document: int | None
+    field: str
+    rule: str
+    message: str
+    level: str = "error"
+
+    @property
+    def error_name(self) -> str:
+        """Backstage-style error class name (``InputError`` for nearly everything)."""
+        return _ERROR_NAMES.get(self.rule, "InputError")
+
+    def as_status_item(self) -> dict[str, Any]:
+        """Backstage's ``status.items[]`` shape, plus our own ``location`` member."""
+        name = self.error_name
+        return {
+            "type": "backstage.io/catalog-processing",
+            "level": self.level,
+            "message": f"{name}: {self.message}",
+            "error": {"name": name, "message": self.message},
+            "location": {
+                "file": self.file,
+                "document": self.document,
+                "field": self.field,
+                "rule": self.rule,
+            },
+        }
+
+    def __str__(self) -> str:
+        parts = [self.file]
+        if self.document is not None:
+            parts.append(f"[doc {self.document}]")
+        head = " ".join(parts)
+        return f"{head} {self.field}: {self.message}" if self.field else f"{head}: {self.message}"
+
+
+def field_path(parts: Iterable[str | int]) -> str:
+    """Join path segments as ``a.b[2].c``."""
+    out = ""
+    for part in parts:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out = f"{out}.{part}" if out else str(part)
+    return out
+
+
+def show(value: Any) -> str:
+    """Short, quoted rendering of an offending value for messages."""
+    text = repr(value) if not isinstance(value, str) else f'"{value}"'
+    return text if len(text) <= _MAX_SHOWN else text[: _MAX_SHOWN - 3] + "..."

@@ -1,0 +1,145 @@
+"""Refreshing locations: the service that Celery tasks, the CLI, the API and webhooks all call."""
+
+from __future__ import annotations
+
+import logging
+import random
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from catalog.ingestion.collect import Walk, walk
+from catalog.ingestion.readers import SourceReader
+from catalog.ingestion.sources import SourceError, parse_target
+from catalog.ingestion.writer import LocationWriter, Summary
+from catalog.models import Location, ProcessingError
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class RefreshResult:
+    location_id: str
+    status: str
+    changed: bool
+    summary: Summary
+    message: str = ""
+
+    def as_dict(self) -> dict:
+        return {
+            "location": self.location_id,
+            "status": self.status,
+            "changed": self.changed,
+            "message": self.message,
+            **self.summary.as_dict(),
+        }
+
+
+def next_refresh_time():
+    """Spread refreshes: each location is due again after the interval, plus up to 20% jitter."""
+    interval = settings.CATALOG_REFRESH_INTERVAL
+    return timezone.now() + timedelta(seconds=interval + random.uniform(0, interval * 0.2))  # noqa: S311
+
+
+def register_location(target: str, *, type: str = "url", presence: str = "required", created_by: str = "") -> Location:
+    """Create (or return) the location for ``target``; raises SourceError when policy refuses it."""
+    parse_target(type, target)
+    location, _ = Location.objects.get_or_create(
+        target=target, defaults={"type": type, "presence": presence, "created_by": created_by}
+    )
+    return location
+
+
+def refresh_location(location_id, *, force: bool = False) -> RefreshResult:
+    """Read the location and write what changed. Cheap when nothing changed (unless ``force``)."""
+    location = Location.objects.get(pk=location_id)
+    now = timezone.now()
+    try:
+        root = parse_target(location.type, location.target)
+    except SourceError as exc:
+        return _fail_location(location, str(exc))
+    with SourceReader() as reader:
+        if not force and location.status == Location.Status.OK and reader.unchanged(location.manifest):
+            Location.objects.filter(pk=location.pk).update(last_checked_at=now, next_refresh_at=next_refresh_time())
+            return RefreshResult(str(location.pk), location.status, False, Summary())
+        walk_state = Walk()
+        with transaction.atomic():
+            writer = LocationWriter(location)
+            for found in walk(root, reader, walk_state, presence=location.presence):
+                writer.add(found)
+            summary = writer.finish(walk_state)
+            root_failed = root.location_ref in walk_state.failed_files
+            location.status = Location.Status.ERROR if root_failed else Location.Status.OK
+            location.message = next((e.message for e in walk_state.errors), "") if root_failed else ""
+            location.version = next(iter(reader.manifest.values()), "")[:128] if reader.manifest else ""
+            location.manifest = {} if walk_state.failed_files else reader.manifest
+            location.last_checked_at = now
+            location.next_refresh_at = next_refresh_time()
+            if summary.added or summary.updated or summary.orphaned:
+                location.last_changed_at = now
+            location.entity_count = location.entities.count()
+            location.save()
+    logger.info("Refreshed %s: %s", location.target, summary.as_dict())
+    changed = bool(summary.added or summary.updated or summary.orphaned)
+    return RefreshResult(str(location.pk), location.status, changed, summary, location.message)
+
+
+def _fail_location(location: Location, message: str) -> RefreshResult:
+    with transaction.atomic():
+        ProcessingError.objects.filter(location=location, entity_ref="").delete()
+        ProcessingError.objects.create(location=location, file=location.ref, rule="bad-target", message=message)
+        location.status = Location.Status.ERROR
+        location.message = message
+        location.last_checked_at = timezone.now()
+        location.next_refresh_at = next_refresh_time()
+        location.save()
+    summary = Summary(errors=1)
+    return RefreshResult(str(location.pk), location.status, False, summary, message)
+
+
+def due_locations(limit: int = 100) -> list[str]:
+    """Locations whose next refresh time has come (or that were never refreshed)."""
+    now = timezone.now()
+    query = Location.objects.filter(next_refresh_at__isnull=True) | Location.objects.filter(next_refresh_at__lte=now)
+    return [str(pk) for pk in query.order_by("next_refresh_at").values_list("pk", flat=True)[:limit]]
+
+
+def unregister_location(location_id) -> int:
+    """Delete a location and every entity only it provided; returns how many entities went."""
+    location = Location.objects.get(pk=location_id)
+    count = location.entities.count()
+    location.delete()
+    return count
+
+
+def delete_expired_orphans() -> int:
+    """Remove orphans older than the grace period."""
+    from catalog.models import Entity
+
+    cutoff = timezone.now() - timedelta(days=settings.CATALOG_ORPHAN_GRACE_DAYS)
+    deleted, _ = Entity.objects.filter(orphaned_at__lt=cutoff).delete()
+    return deleted
+
+
+@dataclass
+class Analysis:
+    """What registering a target would produce, computed without writing anything."""
+
+    target: str
+    type: str
+    entities: list
+    errors: list
+    existing_location: Location | None
+
+
+def analyze(target: str, *, type: str = "url") -> Analysis:
+    """Dry run: read and process the target (and its nested locations) without touching the database."""
+    root = parse_target(type, target)
+    walk_state = Walk()
+    with SourceReader() as reader:
+        found = list(walk(root, reader, walk_state))
+    errors = list(walk_state.errors) + [e for f in found for e in f.processed.errors]
+    return Analysis(target, type, found, errors, Location.objects.filter(target=target).first())

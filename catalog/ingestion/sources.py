@@ -1,0 +1,217 @@
+"""Location targets parsed into sources Callboard can read, with the SSRF and path policy applied.
+
+Accepted targets:
+- ``file`` locations: a local path (globs allowed), inside ``CATALOG_ALLOWED_PATHS``;
+- ``url`` locations in pip's git form: ``git+<clone-url>@<ref>#path=<file>`` (``file://``, ``https://``,
+  ``ssh://``, ``git://`` clone URLs);
+- ``url`` locations in GitHub/GitLab browser form (``…/blob/<ref>/<path>``, ``…/tree/<ref>/<path>``,
+  GitLab's ``/-/blob/``), read through git, not HTTP.
+
+Network hosts must be in ``CATALOG_ALLOWED_HOSTS``; nothing else is ever contacted.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from dataclasses import dataclass, replace
+from pathlib import Path
+from urllib.parse import parse_qs, quote, unquote, urlsplit, urlunsplit
+
+from django.conf import settings
+
+
+class SourceError(ValueError):
+    """A target that cannot be read: malformed, or refused by policy. The message says which."""
+
+
+@dataclass(frozen=True)
+class FileSource:
+    """A file on the local filesystem."""
+
+    path: str
+
+    kind = "file"
+
+    @property
+    def target(self) -> str:
+        return self.path
+
+    @property
+    def location_ref(self) -> str:
+        return f"file:{self.path}"
+
+    def sibling(self, target: str) -> Source:
+        """Resolve ``target`` written in a descriptor read from this file."""
+        if _looks_remote(target):
+            return parse_target("url", target)
+        if target.startswith("."):
+            target = posixpath.normpath(posixpath.join(posixpath.dirname(self.path), target))
+        return parse_target("file", target)
+
+
+@dataclass(frozen=True)
+class GitSource:
+    """A path inside a git repository at a ref. ``style`` keeps how the user wrote it, for display."""
+
+    repo_url: str
+    ref: str
+    path: str
+    style: str = "pip"  # pip | github | gitlab
+    web_base: str = ""  # https://github.com/org/repo for github/gitlab styles
+
+    kind = "git"
+
+    @property
+    def target(self) -> str:
+        if self.style == "github":
+            return f"{self.web_base}/blob/{self.ref}/{quote(self.path)}"
+        if self.style == "gitlab":
+            return f"{self.web_base}/-/blob/{self.ref}/{quote(self.path)}"
+        return f"git+{self.repo_url}@{self.ref}#path={self.path}"
+
+    @property
+    def location_ref(self) -> str:
+        return f"url:{self.target}"
+
+    @property
+    def directory_target(self) -> str:
+        """The target of this file's directory, ending in '/', for ``backstage.io/source-location``."""
+        folder = posixpath.dirname(self.path)
+        folder = f"{folder}/" if folder else ""
+        if self.style == "github":
+            return f"{self.web_base}/tree/{self.ref}/{folder}"
+        if self.style == "gitlab":
+            return f"{self.web_base}/-/tree/{self.ref}/{folder}"
+        return f"git+{self.repo_url}@{self.ref}#path={folder or './'}"
+
+    @property
+    def edit_url(self) -> str:
+        if self.style == "github" and not re.fullmatch(r"[0-9a-f]{40}", self.ref):
+            return f"{self.web_base}/edit/{self.ref}/{quote(self.path)}"
+        if self.style == "gitlab" and not re.fullmatch(r"[0-9a-f]{40}", self.ref):
+            return f"{self.web_base}/-/edit/{self.ref}/{quote(self.path)}"
+        return ""
+
+    @property
+    def view_url(self) -> str:
+        return self.target if self.style in ("github", "gitlab") else ""
+
+    def with_path(self, path: str) -> GitSource:
+        return replace(self, path=path)
+
+    def sibling(self, target: str) -> Source:
+        """Resolve ``target`` relative to this file: same repo for relative and '/'-rooted paths."""
+        if _looks_remote(target):
+            return parse_target("url", target)
+        if target.startswith("/"):
+            path = target.lstrip("/")
+        else:
+            path = posixpath.join(posixpath.dirname(self.path), target)
+        path = posixpath.normpath(path)
+        if path.startswith(".."):
+            raise SourceError(f"Target {target!r} leaves the repository")
+        return self.with_path(path)
+
+
+Source = FileSource | GitSource
+
+_GITHUB_RE = re.compile(r"^/(?P<org>[^/]+)/(?P<repo>[^/]+)/(?P<mode>blob|tree)/(?P<ref>[^/]+)/?(?P<path>.*)$")
+_GITLAB_RE = re.compile(r"^/(?P<project>.+?)/-/(?P<mode>blob|tree)/(?P<ref>[^/]+)/?(?P<path>.*)$")
+
+
+def _looks_remote(target: str) -> bool:
+    return target.startswith(("git+", "https://", "http://"))
+
+
+def parse_target(location_type: str, target: str) -> Source:
+    """Turn a location (type, target) into a source, refusing what policy forbids."""
+    target = (target or "").strip()
+    if not target:
+        raise SourceError("Empty target")
+    if location_type == "file":
+        if target.startswith("file://"):
+            target = unquote(urlsplit(target).path)
+        path = str(Path(target).expanduser().resolve()) if "*" not in target else target
+        _check_local_path(path)
+        if target.endswith("/"):
+            raise SourceError(f"File target {target!r} ends in a path separator; name a file")
+        return FileSource(path)
+    if location_type != "url":
+        raise SourceError(f"Unsupported location type {location_type!r}; use 'url' or 'file'")
+    if target.startswith("git+"):
+        return _parse_pip_git(target)
+    parts = urlsplit(target)
+    if parts.scheme not in ("http", "https"):
+        raise SourceError(f"Unsupported URL {target!r}: use https://…, git+<clone-url>@<ref>#path=<file>")
+    host = (parts.hostname or "").lower()
+    _check_host(host, target)
+    origin = f"{parts.scheme}://{parts.netloc}"
+    if match := _GITHUB_RE.match(parts.path) if "github" in host else None:
+        web = f"{origin}/{match['org']}/{match['repo']}"
+        return GitSource(
+            repo_url=f"{web}.git",
+            ref=unquote(match["ref"]),
+            path=_directory_default(unquote(match["path"]), match["mode"]),
+            style="github",
+            web_base=web,
+        )
+    if match := _GITLAB_RE.match(parts.path):
+        web = f"{origin}/{match['project']}"
+        return GitSource(
+            repo_url=f"{web}.git",
+            ref=unquote(match["ref"]),
+            path=_directory_default(unquote(match["path"]), match["mode"]),
+            style="gitlab",
+            web_base=web,
+        )
+    raise SourceError(
+        f"Cannot read {target!r}: Callboard reads GitHub/GitLab blob or tree URLs and "
+        "git+<clone-url>@<ref>#path=<file> targets"
+    )
+
+
+def _directory_default(path: str, mode: str) -> str:
+    path = path.strip("/")
+    if mode == "tree" or not path:
+        return posixpath.join(path, "catalog-info.yaml") if path else "catalog-info.yaml"
+    return path
+
+
+def _parse_pip_git(target: str) -> GitSource:
+    rest, _, fragment = target[len("git+") :].partition("#")
+    path = (parse_qs(fragment).get("path") or ["catalog-info.yaml"])[0]
+    parts = urlsplit(rest)
+    repo_path, ref = parts.path, "HEAD"
+    if "@" in parts.path:
+        repo_path, _, ref = parts.path.rpartition("@")
+    repo_url = urlunsplit((parts.scheme, parts.netloc, repo_path, "", ""))
+    if parts.scheme == "file":
+        _check_local_path(unquote(repo_path))
+    elif parts.scheme in ("https", "http", "ssh", "git"):
+        _check_host((parts.hostname or "").lower(), target)
+    else:
+        raise SourceError(f"Unsupported git URL scheme {parts.scheme!r} in {target!r}")
+    path = posixpath.normpath(path.lstrip("/"))
+    if path.startswith(".."):
+        raise SourceError(f"Path {path!r} leaves the repository")
+    return GitSource(repo_url=repo_url, ref=ref or "HEAD", path=path)
+
+
+def _check_host(host: str, target: str) -> None:
+    allowed = [h.lower() for h in settings.CATALOG_ALLOWED_HOSTS]
+    if not host or not any(host == h or (h.startswith(".") and host.endswith(h)) for h in allowed):
+        raise SourceError(
+            f"Reading from host {host or '(none)'!r} is not allowed ({target}). "
+            "Add it to CATALOG_ALLOWED_HOSTS if it is yours."
+        )
+
+
+def _check_local_path(path: str) -> None:
+    base = path.split("*", 1)[0]
+    resolved = Path(base).resolve()
+    for allowed in settings.CATALOG_ALLOWED_PATHS:
+        root = Path(allowed).resolve()
+        if resolved == root or root in resolved.parents:
+            return
+    raise SourceError(f"Reading {path!r} is not allowed: it is outside CATALOG_ALLOWED_PATHS")

@@ -1,0 +1,129 @@
+"""Entities as the catalog serves them, their search rows, admin overrides and stars."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+from catalog.querysets import EntityQuerySet
+
+
+class Entity(models.Model):
+    """One catalog entity, stored as processed (placeholders resolved, defaults filled).
+
+    Columns beside ``body`` are denormalised copies for fast lists and facets. ``valid`` is False for an
+    entity that has never processed cleanly: Backstage hides those; Callboard shows them with their errors.
+    """
+
+    uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    ref = models.CharField(max_length=400, unique=True, help_text="kind:namespace/name, lower-case")
+    kind = models.CharField(max_length=63, db_index=True)
+    namespace = models.CharField(max_length=63, default="default")
+    name = models.CharField(max_length=253)
+    api_version = models.CharField(max_length=253)
+    title = models.CharField(max_length=300, blank=True)
+    description = models.TextField(blank=True)
+    spec_type = models.CharField(max_length=200, blank=True, db_index=True)
+    lifecycle = models.CharField(max_length=200, blank=True, db_index=True)
+    owner_ref = models.CharField(max_length=400, blank=True, db_index=True)
+    system_ref = models.CharField(max_length=400, blank=True)
+    tags = models.JSONField(default=list, blank=True)
+    body = models.JSONField(help_text="apiVersion, kind, metadata and spec as processed")
+    etag = models.CharField(max_length=40)
+    content_hash = models.CharField(max_length=40)
+    generation = models.PositiveIntegerField(default=1)
+    known_kind = models.BooleanField(default=True)
+    valid = models.BooleanField(default=True)
+    error_count = models.PositiveIntegerField(default=0, db_index=True)
+    location = models.ForeignKey(
+        "catalog.Location", on_delete=models.CASCADE, related_name="entities", null=True, blank=True
+    )
+    source_file = models.CharField(max_length=1000, blank=True, help_text="managed-by-location ref")
+    orphaned_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = EntityQuerySet.as_manager()
+
+    class Meta:
+        verbose_name_plural = "entities"
+        ordering = ["ref"]
+        indexes = [models.Index(fields=["kind", "spec_type"]), models.Index(fields=["namespace", "name"])]
+
+    def __str__(self) -> str:
+        return self.ref
+
+    @property
+    def display_name(self) -> str:
+        return self.title or self.name
+
+    @property
+    def metadata(self) -> dict:
+        return self.body.get("metadata", {})
+
+    @property
+    def spec(self) -> dict:
+        return self.body.get("spec") or {}
+
+    @property
+    def annotations(self) -> dict:
+        return self.metadata.get("annotations") or {}
+
+    @property
+    def is_orphan(self) -> bool:
+        return self.orphaned_at is not None
+
+
+class SearchRow(models.Model):
+    """Backstage's flattened (key, value) rows, lower-cased, used by ``filter=`` and facets."""
+
+    entity = models.ForeignKey(Entity, on_delete=models.CASCADE, related_name="search_rows")
+    key = models.CharField(max_length=200)
+    value = models.CharField(max_length=200, null=True)
+    original = models.CharField(max_length=200, null=True, help_text="value before lower-casing, for facets")
+
+    class Meta:
+        indexes = [models.Index(fields=["key", "value"]), models.Index(fields=["entity", "key"])]
+
+    def __str__(self) -> str:
+        return f"{self.key}={self.value}"
+
+
+class EntityOverride(models.Model):
+    """Governance set by platform admins, kept apart from git content so every sync leaves it alone."""
+
+    entity_ref = models.CharField(max_length=400, unique=True)
+    verified_owner = models.CharField(max_length=400, blank=True, help_text="Owner ref confirmed by an admin")
+    deprecation_note = models.TextField(blank=True)
+    extra_tags = models.JSONField(default=list, blank=True)
+    note = models.TextField(blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.CharField(max_length=150, blank=True)
+
+    def __str__(self) -> str:
+        return f"override for {self.entity_ref}"
+
+    def as_dict(self) -> dict:
+        data = {
+            "verifiedOwner": self.verified_owner,
+            "deprecationNote": self.deprecation_note,
+            "extraTags": self.extra_tags,
+            "note": self.note,
+        }
+        return {key: value for key, value in data.items() if value}
+
+
+class Star(models.Model):
+    """A user's starred entity, kept by ref so it survives re-registration."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="stars")
+    entity_ref = models.CharField(max_length=400)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "entity_ref"], name="unique_star")]
+
+    def __str__(self) -> str:
+        return f"{self.user} ★ {self.entity_ref}"

@@ -1,0 +1,30 @@
+"""Thin Celery wrappers around catalog.ingestion.refresh."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from catalog.ingestion import refresh
+from portal.jobs import enqueue_on_commit, job_run
+
+
+@shared_task(name="catalog.refresh_location")
+def refresh_location(location_id: str, force: bool = False) -> dict:
+    with job_run("catalog.refresh_location", location_id) as job:
+        job.result = refresh.refresh_location(location_id, force=force).as_dict()
+    return job.result
+
+
+@shared_task(name="catalog.refresh_due_locations")
+def refresh_due_locations() -> int:
+    """Beat's periodic entry: queue every location whose refresh is due, and prune old orphans."""
+    due = refresh.due_locations()
+    for location_id in due:
+        refresh_location.delay(location_id)
+    refresh.delete_expired_orphans()
+    return len(due)
+
+
+def schedule_refresh(location_id, *, force: bool = False) -> None:
+    """Queue a refresh once the current transaction commits."""
+    enqueue_on_commit(refresh_location, str(location_id), force)

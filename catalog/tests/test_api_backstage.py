@@ -1,0 +1,196 @@
+"""The Backstage-compatible REST API: paths, shapes, filter semantics, errors, query counts."""
+
+import pytest
+
+from catalog.ingestion.refresh import refresh_location, register_location
+from catalog.models import Location
+
+pytestmark = pytest.mark.django_db
+
+CATALOG = """\
+apiVersion: backstage.io/v1alpha1
+kind: Group
+metadata: {name: team-a}
+spec: {type: team, children: [], members: [ana]}
+---
+apiVersion: backstage.io/v1alpha1
+kind: User
+metadata: {name: ana}
+spec: {memberOf: [team-a], profile: {email: ana@example.com}}
+---
+apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata:
+  name: Artist-Lookup
+  description: Looks up artists
+  tags: [java, data]
+  annotations: {backstage.io/techdocs-ref: "dir:."}
+spec: {type: service, lifecycle: production, owner: team-a, providesApis: [artists]}
+---
+apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata: {name: web-player, tags: [js]}
+spec: {type: website, lifecycle: experimental, owner: team-b, dependsOn: [component:artist-lookup]}
+---
+apiVersion: backstage.io/v1alpha1
+kind: API
+metadata: {name: artists}
+spec: {type: openapi, lifecycle: production, owner: team-a, definition: "openapi: 3.0.0"}
+"""
+
+
+@pytest.fixture
+def catalog(allow_tmp):
+    path = allow_tmp / "catalog-info.yaml"
+    path.write_text(CATALOG)
+    location = register_location(str(path), type="file")
+    refresh_location(location.pk)
+    return location
+
+
+def names(items):
+    return sorted(e["metadata"]["name"] for e in items)
+
+
+def test_entities_list_shape(api_client, catalog):
+    response = api_client.get("/api/catalog/entities")
+    assert response.status_code == 200
+    entities = response.json()
+    assert len(entities) == 5
+    component = next(e for e in entities if e["metadata"]["name"] == "Artist-Lookup")
+    assert set(component) >= {"apiVersion", "kind", "metadata", "spec", "relations"}
+    assert component["metadata"]["namespace"] == "default"
+    assert component["metadata"]["uid"] and component["metadata"]["etag"]
+    assert {"type": "ownedBy", "targetRef": "group:default/team-a"} in component["relations"]
+    assert "status" not in component
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ("filter=kind=component", ["Artist-Lookup", "web-player"]),
+        ("filter=kind=component,spec.type=service", ["Artist-Lookup"]),
+        ("filter=kind=user&filter=kind=group", ["ana", "team-a"]),
+        ("filter=kind=component,spec.lifecycle=production,spec.lifecycle=experimental",
+         ["Artist-Lookup", "web-player"]),
+        ("filter=metadata.tags.java", ["Artist-Lookup"]),
+        ("filter=KIND=COMPONENT,metadata.name=artist-lookup", ["Artist-Lookup"]),
+        ("filter=relations.memberof=group:default/team-a", ["ana"]),
+        ("filter=metadata.annotations.backstage.io/techdocs-ref", ["Artist-Lookup"]),
+        ("filter=spec.owner=team-b", ["web-player"]),
+    ],
+)
+def test_filter_semantics(api_client, catalog, params, expected):
+    response = api_client.get(f"/api/catalog/entities?{params}")
+    assert response.status_code == 200, response.content
+    assert names(response.json()) == sorted(expected)
+
+
+def test_fields_projection(api_client, catalog):
+    response = api_client.get("/api/catalog/entities?filter=kind=api&fields=metadata.name,kind")
+    assert response.json() == [{"metadata": {"name": "artists"}, "kind": "API"}]
+    annotations = api_client.get(
+        "/api/catalog/entities?filter=metadata.name=artist-lookup&fields=metadata.annotations.backstage.io/techdocs-ref"
+    ).json()
+    assert annotations == [{"metadata": {"annotations": {"backstage.io/techdocs-ref": "dir:."}}}]
+
+
+def test_pagination_with_link_header(api_client, catalog):
+    first = api_client.get("/api/catalog/entities?limit=2&order=asc:metadata.name")
+    assert names(first.json()) == ["Artist-Lookup", "ana"] or len(first.json()) == 2
+    link = first["Link"]
+    assert 'rel="next"' in link
+    next_url = link[1 : link.index(">")]
+    second = api_client.get(next_url)
+    assert len(second.json()) == 2
+    assert not set(names(first.json())) & set(names(second.json()))
+
+
+def test_by_name_is_case_insensitive_and_404s(api_client, catalog):
+    ok = api_client.get("/api/catalog/entities/by-name/COMPONENT/default/artist-lookup")
+    assert ok.status_code == 200
+    assert ok.json()["metadata"]["name"] == "Artist-Lookup"
+    missing = api_client.get("/api/catalog/entities/by-name/component/default/nope")
+    assert missing.status_code == 404
+    body = missing.json()
+    assert body["error"]["name"] == "NotFoundError"
+    assert body["response"] == {"statusCode": 404}
+    assert body["request"]["method"] == "GET"
+
+
+def test_by_uid_get_and_delete(api_client, catalog):
+    entity = api_client.get("/api/catalog/entities/by-name/api/default/artists").json()
+    uid = entity["metadata"]["uid"]
+    assert api_client.get(f"/api/catalog/entities/by-uid/{uid}").json()["metadata"]["name"] == "artists"
+    assert api_client.delete(f"/api/catalog/entities/by-uid/{uid}").status_code == 204
+
+
+def test_by_refs_keeps_request_order(api_client, catalog):
+    response = api_client.post(
+        "/api/catalog/entities/by-refs",
+        {"entityRefs": ["api:default/artists", "component:default/missing", "group:team-a"]},
+        format="json",
+    )
+    items = response.json()["items"]
+    assert [i["metadata"]["name"] if i else None for i in items] == ["artists", None, "team-a"]
+
+
+def test_by_query_cursor_and_full_text(api_client, catalog):
+    first = api_client.get("/api/catalog/entities/by-query?limit=2&orderField=metadata.name,asc").json()
+    assert first["totalItems"] == 5
+    assert len(first["items"]) == 2
+    second = api_client.get(f"/api/catalog/entities/by-query?cursor={first['pageInfo']['nextCursor']}").json()
+    assert len(second["items"]) == 2
+    assert "prevCursor" in second["pageInfo"]
+    text = api_client.get(
+        "/api/catalog/entities/by-query?fullTextFilterTerm=LOOKUP&fullTextFilterFields=metadata.name"
+    ).json()
+    assert names(text["items"]) == ["Artist-Lookup"]
+
+
+def test_facets(api_client, catalog):
+    response = api_client.get("/api/catalog/entity-facets?facet=kind&facet=metadata.tags&filter=kind=component")
+    facets = response.json()["facets"]
+    assert {"value": "Component", "count": 2} in facets["kind"]
+    assert {f["value"] for f in facets["metadata.tags"]} == {"java", "data", "js"}
+
+
+def test_locations_endpoints(api_client, catalog, allow_tmp):
+    listing = api_client.get("/api/catalog/locations").json()
+    assert listing[0]["data"]["id"] == str(catalog.pk)
+    assert api_client.get(f"/api/catalog/locations/{catalog.pk}").json()["type"] == "file"
+    path = allow_tmp / "more.yaml"
+    path.write_text(CATALOG.split("---")[0])
+    created = api_client.post("/api/catalog/locations", {"type": "file", "target": str(path)}, format="json")
+    assert created.status_code == 201, created.content
+    again = api_client.post("/api/catalog/locations", {"type": "file", "target": str(path)}, format="json")
+    assert again.status_code == 409
+    assert api_client.delete(f"/api/catalog/locations/{catalog.pk}").status_code == 204
+    assert not Location.objects.filter(pk=catalog.pk).exists()
+
+
+def test_validate_entity(api_client):
+    good = {"apiVersion": "backstage.io/v1alpha1", "kind": "Group", "metadata": {"name": "g"},
+            "spec": {"type": "team", "children": []}}  # fmt: skip
+    assert api_client.post("/api/catalog/validate-entity", {"entity": good, "location": "url:x"},
+                           format="json").status_code == 200  # fmt: skip
+    bad = {**good, "metadata": {"name": "not valid!"}}
+    response = api_client.post("/api/catalog/validate-entity", {"entity": bad, "location": "url:x"}, format="json")
+    assert response.status_code == 400
+    assert "metadata.name" in response.json()["errors"][0]["message"]
+
+
+def test_bad_query_is_an_input_error(api_client, catalog):
+    response = api_client.get("/api/catalog/entities?fields=metadata.tags[0]")
+    assert response.status_code == 400
+    assert response.json()["error"]["name"] == "InputError"
+
+
+def test_list_endpoints_do_not_grow_queries_with_size(api_client, catalog, django_assert_max_num_queries):
+    # Authentication (token lookup + last-used update) plus entities, relations, errors, overrides.
+    with django_assert_max_num_queries(7):
+        api_client.get("/api/catalog/entities")
+    with django_assert_max_num_queries(8):
+        api_client.get("/api/catalog/entities/by-query?limit=50")
+    with django_assert_max_num_queries(6):
+        api_client.get("/api/v1/catalog/entities/")

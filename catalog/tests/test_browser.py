@@ -1,0 +1,149 @@
+"""Every catalog page in a real Chromium: sign in, home, list with facets and search, entity tabs, register."""
+
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.contrib.auth import get_user_model
+
+from catalog.ingestion.refresh import refresh_location, register_location
+from portal.testing.gitrepos import git_target, make_repo
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+SHOTS = Path(settings.DATA_DIR) / "screenshots"
+
+ORG = """\
+apiVersion: backstage.io/v1alpha1
+kind: Group
+metadata: {name: payments, title: Payments Team}
+spec: {type: team, children: [], members: [pat]}
+---
+apiVersion: backstage.io/v1alpha1
+kind: User
+metadata: {name: pat}
+spec: {memberOf: [payments], profile: {email: pat@example.com, displayName: Pat}}
+---
+apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata: {name: checkout, description: Takes payments, tags: [python]}
+spec: {type: service, lifecycle: production, owner: payments, providesApis: [checkout-api],
+       dependsOn: [resource:payments-db, component:ledger]}
+---
+apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata: {name: ledger, description: Double-entry ledger}
+spec: {type: library, lifecycle: experimental, owner: payments}
+---
+apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata: {name: broken-one}
+spec: {type: service, owner: payments}
+---
+apiVersion: backstage.io/v1alpha1
+kind: API
+metadata: {name: checkout-api}
+spec:
+  type: openapi
+  lifecycle: production
+  owner: payments
+  definition: |
+    openapi: 3.0.0
+    info: {title: Checkout API, version: 1.0.0}
+    paths:
+      /orders:
+        get:
+          summary: List orders
+          responses: {'200': {description: OK}}
+"""
+
+
+def shot(page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+@pytest.fixture
+def org(allow_tmp):
+    bare = allow_tmp / "org.git"
+    make_repo(bare, {"catalog-info.yaml": ORG})
+    location = register_location(git_target(bare))
+    refresh_location(location.pk)
+    return bare
+
+
+@pytest.fixture
+def signed_in(page, live_server, org):
+    get_user_model().objects.create_user("pat", "pat@example.com", "pw-pat-12345")
+    page.goto(f"{live_server.url}/")
+    assert "/accounts/login/" in page.url
+    shot(page, "login")
+    page.fill("input[name=login]", "pat")
+    page.fill("input[name=password]", "pw-pat-12345")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/")
+    return page
+
+
+def test_home_shows_what_i_own_and_its_problems(signed_in):
+    page = signed_in
+    assert page.get_by_role("heading", name="Owned by me and my teams").is_visible()
+    assert page.get_by_role("link", name="checkout").first.is_visible()
+    assert page.get_by_text("Problems in what you own").is_visible()
+    shot(page, "home")
+
+
+def test_catalog_list_facets_and_search(signed_in, live_server):
+    page = signed_in
+    page.goto(f"{live_server.url}/catalog/")
+    assert page.locator("#entity-table tbody tr").count() == 6
+    page.locator("#facets a", has_text="Component").first.click()
+    page.wait_for_url("**kind=Component**")
+    assert page.locator("#entity-table tbody tr").count() == 3
+    page.fill("input[name=q]", "ledger")
+    page.wait_for_function("document.querySelectorAll('#entity-table tbody tr').length === 1")
+    assert page.locator("#entity-table").get_by_text("ledger").is_visible()
+    page.goto(f"{live_server.url}/catalog/?has_errors=true")
+    assert page.locator("#entity-table .badge.error").count() == 1
+    shot(page, "catalog-list")
+
+
+def test_entity_page_tabs(signed_in, live_server):
+    page = signed_in
+    page.goto(f"{live_server.url}/catalog/default/component/checkout/")
+    assert page.locator("#about").get_by_text("Takes payments").is_visible()
+    relations = page.locator("#relations")
+    assert relations.get_by_text("payments-db").is_visible()  # dangling, still shown
+    page.click("#star")
+    page.wait_for_selector("#star:has-text('Starred')")
+    shot(page, "entity-overview")
+    page.get_by_role("tab", name="Dependencies").click()
+    page.wait_for_selector("#graph .node")
+    assert page.locator("#graph .node").count() >= 4
+    page.select_option("select[name=depth]", "2")
+    page.wait_for_url("**depth=2**")
+    shot(page, "entity-graph")
+    page.goto(f"{live_server.url}/catalog/default/api/checkout-api/definition/")
+    page.wait_for_selector("#swagger-ui .opblock-summary")
+    assert page.get_by_text("List orders").is_visible()
+    shot(page, "api-definition")
+    page.goto(f"{live_server.url}/catalog/default/component/broken-one/")
+    assert page.locator("#processing-errors").get_by_text("lifecycle").first.is_visible()
+    shot(page, "entity-errors")
+
+
+def test_register_existing_component(signed_in, live_server, allow_tmp):
+    page = signed_in
+    bare = allow_tmp / "new.git"
+    make_repo(bare, {"catalog-info.yaml": ORG.split("---")[3].replace("ledger", "fresh-lib")})
+    page.goto(f"{live_server.url}/catalog/register/")
+    page.fill("input[name=target]", git_target(bare))
+    page.click("text=Analyze")
+    page.wait_for_selector("#analysis")
+    assert page.get_by_text("component:default/fresh-lib").is_visible()
+    shot(page, "register-preview")
+    page.click("#import-button")
+    page.wait_for_url("**/catalog/")
+    assert page.get_by_text("Registered").is_visible()
+    page.goto(f"{live_server.url}/catalog/register/?target=https://evil.example.com/x/y/blob/main/c.yaml")
+    assert page.locator("#register-error").is_visible()

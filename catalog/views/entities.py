@@ -1,0 +1,134 @@
+"""The catalog list (facets, search, keyset pagination) and the entity page with its tabs."""
+
+from __future__ import annotations
+
+from django.db.models import Count
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from catalog.filtersets import EntityFilterSet
+from catalog.models import Entity, EntityOverride, Star
+from catalog.ownership import identity_refs
+from plugins.tabs import tabs_for
+
+PAGE_SIZE = 50
+FACETS = [
+    ("kind", "kind", "Kind"),
+    ("type", "spec_type", "Type"),
+    ("owner", "owner_ref", "Owner"),
+    ("lifecycle", "lifecycle", "Lifecycle"),
+    ("system", "system_ref", "System"),
+    ("namespace", "namespace", "Namespace"),
+]
+
+
+def _facets(queryset, params) -> list[dict]:
+    facets = []
+    for param, column, label in FACETS:
+        selected = {v.lower() for v in params.get(param, "").split(",") if v}
+        values = (
+            queryset.exclude(**{column: ""})
+            .values(column)
+            .annotate(n=Count("id"))
+            .order_by("-n", column)[:30]
+        )
+        items = []
+        for row in values:
+            value = row[column]
+            query = params.copy()
+            query[param] = "" if value.lower() in selected else value
+            query.pop("after", None)
+            items.append({"value": value, "count": row["n"], "on": value.lower() in selected,
+                          "query": query.urlencode()})  # fmt: skip
+        facets.append({"param": param, "label": label, "items": items})
+    return facets
+
+
+def entity_list(request):
+    params = request.GET.copy()
+    if params.get("mine") == "1":
+        refs = identity_refs(request.user)
+        params["owned_by"] = ",".join(refs) or "-"
+    filterset = EntityFilterSet(params, queryset=Entity.objects.all(), request=request)
+    queryset = filterset.qs
+    # Facets count within the other filters' result, as Backstage's facet pickers do.
+    total = queryset.count()
+    after = request.GET.get("after", "")
+    page = list(queryset.filter(ref__gt=after).order_by("ref")[: PAGE_SIZE + 1] if after else
+                queryset.order_by("ref")[: PAGE_SIZE + 1])  # fmt: skip
+    has_next = len(page) > PAGE_SIZE
+    page = page[:PAGE_SIZE]
+    next_query = None
+    if has_next:
+        next_params = request.GET.copy()
+        next_params["after"] = page[-1].ref
+        next_query = next_params.urlencode()
+    starred = set(Star.objects.filter(user=request.user, entity_ref__in=[e.ref for e in page])
+                  .values_list("entity_ref", flat=True)) if request.user.is_authenticated else set()  # fmt: skip
+    context = {
+        "entities": page,
+        "total": total,
+        "facets": _facets(queryset, request.GET.copy()),
+        "q": request.GET.get("q", ""),
+        "mine": request.GET.get("mine") == "1",
+        "starred_only": request.GET.get("starred") == "true",
+        "has_errors": request.GET.get("has_errors") == "true",
+        "next_query": next_query,
+        "first_query": _without(request.GET.copy(), "after"),
+        "is_first": not after,
+        "starred": starred,
+    }
+    template = "catalog/_entity_table.html" if request.htmx and request.htmx.target == "results" else "catalog/entity_list.html"
+    return render(request, template, context)
+
+
+def _without(params, key: str) -> str:
+    params.pop(key, None)
+    return params.urlencode()
+
+
+def get_entity(kind: str, namespace: str, name: str) -> Entity:
+    ref = f"{kind}:{namespace}/{name}".lower()
+    return get_object_or_404(Entity, ref=ref)
+
+
+def entity_detail(request, namespace: str, kind: str, name: str):
+    return entity_tab(request, namespace, kind, name, tab="overview")
+
+
+def entity_tab(request, namespace: str, kind: str, name: str, tab: str):
+    entity = get_entity(kind, namespace, name)
+    tabs = tabs_for(entity)
+    current = next((t for t in tabs if t.slug == tab), None)
+    if current is None:
+        raise Http404(f"No tab {tab!r} for this entity")
+    context = {
+        "entity": entity,
+        "tabs": tabs,
+        "tab": current,
+        "override": EntityOverride.objects.filter(entity_ref=entity.ref).first(),
+        "is_starred": request.user.is_authenticated
+        and Star.objects.filter(user=request.user, entity_ref=entity.ref).exists(),
+        **current.render(request, entity),
+    }
+    if request.htmx and request.htmx.target == "tab-body":
+        return render(request, current.template, context)
+    return render(request, "catalog/entity_detail.html", context)
+
+
+@require_POST
+def toggle_star(request, namespace: str, kind: str, name: str):
+    entity = get_entity(kind, namespace, name)
+    star, created = Star.objects.get_or_create(user=request.user, entity_ref=entity.ref)
+    if not created:
+        star.delete()
+    if request.htmx:
+        return render(request, "catalog/_star.html", {"entity": entity, "is_starred": created})
+    return redirect(entity_url(entity))
+
+
+def entity_url(entity: Entity) -> str:
+    from django.urls import reverse
+
+    return reverse("catalog:entity", args=[entity.namespace.lower(), entity.kind.lower(), entity.name])

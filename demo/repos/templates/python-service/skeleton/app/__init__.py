@@ -1,0 +1,1 @@
+"""${{ values.name }}: HTTP service package."""

@@ -1,0 +1,9 @@
+"""The core app: auth glue, API tokens, background job records, base templates."""
+
+from django.apps import AppConfig
+
+
+class PortalConfig(AppConfig):
+    name = "portal"
+    verbose_name = "Callboard core"
+    default_auto_field = "django.db.models.BigAutoField"

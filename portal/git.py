@@ -1,0 +1,256 @@
+"""The one way Callboard talks to git. Every use is a ``with`` block.
+
+Hardening (after Nautobot's GitRepo and the process leaks its tracker reports):
+- no prompts (``GIT_TERMINAL_PROMPT=0``, no askpass), no system/global config, no hooks run;
+- refs are validated against option injection before they reach a command line;
+- only allowed protocols (``file``, ``https``, ``ssh``, ``git``; ``ext`` never);
+- ``gc.autoDetach=false`` so no detached ``git gc`` outlives a worker;
+- every command has a timeout; GitPython's persistent ``cat-file`` processes are closed on exit;
+- URLs are logged with their credentials removed.
+
+Repositories are data: a bare mirror per remote URL under the cache directory, read by commit sha.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from urllib.parse import urlsplit, urlunsplit
+
+import git
+from git.exc import GitCommandError
+
+logger = logging.getLogger(__name__)
+
+GIT_TIMEOUT_SECONDS = 120
+_REF_RE = re.compile(r"^(?!-)(?!.*\.\.)(?!.*//)[A-Za-z0-9._/+-]{1,200}(?<!\.lock)(?<!/)$")
+_SHA_RE = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")
+ALLOWED_SCHEMES = {"file", "https", "http", "ssh", "git"}
+
+_BASE_ENV = {
+    "GIT_TERMINAL_PROMPT": "0",
+    "GIT_ASKPASS": "/bin/false",
+    "SSH_ASKPASS": "/bin/false",
+    "GIT_CONFIG_NOSYSTEM": "1",
+    "GIT_CONFIG_GLOBAL": os.devnull,
+    "GIT_PROTOCOL_FROM_USER": "0",
+    "GIT_ALLOW_PROTOCOL": "file:https:http:ssh:git",
+    "GIT_SSH_COMMAND": "ssh -o BatchMode=yes -o StrictHostKeyChecking=accept-new",
+}
+_CONFIG = [
+    "-c", "gc.autoDetach=false",
+    "-c", "core.hooksPath=/dev/null",
+    "-c", "protocol.ext.allow=never",
+    "-c", "core.fsmonitor=false",
+    "-c", "init.defaultBranch=main",
+]  # fmt: skip
+
+
+class GitError(Exception):
+    """A git operation failed; the message is safe to show to users (no credentials)."""
+
+
+def sanitize_url(url: str) -> str:
+    """The URL without user info, for logs and error messages."""
+    parts = urlsplit(url)
+    if parts.username or parts.password:
+        host = parts.hostname or ""
+        if parts.port:
+            host += f":{parts.port}"
+        return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
+    return url
+
+
+def validate_ref(ref: str) -> str:
+    """A branch, tag or sha safe to pass to git (no option injection, no odd ranges)."""
+    if not _REF_RE.match(ref or ""):
+        raise GitError(f"Invalid git ref {ref!r}")
+    return ref
+
+
+def validate_url(url: str) -> str:
+    scheme = urlsplit(url).scheme.lower()
+    if scheme not in ALLOWED_SCHEMES:
+        raise GitError(f"Git URL scheme {scheme or '(none)'!r} is not allowed in {sanitize_url(url)}")
+    if url.startswith("-"):
+        raise GitError("Git URL may not start with '-'")
+    return url
+
+
+def _env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+    env.update(_BASE_ENV)
+    return env
+
+
+def _run(repo: git.Repo, *args: str) -> str:
+    try:
+        return repo.git.execute(
+            ["git", *_CONFIG, *args],
+            env=_env(),
+            kill_after_timeout=GIT_TIMEOUT_SECONDS,
+            with_extended_output=False,
+        )
+    except GitCommandError as exc:
+        stderr = (exc.stderr or "").strip().replace("stderr: ", "")
+        raise GitError(f"git {args[0]} failed: {sanitize_url(stderr)[:500]}") from exc
+
+
+@dataclass(frozen=True)
+class TreeEntry:
+    path: str
+    is_file: bool
+
+
+class GitRepo:
+    """A bare mirror of one remote, kept under ``cache_dir`` and opened as a context manager."""
+
+    def __init__(self, url: str, cache_dir: Path):
+        self.url = validate_url(url)
+        key = hashlib.sha256(url.encode()).hexdigest()[:24]
+        self.path = Path(cache_dir) / f"{key}.git"
+        self._repo: git.Repo | None = None
+
+    def __enter__(self) -> GitRepo:
+        if not (self.path / "HEAD").exists():
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            repo = git.Repo.init(self.path, bare=True)
+            repo.close()
+        self._repo = git.Repo(self.path)
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        if self._repo is not None:
+            self._repo.close()
+            self._repo = None
+
+    @property
+    def repo(self) -> git.Repo:
+        if self._repo is None:
+            raise GitError("GitRepo used outside its with block")
+        return self._repo
+
+    def remote_head(self, ref: str) -> str | None:
+        """The sha ``ref`` points at on the remote, without fetching objects (cheap change check)."""
+        validate_ref(ref)
+        if _SHA_RE.match(ref):
+            return ref
+        out = _run(self.repo, "ls-remote", "--", self.url, ref, f"refs/heads/{ref}", f"refs/tags/{ref}")
+        for line in out.splitlines():
+            sha, _, name = line.partition("\t")
+            if name in (ref, f"refs/heads/{ref}", f"refs/tags/{ref}", f"refs/tags/{ref}^{{}}"):
+                return sha
+        return None
+
+    def fetch(self, ref: str) -> str:
+        """Fetch ``ref`` (branch, tag or sha) and return the commit sha it resolves to."""
+        validate_ref(ref)
+        local = f"refs/callboard/{hashlib.sha1(ref.encode()).hexdigest()}"  # noqa: S324 - a name, not security
+        _run(self.repo, "fetch", "--no-tags", "--depth=1", "--force", "--", self.url, f"+{ref}:{local}")
+        return _run(self.repo, "rev-parse", "--verify", f"{local}^{{commit}}").strip()
+
+    def has_commit(self, sha: str) -> bool:
+        try:
+            _run(self.repo, "cat-file", "-e", f"{validate_ref(sha)}^{{commit}}")
+        except GitError:
+            return False
+        return True
+
+    def read_file(self, sha: str, path: str) -> bytes:
+        """The bytes of ``path`` at commit ``sha``; GitError if it is missing or not a file."""
+        tree = self.repo.commit(validate_ref(sha)).tree
+        clean = _clean_path(path)
+        try:
+            blob = tree / clean
+        except KeyError as exc:
+            raise GitError(f"{clean} does not exist at {sha[:12]}") from exc
+        if blob.type != "blob":
+            raise GitError(f"{clean} is not a file at {sha[:12]}")
+        if blob.mode == 0o120000:
+            raise GitError(f"{clean} is a symbolic link; links are not followed")
+        return blob.data_stream.read()
+
+    def walk(self, sha: str, prefix: str = "") -> Iterator[TreeEntry]:
+        """Every file and directory below ``prefix`` at ``sha`` (symlinks reported as files, not followed)."""
+        tree = self.repo.commit(validate_ref(sha)).tree
+        if prefix:
+            try:
+                tree = tree / _clean_path(prefix)
+            except KeyError:
+                return
+        for item in tree.traverse():
+            yield TreeEntry(path=item.path, is_file=item.type == "blob")
+
+
+def _clean_path(path: str) -> str:
+    """A repository-relative path with no traversal out of the repository."""
+    pure = PurePosixPath("/" + path.lstrip("/"))
+    parts: list[str] = []
+    for part in pure.parts[1:]:
+        if part in ("", "."):
+            continue
+        if part == "..":
+            raise GitError(f"Path {path!r} leaves the repository")
+        parts.append(part)
+    if not parts:
+        raise GitError("Empty path")
+    return "/".join(parts)
+
+
+def clean_repo_path(path: str) -> str:
+    """Public form of the traversal check, for callers that join repository paths."""
+    return _clean_path(path)
+
+
+def create_repository_from_directory(
+    source: Path, bare_path: Path, *, branch: str = "main", message: str = "Initial commit"
+) -> str:
+    """Make ``bare_path`` a bare repository whose ``branch`` holds a copy of ``source``; returns the sha.
+
+    Used for the demo organisation and tests. An existing repository gets a new commit only when the
+    content differs.
+    """
+    validate_ref(branch)
+    bare_path = Path(bare_path)
+    if not (bare_path / "HEAD").exists():
+        bare_path.parent.mkdir(parents=True, exist_ok=True)
+        git.Repo.init(bare_path, bare=True, initial_branch=branch).close()
+    with tempfile.TemporaryDirectory(prefix="callboard-git-") as tmp:
+        work = Path(tmp) / "work"
+        shutil.copytree(source, work, symlinks=True)
+        repo = git.Repo.init(work, initial_branch=branch)
+        try:
+            _run(repo, "add", "--all", ".")
+            _run(
+                repo,
+                "-c", "user.name=Callboard", "-c", "user.email=callboard@localhost",
+                "commit", "--quiet", "--allow-empty", "-m", message,
+            )  # fmt: skip
+            tree = _run(repo, "rev-parse", "HEAD^{tree}").strip()
+            remote_url = bare_path.resolve().as_uri()
+            current = None
+            try:
+                _run(repo, "fetch", "--quiet", "--", remote_url, f"+refs/heads/{branch}:refs/remotes/o/{branch}")
+                current = _run(repo, "rev-parse", f"refs/remotes/o/{branch}").strip()
+            except GitError:
+                current = None
+            if current and _run(repo, "rev-parse", f"{current}^{{tree}}").strip() == tree:
+                return current
+            if current:
+                _run(repo, "reset", "--soft", current)
+                _run(
+                    repo,
+                    "-c", "user.name=Callboard", "-c", "user.email=callboard@localhost",
+                    "commit", "--quiet", "--allow-empty", "-m", message,
+                )  # fmt: skip
+            _run(repo, "push", "--quiet", "--force", "--", remote_url, f"HEAD:refs/heads/{branch}")
+            return _run(repo, "rev-parse", "HEAD").strip()
+        finally:
+            repo.close()

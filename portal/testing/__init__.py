@@ -1,0 +1,1 @@
+"""Test toolkit shared by every app (and, later, plugins)."""

@@ -1,0 +1,34 @@
+"""Fixtures every app's tests can use: users, API clients with tokens, query-count assertions."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth import get_user_model
+from rest_framework.test import APIClient
+
+from portal.models import ApiToken
+
+
+@pytest.fixture
+def user(db):
+    return get_user_model().objects.create_user("dev", "dev@example.com", "pw-dev-12345")
+
+
+@pytest.fixture
+def admin_user(db):
+    return get_user_model().objects.create_superuser("root", "root@example.com", "pw-root-12345")
+
+
+@pytest.fixture
+def api_client(user) -> APIClient:
+    """An API client authenticated with a real bearer token of ``user``."""
+    _, raw = ApiToken.issue(user, name="tests")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    return client
+
+
+@pytest.fixture
+def logged_in_client(client, user):
+    client.force_login(user)
+    return client

@@ -1,0 +1,1 @@
+"""scaffolder: reserved; built by its own issue."""

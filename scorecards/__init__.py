@@ -1,0 +1,1 @@
+"""scorecards: reserved; built by its own issue."""

@@ -1,0 +1,1 @@
+"""techdocs: reserved; built by its own issue."""
