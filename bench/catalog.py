@@ -16,7 +16,6 @@ import argparse
 import json
 import os
 import resource
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -154,17 +153,46 @@ def main() -> None:
         client.force_login(user)
         names = list(Entity.objects.filter(kind="Component").values_list("name", flat=True)[: args.requests])
         n = args.requests
-        print("by-name:        ", percentiles(timed(client, [
-            f"/api/catalog/entities/by-name/component/default/{names[i % len(names)]}" for i in range(n)])))
-        print("filtered list:  ", percentiles(timed(client, [
-            f"/api/catalog/entities?filter=kind=component,spec.lifecycle=production&limit=50&offset={i * 50}"
-            for i in range(n)])))
-        print("by-query text:  ", percentiles(timed(client, [
-            f"/api/catalog/entities/by-query?limit=50&fullTextFilterTerm={names[i % len(names)][-4:]}"
-            "&fullTextFilterFields=metadata.name" for i in range(n)])))
+        print(
+            "by-name:        ",
+            percentiles(
+                timed(
+                    client,
+                    [f"/api/catalog/entities/by-name/component/default/{names[i % len(names)]}" for i in range(n)],
+                )
+            ),
+        )
+        print(
+            "filtered list:  ",
+            percentiles(
+                timed(
+                    client,
+                    [
+                        "/api/catalog/entities?filter=kind=component,spec.lifecycle=production"
+                        f"&limit=50&offset={i * 50}"
+                        for i in range(n)
+                    ],
+                )
+            ),
+        )
+        print(
+            "by-query text:  ",
+            percentiles(
+                timed(
+                    client,
+                    [
+                        f"/api/catalog/entities/by-query?limit=50&fullTextFilterTerm={names[i % len(names)][-4:]}"
+                        "&fullTextFilterFields=metadata.name"
+                        for i in range(n)
+                    ],
+                )
+            ),
+        )
         print("facets:         ", percentiles(timed(client, ["/api/catalog/entity-facets?facet=spec.type"] * n)))
-        print("facets+filter:  ", percentiles(timed(client, [
-            "/api/catalog/entity-facets?facet=spec.type&filter=kind=component"] * n)))
+        print(
+            "facets+filter:  ",
+            percentiles(timed(client, ["/api/catalog/entity-facets?facet=spec.type&filter=kind=component"] * n)),
+        )
         print("UI list page:   ", percentiles(timed(client, ["/catalog/?kind=Component"] * min(n, 50))))
         if bench_url:
             from django.db import connections

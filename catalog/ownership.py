@@ -31,16 +31,12 @@ def identity_refs(user) -> set[str]:
     if ref is None:
         return set()
     refs = {ref}
-    frontier = set(
-        Relation.objects.filter(source_ref=ref, type="memberOf").values_list("target_ref", flat=True)
-    )
+    frontier = set(Relation.objects.filter(source_ref=ref, type="memberOf").values_list("target_ref", flat=True))
     depth = 0
     while frontier and depth < MAX_GROUP_DEPTH:
         refs |= frontier
         frontier = (
-            set(
-                Relation.objects.filter(source_ref__in=frontier, type="childOf").values_list("target_ref", flat=True)
-            )
+            set(Relation.objects.filter(source_ref__in=frontier, type="childOf").values_list("target_ref", flat=True))
             - refs
         )
         depth += 1

@@ -31,9 +31,7 @@ class RelatedEntity:
 
 def related(refs: set[str]) -> dict[str, RelatedEntity]:
     """Resolve refs to entities in one query; refs with no entity come back with ``exists=False``."""
-    found = {
-        e.ref: e for e in Entity.objects.filter(ref__in=refs).only("ref", "kind", "namespace", "name", "title")
-    }
+    found = {e.ref: e for e in Entity.objects.filter(ref__in=refs).only("ref", "kind", "namespace", "name", "title")}
     out = {}
     for ref in refs:
         entity = found.get(ref)
@@ -59,6 +57,4 @@ def grouped_relations(ref: str) -> list[dict]:
     groups: dict[str, list[RelatedEntity]] = {}
     for relation_type, target in pairs:
         groups.setdefault(relation_type, []).append(resolved[target])
-    return [
-        {"type": t, "label": RELATION_LABELS.get(t, t), "items": items} for t, items in sorted(groups.items())
-    ]
+    return [{"type": t, "label": RELATION_LABELS.get(t, t), "items": items} for t, items in sorted(groups.items())]

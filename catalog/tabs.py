@@ -71,7 +71,14 @@ def has_definition(entity) -> bool:
 BUILTIN_TABS = [
     EntityTab("overview", "Overview", "catalog/tabs/overview.html", overview, weight=0),
     EntityTab("graph", "Dependencies", "catalog/tabs/graph.html", graph, weight=10),
-    EntityTab("definition", "Definition", "catalog/tabs/definition.html", api_definition, kinds=API_KINDS,
-              weight=20, visible=has_definition),  # fmt: skip
+    EntityTab(
+        "definition",
+        "Definition",
+        "catalog/tabs/definition.html",
+        api_definition,
+        kinds=API_KINDS,
+        weight=20,
+        visible=has_definition,
+    ),
     EntityTab("raw", "YAML", "catalog/tabs/raw.html", raw, weight=900),
 ]

@@ -18,11 +18,7 @@ class PortalLoginRequiredMiddleware(LoginRequiredMiddleware):
     def process_view(self, request, view_func, view_args, view_kwargs):
         if request.path_info.startswith("/api/"):
             return None
-        if (
-            settings.ANONYMOUS_READ
-            and request.method in SAFE_METHODS
-            and not request.path_info.startswith("/admin/")
-        ):
+        if settings.ANONYMOUS_READ and request.method in SAFE_METHODS and not request.path_info.startswith("/admin/"):
             return None
         return super().process_view(request, view_func, view_args, view_kwargs)
 

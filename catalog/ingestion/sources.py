@@ -104,10 +104,8 @@ class GitSource:
         """Resolve ``target`` relative to this file: same repo for relative and '/'-rooted paths."""
         if _looks_remote(target):
             return parse_target("url", target)
-        if target.startswith("/"):
-            path = target.lstrip("/")
-        else:
-            path = posixpath.join(posixpath.dirname(self.path), target)
+        rooted = target.startswith("/")
+        path = target.lstrip("/") if rooted else posixpath.join(posixpath.dirname(self.path), target)
         path = posixpath.normpath(path)
         if path.startswith(".."):
             raise SourceError(f"Target {target!r} leaves the repository")

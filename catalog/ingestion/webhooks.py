@@ -61,7 +61,7 @@ def affected_locations(payload: dict) -> list[Location]:
             source = parse_target(location.type, location.target)
         except SourceError:
             continue
-        if isinstance(source, GitSource) and _repo_key(source.repo_url) in keys:
-            if not branch or source.ref in (branch, "HEAD"):
-                hits.append(location)
+        same_repo = isinstance(source, GitSource) and _repo_key(source.repo_url) in keys
+        if same_repo and (not branch or source.ref in (branch, "HEAD")):
+            hits.append(location)
     return hits

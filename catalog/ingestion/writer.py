@@ -18,6 +18,7 @@ from django.utils import timezone
 from catalog.ingestion.collect import Found, Walk
 from catalog.ingestion.envelope import content_hash
 from catalog.ingestion.errors import DescriptorError
+from catalog.ingestion.refs import RefError, parse_ref
 from catalog.ingestion.search import search_rows
 from catalog.models import Entity, Location, ProcessingError, Relation, SearchRow
 
@@ -60,9 +61,7 @@ def _columns(processed, relations: list[tuple[str, str, str]]) -> dict:
     spec = entity.get("spec") if isinstance(entity.get("spec"), dict) else {}
     ref = str(processed.ref)
     owner = next((t for s, typ, t in relations if s == ref and typ == "ownedBy"), "")
-    system = next(
-        (t for s, typ, t in relations if s == ref and typ == "partOf" and t.startswith("system:")), ""
-    )
+    system = next((t for s, typ, t in relations if s == ref and typ == "partOf" and t.startswith("system:")), "")
     tags = metadata.get("tags") if isinstance(metadata.get("tags"), list) else []
     return {
         "kind": str(entity.get("kind", ""))[:63],
@@ -172,7 +171,7 @@ class LocationWriter:
         Entity.objects.bulk_create(to_create, batch_size=BATCH)
         if to_update:
             Entity.objects.bulk_update(
-                [e for e in to_update if e.body is not None], ENTITY_FIELDS + ["updated_at"], batch_size=BATCH
+                [e for e in to_update if e.body is not None], [*ENTITY_FIELDS, "updated_at"], batch_size=BATCH
             )
             error_only = [e for e in to_update if e.body is None]
             Entity.objects.bulk_update(error_only, ["error_count"], batch_size=BATCH)
@@ -200,10 +199,12 @@ class LocationWriter:
     @staticmethod
     def _minimal_columns(processed) -> dict:
         metadata = processed.entity.get("metadata") if isinstance(processed.entity.get("metadata"), dict) else {}
+        spec = processed.entity.get("spec") if isinstance(processed.entity.get("spec"), dict) else {}
         return {
             "kind": processed.ref.kind,
             "namespace": processed.ref.namespace,
             "name": processed.ref.name,
+            "owner_ref": _best_effort_owner(spec.get("owner"), processed.ref.namespace),
             "api_version": str(processed.entity.get("apiVersion", ""))[:253],
             "title": str(metadata.get("title") or "")[:300],
             "description": str(metadata.get("description") or ""),
@@ -228,8 +229,7 @@ class LocationWriter:
                 Relation(origin_id=entity.id, source_ref=s, type=t, target_ref=d) for s, t, d in entity_relations
             )
             rows.extend(
-                SearchRow(entity_id=entity.id, key=k, value=v.lower() if v else v, original=v)
-                for k, v in entity_rows
+                SearchRow(entity_id=entity.id, key=k, value=v.lower() if v else v, original=v) for k, v in entity_rows
             )
         Relation.objects.bulk_create(relations, batch_size=5000)
         SearchRow.objects.bulk_create(rows, batch_size=5000)
@@ -266,7 +266,6 @@ class LocationWriter:
         self.summary.entity_refs = self.seen
         return self.summary
 
-
     def _mark_kept_by_failure(self, rows, walk_state: Walk) -> None:
         """Entities whose file failed keep their body; the file's error is shown on each of them."""
         by_file: dict[str, list[DescriptorError]] = {}
@@ -284,6 +283,16 @@ class LocationWriter:
             count = len(by_file.get(row[4], []))
             Entity.objects.filter(id=row[0]).update(error_count=count)
             self.seen.add(row[1])
+
+
+def _best_effort_owner(value, namespace: str) -> str:
+    """The owner of an entity that failed validation, so its owners still see it and its errors."""
+    if not isinstance(value, str) or not value:
+        return ""
+    try:
+        return str(parse_ref(value, default_kind="Group", default_namespace=namespace))[:400]
+    except RefError:
+        return ""
 
 
 def _error_row(error: DescriptorError, *, location, entity_id, entity_ref: str) -> ProcessingError:

@@ -72,9 +72,10 @@ _FLOAT = re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
 class _DocError(Exception):
     """A problem confined to one document; the parser can continue with the next one."""
 
-    def __init__(self, rule: str, message: str, event: Any = None) -> None:
+    def __init__(self, rule: str, message: str, event: Any = None, *, fatal: bool = False) -> None:
         super().__init__(message)
         self.rule = rule
+        self.fatal = fatal  # the rest of the stream must not be scanned (libyaml is quadratic in depth)
         self.message = message + (_where(event.start_mark) if event is not None else "")
 
 
@@ -171,14 +172,25 @@ def _build_document(get_event: Any, max_nodes: int, max_depth: int) -> Any:
         event = get_event()
         etype = type(event)
         if etype is ScalarEvent:
-            value = _scalar(event) if event.tag is not None or event.implicit[0] else event.value
+            value = event.value
+            if event.tag is not None:
+                value = _scalar(event)
+            elif event.implicit[0]:  # untagged plain scalar: inline fast path of resolve_plain()
+                if not value:
+                    value = None
+                else:
+                    constant = _CONSTANTS.get(value, _MISSING)
+                    if constant is not _MISSING:
+                        value = constant
+                    elif value[0] in _NUMBER_START:
+                        value = resolve_plain(value)
             size = 1
             expanded += 1
             if event.anchor is not None:
                 anchors[event.anchor] = (value, 1)
         elif etype is MappingStartEvent or etype is SequenceStartEvent:
             if len(stack) >= max_depth:
-                raise _DocError("too-deep", f"nesting deeper than {max_depth} levels", event)
+                raise _DocError("too-deep", f"nesting deeper than {max_depth} levels", event, fatal=True)
             if event.tag is not None:
                 _check_tag(event)
             expanded += 1
@@ -223,11 +235,12 @@ def _build_document(get_event: Any, max_nodes: int, max_depth: int) -> Any:
         if frame[1]:
             key = frame[2]
             if key is _NO_KEY:
-                frame[2] = value if type(value) is str else mapping_key(value, event)
+                key = value if type(value) is str else mapping_key(value, event)
+                if key in frame[0]:
+                    raise _DocError("duplicate-key", f"duplicate mapping key {show(key)}", event)
+                frame[2] = key
             else:
                 mapping = frame[0]
-                if key in mapping:
-                    raise _DocError("duplicate-key", f"duplicate mapping key {show(key)}", event)
                 mapping[key] = value
                 frame[2] = _NO_KEY
         else:
@@ -240,6 +253,8 @@ def _skip_document(get_event: Any) -> None:
 
 
 def _syntax_message(err: yaml.YAMLError) -> str:
+    if isinstance(err, yaml.reader.ReaderError):
+        return f"YAML error at byte offset {err.position}: {err.reason}"
     if isinstance(err, yaml.MarkedYAMLError):
         mark = err.problem_mark or err.context_mark
         what = err.problem or err.context or "invalid YAML"
@@ -293,6 +308,8 @@ def parse_documents(
                 value = _build_document(get_event, max_nodes, max_depth)
             except _DocError as err:
                 errors.append(DescriptorError(file, index, "", err.rule, err.message))
+                if err.fatal:
+                    break
                 _skip_document(get_event)
             else:
                 if value is None:

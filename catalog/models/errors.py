@@ -16,9 +16,7 @@ class ProcessingError(models.Model):
     location = models.ForeignKey(
         "catalog.Location", on_delete=models.CASCADE, null=True, blank=True, related_name="errors"
     )
-    entity = models.ForeignKey(
-        "catalog.Entity", on_delete=models.CASCADE, null=True, blank=True, related_name="errors"
-    )
+    entity = models.ForeignKey("catalog.Entity", on_delete=models.CASCADE, null=True, blank=True, related_name="errors")
     entity_ref = models.CharField(max_length=400, blank=True, db_index=True)
     level = models.CharField(max_length=10, choices=Level.choices, default=Level.ERROR)
     file = models.CharField(max_length=1000, blank=True)

@@ -71,8 +71,10 @@ def test_entities_list_shape(api_client, catalog):
         ("filter=kind=component", ["Artist-Lookup", "web-player"]),
         ("filter=kind=component,spec.type=service", ["Artist-Lookup"]),
         ("filter=kind=user&filter=kind=group", ["ana", "team-a"]),
-        ("filter=kind=component,spec.lifecycle=production,spec.lifecycle=experimental",
-         ["Artist-Lookup", "web-player"]),
+        (
+            "filter=kind=component,spec.lifecycle=production,spec.lifecycle=experimental",
+            ["Artist-Lookup", "web-player"],
+        ),
         ("filter=metadata.tags.java", ["Artist-Lookup"]),
         ("filter=KIND=COMPONENT,metadata.name=artist-lookup", ["Artist-Lookup"]),
         ("filter=relations.memberof=group:default/team-a", ["ana"]),
@@ -139,7 +141,7 @@ def test_by_query_cursor_and_full_text(api_client, catalog):
     first = api_client.get("/api/catalog/entities/by-query?limit=2&orderField=metadata.name,asc").json()
     assert first["totalItems"] == 5
     assert len(first["items"]) == 2
-    second = api_client.get(f"/api/catalog/entities/by-query?cursor={first['pageInfo']['nextCursor']}").json()
+    second = api_client.get(f"/api/catalog/entities/by-query?limit=2&cursor={first['pageInfo']['nextCursor']}").json()
     assert len(second["items"]) == 2
     assert "prevCursor" in second["pageInfo"]
     text = api_client.get(

@@ -131,7 +131,7 @@ def test_bad_yaml_keeps_last_good_version_and_shows_error(repo):
 def test_invalid_entity_keeps_last_good_body(repo):
     location = register_location(git_target(repo))
     refresh_location(location.pk)
-    broken = COMPONENT.format(name="billing", description="x").replace("lifecycle: production\n", "")
+    broken = COMPONENT.format(name="billing", description="x").replace("  lifecycle: production\n", "")
     make_repo(repo, repo_files(extra={"components.yaml": broken + "---\n" + API.format(name="billing")}))
     refresh_location(location.pk)
     component = entity("component:default/billing")

@@ -30,11 +30,12 @@ def repo(allow_tmp, settings):
     return bare
 
 
-def test_github_push_refreshes_the_matching_location(client, repo):
+def test_github_push_refreshes_the_matching_location(client, repo, django_capture_on_commit_callbacks):
     location = register_location(git_target(repo))
     make_repo(repo, {"catalog-info.yaml": GROUP % "second"})
     payload = {"ref": "refs/heads/main", "repository": {"clone_url": repo.resolve().as_uri()}}
-    response = github_post(client, payload, "s3cret")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = github_post(client, payload, "s3cret")
     assert response.status_code == 202
     assert response.json()["refreshing"] == [str(location.pk)]
     assert Entity.objects.filter(ref="group:default/second").exists()  # eager in tests

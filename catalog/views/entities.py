@@ -27,12 +27,7 @@ def _facets(queryset, params) -> list[dict]:
     facets = []
     for param, column, label in FACETS:
         selected = {v.lower() for v in params.get(param, "").split(",") if v}
-        values = (
-            queryset.exclude(**{column: ""})
-            .values(column)
-            .annotate(n=Count("id"))
-            .order_by("-n", column)[:30]
-        )
+        values = queryset.exclude(**{column: ""}).values(column).annotate(n=Count("id")).order_by("-n", column)[:30]
         items = []
         for row in values:
             value = row[column]
@@ -79,7 +74,11 @@ def entity_list(request):
         "is_first": not after,
         "starred": starred,
     }
-    template = "catalog/_entity_table.html" if request.htmx and request.htmx.target == "results" else "catalog/entity_list.html"
+    template = (
+        "catalog/_entity_table.html"
+        if request.htmx and request.htmx.target == "results"
+        else "catalog/entity_list.html"
+    )
     return render(request, template, context)
 
 

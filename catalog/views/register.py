@@ -33,9 +33,7 @@ def register_location(request):
         location_type = _type_of(target)
         if request.method == "POST" and request.POST.get("action") == "import":
             try:
-                location = refresh.register_location(
-                    target, type=location_type, created_by=request.user.get_username()
-                )
+                location = refresh.register_location(target, type=location_type, created_by=request.user.get_username())
             except SourceError as exc:
                 error = str(exc)
             else:

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-TOKEN_PREFIX = "cb_"
+TOKEN_PREFIX = "cb_"  # noqa: S105 - a prefix, not a secret
 
 
 class TokenScope(models.TextChoices):

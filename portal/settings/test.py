@@ -1,7 +1,7 @@
 """Test settings: base plus the few overrides a test run needs."""
 
 from portal.settings.base import *  # noqa: F403
-from portal.settings.base import DATABASES, DATA_DIR
+from portal.settings.base import DATA_DIR, DATABASES
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

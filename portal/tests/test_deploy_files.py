@@ -30,9 +30,7 @@ echo "{name} pid=$$" >&2
 """
 
 
-@pytest.mark.parametrize(
-    "script", ["docker/entrypoint.sh", ".ci/run", "scripts/services.sh"], ids=lambda s: s
-)
+@pytest.mark.parametrize("script", ["docker/entrypoint.sh", ".ci/run", "scripts/services.sh"], ids=lambda s: s)
 def test_shell_scripts_parse(script):
     result = subprocess.run([BASH, "-n", str(ROOT / script)], capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr

@@ -8,8 +8,11 @@ urlpatterns = [
     path("entities", views.EntitiesView.as_view(), name="entities"),
     path("entities/by-query", views.EntitiesByQueryView.as_view(), name="entities-by-query"),
     path("entities/by-refs", views.EntitiesByRefsView.as_view(), name="entities-by-refs"),
-    path("entities/by-name/<str:kind>/<str:namespace>/<str:name>", views.EntityByNameView.as_view(),
-         name="entity-by-name"),  # fmt: skip
+    path(
+        "entities/by-name/<str:kind>/<str:namespace>/<str:name>",
+        views.EntityByNameView.as_view(),
+        name="entity-by-name",
+    ),
     path("entities/by-uid/<uuid:uid>", views.EntityByUidView.as_view(), name="entity-by-uid"),
     path("entity-facets", views.EntityFacetsView.as_view(), name="entity-facets"),
     path("locations", views.LocationsView.as_view(), name="locations"),

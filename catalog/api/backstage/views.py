@@ -31,6 +31,7 @@ class Conflict(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
     default_detail = "Conflict"
 
+
 MAX_LIMIT = 10_000
 
 
@@ -280,8 +281,11 @@ class ValidateEntityView(BackstageView):
         errors = list(result.errors) + [e for p in result.entities for e in p.errors]
         if errors:
             return Response(
-                {"errors": [{"name": "InputError", "message": str(e), "field": e.field, "rule": e.rule}
-                            for e in errors]},  # fmt: skip
+                {
+                    "errors": [
+                        {"name": "InputError", "message": str(e), "field": e.field, "rule": e.rule} for e in errors
+                    ]
+                },
                 status=status.HTTP_400_BAD_REQUEST,
             )
         return Response(status=status.HTTP_200_OK)

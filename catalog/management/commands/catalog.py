@@ -107,5 +107,5 @@ class Command(BaseCommand):
 def _by_id(value: str) -> list[Location]:
     try:
         return list(Location.objects.filter(pk=value))
-    except Exception:  # noqa: BLE001 - not a UUID
+    except Exception:
         return []

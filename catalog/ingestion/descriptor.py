@@ -1,0 +1,176 @@
+"""One descriptor file in, processed entities out: parse -> envelope -> placeholders -> normalize ->
+validate -> relations -> hash and search rows (spec 6.2). Pure: no database, no network."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .envelope import content_hash, normalize
+from .errors import DescriptorError
+from .placeholders import PlaceholderReadError, resolve_placeholders
+from .refs import EntityRef, RefError, ref_of
+from .relations import Relation, emit_relations
+from .search import SearchRow, flatten
+from .validation import check_envelope, is_known_kind, validate_entity
+from .yamlsafe import MAX_BYTES, parse_documents
+
+
+@dataclass(slots=True)
+class ProcessedEntity:
+    """One entity document after processing.
+
+    ``valid`` is False when any error was found; the entity is then reported only so the caller can attach
+    ``errors`` to the stored entity with this ``ref`` and keep its last good version. ``relations``,
+    ``hash`` and ``search`` are filled for valid entities only. ``known_kind`` is False for custom or
+    experimental kinds (``AiResource``), which are valid and stored generically, without relations.
+    """
+
+    document: int
+    ref: EntityRef
+    entity: dict[str, Any]
+    relations: list[Relation] = field(default_factory=list)
+    errors: list[DescriptorError] = field(default_factory=list)
+    known_kind: bool = False
+    hash: str = ""
+    search: list[SearchRow] = field(default_factory=list)
+    valid: bool = True
+    reads: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class FileResult:
+    """Everything one file produced.
+
+    ``errors`` holds the problems not attached to an entity: file-level ones (``yaml-syntax``, ``too-large``,
+    ``not-utf8``) and those of documents without a determinable ref (``not-an-object``, a missing name, ...)
+    plus ``duplicate-ref`` (the first definition wins, the later one is dropped). Errors attached to an
+    entity are in that entity's ``errors``; :attr:`all_errors` lists both.
+    """
+
+    file: str
+    entities: list[ProcessedEntity] = field(default_factory=list)
+    errors: list[DescriptorError] = field(default_factory=list)
+
+    @property
+    def all_errors(self) -> list[DescriptorError]:
+        """File-level and entity errors, ordered by document."""
+        found = self.errors + [e for ent in self.entities for e in ent.errors]
+        return sorted(found, key=lambda e: -1 if e.document is None else e.document)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors and all(e.valid for e in self.entities)
+
+
+def location_targets(entity: dict[str, Any]) -> list[str]:
+    """``spec.target`` followed by ``spec.targets[]`` of a Location entity (strings only, as written)."""
+    spec = entity.get("spec")
+    if not isinstance(spec, dict):
+        return []
+    found: list[str] = []
+    if isinstance(spec.get("target"), str):
+        found.append(spec["target"])
+    targets = spec.get("targets")
+    if isinstance(targets, list):
+        found.extend(t for t in targets if isinstance(t, str))
+    return found
+
+
+def _raise_unreadable(target: str) -> str:
+    raise PlaceholderReadError("no placeholder reader was supplied")
+
+
+def process_entity(
+    entity: dict[str, Any],
+    *,
+    file: str,
+    document: int,
+    read_text: Callable[[str], str] = _raise_unreadable,
+    placeholders: bool = True,
+) -> ProcessedEntity | list[DescriptorError]:
+    """Process one parsed document; returns a ProcessedEntity, or the errors when no ref is determinable."""
+    envelope_errors = check_envelope(entity, file=file, document=document)
+    ref = _ref_or_none(entity)
+    if ref is None:
+        return envelope_errors or [DescriptorError(file, document, "metadata.namespace", "envelope",
+                                                   "metadata.namespace must be a non-empty string")]  # fmt: skip
+    result = ProcessedEntity(document, ref, entity)
+    if envelope_errors:
+        return _invalid(result, envelope_errors)
+    if placeholders:
+        resolved = resolve_placeholders(entity, read_text=read_text, file=file, document=document)
+        result.reads = resolved.reads
+        if resolved.errors:
+            return _invalid(result, resolved.errors)
+    normalize(entity)
+    errors = validate_entity(entity, file=file, document=document)
+    if errors:
+        return _invalid(result, errors)
+    known = is_known_kind(entity["kind"], entity["apiVersion"])
+    result.known_kind = known
+    if known:
+        relations, errors = emit_relations(entity, file=file, document=document)
+        if errors:
+            return _invalid(result, errors)
+        result.relations = relations
+    rows, conflicts = flatten(entity, result.relations, ref.key)
+    if conflicts:
+        return _invalid(result, [DescriptorError(
+            file, document, conflicts[0], "key-case-conflict",
+            f"entity has keys that differ only in letter case: {', '.join(conflicts)}",
+        )])  # fmt: skip
+    result.search = rows
+    result.hash = content_hash(entity)
+    return result
+
+
+def _invalid(result: ProcessedEntity, errors: list[DescriptorError]) -> ProcessedEntity:
+    result.errors = errors
+    result.valid = False
+    return result
+
+
+def _ref_or_none(entity: dict[str, Any]) -> EntityRef | None:
+    try:
+        return ref_of(entity)
+    except RefError:
+        return None
+
+
+def process_file(
+    content: bytes,
+    *,
+    file: str,
+    read_text: Callable[[str], str] = _raise_unreadable,
+    max_bytes: int = MAX_BYTES,
+) -> FileResult:
+    """Parse and process every document of one descriptor file.
+
+    ``read_text`` serves ``$text``/``$json``/``$yaml`` placeholders (see :mod:`.placeholders`); Location
+    targets are *not* read here, use :func:`location_targets` on the result. Duplicate refs within the file
+    (compared case-insensitively) are reported on the later document, which is dropped.
+    """
+    out = FileResult(file)
+    docs, out.errors = parse_documents(content, file=file, max_bytes=max_bytes)
+    # Placeholder keys must contain "$" (or an escape sequence spelling it) somewhere in the file.
+    placeholders = b"$" in content or b"\\" in content
+    seen: dict[str, int] = {}
+    for index, entity in docs:
+        processed = process_entity(entity, file=file, document=index, read_text=read_text,
+                                   placeholders=placeholders)  # fmt: skip
+        if not isinstance(processed, ProcessedEntity):
+            out.errors.extend(processed)
+            continue
+        key = processed.ref.key
+        if key in seen:
+            out.errors.append(DescriptorError(
+                file, index, "metadata.name", "duplicate-ref",
+                f"{key} is already defined in document {seen[key]} of this file; this later copy is ignored",
+            ))  # fmt: skip
+            continue
+        seen[key] = index
+        out.entities.append(processed)
+    out.errors.sort(key=lambda e: -1 if e.document is None else e.document)
+    return out

@@ -1,0 +1,106 @@
+"""Entity references: ``[<kind>:][<namespace>/]<name>`` parsing exactly as Backstage does it."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+DEFAULT_NAMESPACE = "default"
+
+
+class RefError(ValueError):
+    """An entity reference that cannot be parsed."""
+
+
+class MissingKindError(RefError):
+    """A reference without a kind where the field has no default kind (e.g. ``dependsOn``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class EntityRef:
+    """A parsed reference. Fields keep their original case; ``str()`` and ``key`` are lower-cased."""
+
+    kind: str
+    namespace: str
+    name: str
+
+    @property
+    def key(self) -> str:
+        """Canonical, lower-cased ``kind:namespace/name`` (the form used for every comparison)."""
+        return f"{self.kind}:{self.namespace}/{self.name}".lower()
+
+    def __str__(self) -> str:
+        return self.key
+
+
+def stringify_ref(kind: str, namespace: str, name: str) -> str:
+    """Canonical, lower-cased ``kind:namespace/name``."""
+    return f"{kind}:{namespace}/{name}".lower()
+
+
+def _split(ref: str) -> tuple[str | None, str | None, str]:
+    colon = ref.find(":")
+    slash = ref.find("/")
+    if slash != -1 and slash < colon:  # a "/" before the ":" makes the colon part of the name
+        colon = -1
+    kind = None if colon == -1 else ref[:colon]
+    namespace = None if slash == -1 else ref[colon + 1 : slash]
+    name = ref[max(colon + 1, slash + 1) :]
+    if kind == "" or namespace == "" or name == "":
+        raise RefError(f'Entity reference "{ref}" was not on the form [<kind>:][<namespace>/]<name>')
+    return kind, namespace, name
+
+
+def parse_ref(
+    value: str | dict[str, Any],
+    *,
+    default_kind: str | None = None,
+    default_namespace: str = DEFAULT_NAMESPACE,
+) -> EntityRef:
+    """Parse a string or compound (``{kind?, namespace?, name}``) reference.
+
+    Reproduces Backstage's quirks: the first ``:`` and first ``/`` split the string, a ``/`` before the ``:``
+    turns the colon into part of the name (``a/b:c`` is namespace ``a``, name ``b:c``), and ``a/b/c`` is
+    namespace ``a``, name ``b/c``. Present-but-empty parts (``:foo``, ``a:/b``, ``x/``) and a missing kind
+    without ``default_kind`` raise :class:`RefError`.
+    """
+    if not value:
+        raise RefError("Entity reference must not be empty")
+    kind: Any
+    namespace: Any
+    name: Any
+    if isinstance(value, str):
+        kind, namespace, name = _split(value)
+    elif isinstance(value, dict):
+        kind, namespace, name = value.get("kind"), value.get("namespace"), value.get("name")
+    else:
+        raise RefError(f"Entity reference must be a string, got {type(value).__name__} {value!r}")
+    if kind is None:
+        kind = default_kind
+    if namespace is None:
+        namespace = default_namespace or DEFAULT_NAMESPACE
+    if not kind or not isinstance(kind, str):
+        raise MissingKindError(
+            f"Entity reference {json.dumps(value)} had missing or empty kind "
+            '(e.g. did not start with "component:" or similar)'
+        )
+    if not namespace or not isinstance(namespace, str):
+        raise RefError(f"Entity reference {json.dumps(value)} had missing or empty namespace")
+    if not name or not isinstance(name, str):
+        raise RefError(f"Entity reference {json.dumps(value)} had missing or empty name")
+    return EntityRef(kind, namespace, name)
+
+
+def ref_of(entity: dict[str, Any]) -> EntityRef:
+    """The reference of an entity (namespace defaults to ``default``); raises :class:`RefError`."""
+    metadata = entity.get("metadata")
+    kind = entity.get("kind")
+    if not isinstance(metadata, dict):
+        raise RefError("entity has no metadata object")
+    name = metadata.get("name")
+    namespace = metadata.get("namespace", DEFAULT_NAMESPACE)
+    for label, part in (("kind", kind), ("metadata.name", name), ("metadata.namespace", namespace)):
+        if not isinstance(part, str) or not part:
+            raise RefError(f"entity {label} must be a non-empty string, got {part!r}")
+    return EntityRef(kind, namespace, name)  # type: ignore[arg-type]

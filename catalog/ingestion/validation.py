@@ -1,0 +1,164 @@
+"""Entity validation: envelope, root fields, field formats (spec 1.2) and built-in kind schemas (spec 2)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import formats as fmt
+from .errors import DescriptorError, show
+from .schemacheck import CompiledSchema
+
+ROOT_FIELDS = ("apiVersion", "kind", "metadata", "spec")
+OUTPUT_ONLY_FIELDS = ("relations", "status")
+
+ENVELOPE = CompiledSchema("entity")
+#: Built-in kinds (exact, case-sensitive names) and their compiled schemas.
+KIND_SCHEMAS: dict[str, CompiledSchema] = {
+    schema.schema["title"]: schema
+    for schema in map(
+        CompiledSchema,
+        ("component", "api", "resource", "system", "domain", "group", "user", "location", "template"),
+    )
+}
+
+
+def _accepted_versions(schema: CompiledSchema) -> tuple[str, ...]:
+    rule = schema.schema["properties"]["apiVersion"]
+    return tuple(rule["enum"]) if "enum" in rule else (rule["const"],)
+
+
+#: apiVersions each built-in kind accepts, read from the schema files.
+API_VERSIONS: dict[str, tuple[str, ...]] = {kind: _accepted_versions(s) for kind, s in KIND_SCHEMAS.items()}
+_KIND_BY_LOWER = {kind.lower(): kind for kind in KIND_SCHEMAS}
+
+
+def is_known_kind(kind: str, api_version: str) -> bool:
+    """True when a built-in validator claims this exact kind and apiVersion."""
+    return api_version in API_VERSIONS.get(kind, ())
+
+
+def check_envelope(entity: Any, *, file: str, document: int | None) -> list[DescriptorError]:
+    """Step 1 of processing: ``apiVersion``, ``kind`` and ``metadata.name`` are non-empty strings."""
+    errors: list[DescriptorError] = []
+    if not isinstance(entity, dict):
+        return [DescriptorError(file, document, "", "not-an-object", "expected object at root")]
+    for field, value in (("apiVersion", entity.get("apiVersion")), ("kind", entity.get("kind"))):
+        if not isinstance(value, str) or not value:
+            errors.append(_envelope_error(file, document, field, value))
+    metadata = entity.get("metadata")
+    if not isinstance(metadata, dict):
+        what = "is required" if metadata is None else f"must be an object, got {show(metadata)}"
+        errors.append(DescriptorError(file, document, "metadata", "envelope", f"metadata {what}"))
+    else:
+        name = metadata.get("name")
+        if not isinstance(name, str) or not name:
+            errors.append(_envelope_error(file, document, "metadata.name", name))
+    return errors
+
+
+def _envelope_error(file: str, document: int | None, field: str, value: Any) -> DescriptorError:
+    problem = "is required but missing" if value is None else f"must be a non-empty string, got {show(value)}"
+    return DescriptorError(file, document, field, "envelope", f"{field} {problem}")
+
+
+def validate_entity(entity: dict[str, Any], *, file: str, document: int | None) -> list[DescriptorError]:
+    """Every problem with ``entity`` (all of them, first one per field), or ``[]``.
+
+    Unknown kinds are not an error here (the caller stores them generically, see :func:`is_known_kind`);
+    only the envelope and field formats apply to them.
+    """
+    errors = check_envelope(entity, file=file, document=document)
+    seen = {e.field for e in errors}
+
+    def add(field: str, rule: str, message: str) -> None:
+        if field not in seen:
+            seen.add(field)
+            errors.append(DescriptorError(file, document, field, rule, message))
+
+    for key in entity if isinstance(entity, dict) else ():
+        if key in OUTPUT_ONLY_FIELDS:
+            add(key, "output-only-field", f"{key} is computed by the catalog and must not appear in a descriptor")
+        elif key not in ROOT_FIELDS:
+            add(key, "unknown-root-field", f'unknown root field "{key}": only apiVersion, kind, metadata and '
+                "spec are allowed at the root (misplaced? it probably belongs under spec or metadata)")  # fmt: skip
+    if errors and any(e.rule in ("envelope", "not-an-object") for e in errors):
+        return errors
+    if not ENVELOPE.is_valid(entity):
+        for field, rule, message in ENVELOPE.iter_errors(entity):
+            if not (rule == "unknown-field" and field == ""):  # root fields are reported above
+                add(field, rule, message)
+    _format_errors(entity, add)
+    _kind_errors(entity, add)
+    return errors
+
+
+def _format_errors(entity: dict[str, Any], add: Any) -> None:
+    api_version, kind, metadata = entity["apiVersion"], entity["kind"], entity["metadata"]
+    if not fmt.is_api_version(api_version):
+        add("apiVersion", "api-version-format",
+            f"apiVersion {show(api_version)} is not valid: expected {fmt.EXPECT_API_VERSION}")  # fmt: skip
+    if not fmt.is_kind(kind):
+        add("kind", "kind-format", f"kind {show(kind)} is not valid: expected {fmt.EXPECT_KIND}")
+    name = metadata["name"]
+    if not fmt.is_object_name(name):
+        add("metadata.name", "name-format", f"metadata.name {show(name)} is not a valid name"
+            f"{_length_note(name)}: expected {fmt.EXPECT_OBJECT_NAME}")  # fmt: skip
+    namespace = metadata.get("namespace")
+    if isinstance(namespace, str) and not fmt.is_dns_label(namespace):
+        add("metadata.namespace", "namespace-format", f"metadata.namespace {show(namespace)} is not valid"
+            f"{_length_note(namespace)}: expected {fmt.EXPECT_DNS_LABEL}")  # fmt: skip
+    _map_errors(metadata.get("labels"), "labels", add)
+    _map_errors(metadata.get("annotations"), "annotations", add)
+    tags = metadata.get("tags")
+    if isinstance(tags, list):
+        for i, tag in enumerate(tags):
+            if isinstance(tag, str) and not fmt.is_tag(tag):
+                add(f"metadata.tags[{i}]", "tag-format",
+                    f"metadata.tags[{i}] {show(tag)} is not a valid tag{_length_note(tag)}: "
+                    f"expected {fmt.EXPECT_TAG}")  # fmt: skip
+    links = metadata.get("links")
+    if isinstance(links, list):
+        for i, link in enumerate(links):
+            if not isinstance(link, dict):
+                continue
+            for attr in ("title", "icon"):
+                value = link.get(attr)
+                if isinstance(value, str) and not value.strip():
+                    add(f"metadata.links[{i}].{attr}", "not-empty",
+                        f"metadata.links[{i}].{attr} must not be empty or blank when present")  # fmt: skip
+
+
+def _map_errors(mapping: Any, which: str, add: Any) -> None:
+    if not isinstance(mapping, dict):
+        return
+    for key, value in mapping.items():
+        field = f"metadata.{which}.{key}"
+        if not fmt.is_label_or_annotation_key(key):
+            add(field, f"{which[:-1]}-key-format", f"{which[:-1]} key {show(key)} is not valid: expected "
+                + fmt.EXPECT_PREFIXED.format(suffix=fmt.EXPECT_OBJECT_NAME))  # fmt: skip
+        elif which == "labels" and isinstance(value, str) and not fmt.is_label_value(value):
+            add(field, "label-value-format", f"label value {show(value)} of {key} is not valid: expected "
+                f"an empty string or {fmt.EXPECT_OBJECT_NAME}")  # fmt: skip
+
+
+def _length_note(value: str) -> str:
+    return f" ({len(value)} characters, at most 63 allowed)" if len(value) > 63 else ""
+
+
+def _kind_errors(entity: dict[str, Any], add: Any) -> None:
+    kind, api_version = entity["kind"], entity["apiVersion"]
+    schema = KIND_SCHEMAS.get(kind)
+    if schema is None:
+        canonical = _KIND_BY_LOWER.get(kind.lower())
+        if canonical is not None:
+            add("kind", "kind-case", f'kind "{kind}" is not a known kind: kinds are case-sensitive, '
+                f"did you mean {canonical}?")  # fmt: skip
+        return  # a custom / experimental kind: stored generically, not an error
+    accepted = API_VERSIONS[kind]
+    if api_version not in accepted:
+        add("apiVersion", "unknown-api-version", f"apiVersion {show(api_version)} is not supported for "
+            f"kind {kind}: expected {' or '.join(accepted)}")  # fmt: skip
+        return
+    if not schema.is_valid(entity):
+        for field, rule, message in schema.iter_errors(entity):
+            add(field, rule, message)
