@@ -149,7 +149,7 @@ def main() -> None:
               f"(changed={unchanged.changed})")  # fmt: skip
 
         user = get_user_model().objects.create_superuser("bench", "bench@example.com", "bench")
-        client = Client()
+        client = Client(HTTP_HOST="127.0.0.1")
         client.force_login(user)
         names = list(Entity.objects.filter(kind="Component").values_list("name", flat=True)[: args.requests])
         n = args.requests

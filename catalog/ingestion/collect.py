@@ -34,11 +34,16 @@ class Found:
     processed: ProcessedEntity
     source: Source
     parent_ref: str | None
+    added_annotations: dict[str, str]
 
 
-def annotate(entity: dict, source: Source, origin: Source) -> None:
-    """Set the location annotations Backstage's catalog sets (spec section 5)."""
-    annotations = entity.setdefault("metadata", {}).setdefault("annotations", {})
+def annotate(entity: dict, source: Source, origin: Source) -> dict[str, str]:
+    """Set the location annotations Backstage's catalog sets (spec section 5); returns what changed."""
+    metadata = entity.setdefault("metadata", {})
+    if not isinstance(metadata.get("annotations"), dict):
+        metadata["annotations"] = {}
+    annotations = metadata["annotations"]
+    before = dict(annotations)
     annotations["backstage.io/managed-by-location"] = source.location_ref
     annotations["backstage.io/managed-by-origin-location"] = origin.location_ref
     if isinstance(source, GitSource):
@@ -50,6 +55,7 @@ def annotate(entity: dict, source: Source, origin: Source) -> None:
     for key in ("backstage.io/view-url", "backstage.io/edit-url"):
         if str(annotations.get(key, "")).strip().lower().startswith("javascript:"):
             annotations[key] = "https://backstage.io/annotation-rejected-for-security-reasons"
+    return {k: v for k, v in annotations.items() if before.get(k) != v}
 
 
 def walk(root: Source, reader: SourceReader, walk_state: Walk, *, presence: str = "required") -> Iterator[Found]:
@@ -109,7 +115,7 @@ def _read_one(source, root, reader, walk_state, parent_ref, queue) -> Iterator[F
         if not result.entities:
             walk_state.failed_files.add(key)
     for processed in result.entities:
-        annotate(processed.entity, source, root)
+        added = annotate(processed.entity, source, root) if isinstance(processed.entity, dict) else {}
         if processed.valid and processed.entity.get("kind") == "Location":
             nested_presence = (processed.entity.get("spec") or {}).get("presence", "required")
             for target in location_targets(processed.entity):
@@ -122,7 +128,7 @@ def _read_one(source, root, reader, walk_state, parent_ref, queue) -> Iterator[F
                             rule="bad-target", message=str(exc),
                         )
                     )  # fmt: skip
-        yield Found(processed=processed, source=source, parent_ref=parent_ref)
+        yield Found(processed=processed, source=source, parent_ref=parent_ref, added_annotations=added)
 
 
 def _fail(walk_state: Walk, file: str, rule: str, message: str) -> None:

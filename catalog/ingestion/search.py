@@ -32,7 +32,11 @@ def _text(value: Any) -> str | None:
 
 
 def flatten(
-    entity: dict[str, Any], relations: Iterable[tuple[str, str, str]], self_ref: str | None = None
+    entity: dict[str, Any],
+    relations: Iterable[tuple[str, str, str]],
+    self_ref: str | None = None,
+    *,
+    keep_case: bool = False,
 ) -> tuple[list[SearchRow], list[str]]:
     """Search rows plus the raw keys that collide when lower-cased (Backstage refuses those entities)."""
     rows: dict[SearchRow, None] = {}
@@ -46,7 +50,10 @@ def flatten(
         if type(value) is not str:
             value = _text(value)
         if value is not None:
-            value = value.lower() if len(value) <= MAX_VALUE_LENGTH else None
+            if len(value) > MAX_VALUE_LENGTH:
+                value = None
+            elif not keep_case:
+                value = value.lower()
         rows[(key, value)] = None
 
     def visit(path: str, value: Any) -> None:
@@ -84,7 +91,9 @@ def flatten(
     return list(rows), conflicts
 
 
-def search_rows(entity: dict[str, Any], relations: Iterable[tuple[str, str, str]] = ()) -> list[SearchRow]:
+def search_rows(
+    entity: dict[str, Any], relations: Iterable[tuple[str, str, str]] = (), *, keep_case: bool = False
+) -> list[SearchRow]:
     """Every (key, value) row for filtering, deduplicated, in a stable order.
 
     Keys are dotted, lower-cased leaf paths of the whole entity (``spec.type``,
@@ -94,5 +103,8 @@ def search_rows(entity: dict[str, Any], relations: Iterable[tuple[str, str, str]
     ``metadata.uid`` (when present) are always there; ``status``, ``relations``, ``attachments`` and
     ``metadata.etag`` are not indexed. Keys over 200 characters are dropped, values over 200 characters and
     null leaves are stored as ``None``.
+
+    With ``keep_case`` the values keep their original case (Backstage's ``original_value``, which facets
+    count, spec 7.6); keys are lower-cased either way.
     """
-    return flatten(entity, relations)[0]
+    return flatten(entity, relations, keep_case=keep_case)[0]

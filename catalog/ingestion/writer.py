@@ -16,10 +16,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from catalog.ingestion.collect import Found, Walk
+from catalog.ingestion.bulk import insert_rows
 from catalog.ingestion.envelope import content_hash
 from catalog.ingestion.errors import DescriptorError
 from catalog.ingestion.refs import RefError, parse_ref
-from catalog.ingestion.search import search_rows
+from catalog.ingestion.search import MAX_KEY_LENGTH, MAX_VALUE_LENGTH
 from catalog.models import Entity, Location, ProcessingError, Relation, SearchRow
 
 BATCH = 1000
@@ -154,14 +155,14 @@ class LocationWriter:
             if row is None:
                 entity = self._new_entity(found, relations, errors, valid=True, digest=digest)
                 to_create.append(entity)
-                rewrite.append((entity, relations, search_rows(processed.entity, relations)))
+                rewrite.append((entity, relations, _search(found)))
                 self.summary.added += 1
             elif row[2] != digest or not row[6] or row[5] is not None:
                 entity = self._new_entity(found, relations, errors, valid=True, digest=digest)
                 entity.id = row[0]
                 entity.generation = row[7] + (1 if row[2] != digest else 0)
                 to_update.append(entity)
-                rewrite.append((entity, relations, search_rows(processed.entity, relations)))
+                rewrite.append((entity, relations, _search(found)))
                 self.summary.updated += 1
             elif row[3] != len(errors):
                 to_update.append(self._error_only_update(row, errors))
@@ -175,7 +176,7 @@ class LocationWriter:
             )
             error_only = [e for e in to_update if e.body is None]
             Entity.objects.bulk_update(error_only, ["error_count"], batch_size=BATCH)
-        self._rewrite_rows(rewrite)
+        self._rewrite_rows(rewrite, [e.id for e in to_update if e.body is not None])
         self._write_entity_errors(error_rows)
 
     def _new_entity(self, found: Found, relations, errors, *, valid: bool, digest: str = "") -> Entity:
@@ -216,23 +217,21 @@ class LocationWriter:
         entity.body = None
         return entity
 
-    def _rewrite_rows(self, rewrite: list[tuple[Entity, list, list]]) -> None:
-        if not rewrite:
-            return
-        ids = [entity.id for entity, _, _ in rewrite]
-        Relation.objects.filter(origin_id__in=ids).delete()
-        SearchRow.objects.filter(entity_id__in=ids).delete()
-        relations: list[Relation] = []
-        rows: list[SearchRow] = []
-        for entity, entity_relations, entity_rows in rewrite:
-            relations.extend(
-                Relation(origin_id=entity.id, source_ref=s, type=t, target_ref=d) for s, t, d in entity_relations
-            )
-            rows.extend(
-                SearchRow(entity_id=entity.id, key=k, value=v.lower() if v else v, original=v) for k, v in entity_rows
-            )
-        Relation.objects.bulk_create(relations, batch_size=5000)
-        SearchRow.objects.bulk_create(rows, batch_size=5000)
+    def _rewrite_rows(self, rewrite: list[tuple[Entity, list, list]], replaced_ids: list[int]) -> None:
+        """Replace the relation and search rows of the entities just written (plain tuples, no ORM)."""
+        if replaced_ids:
+            Relation.objects.filter(origin_id__in=replaced_ids)._raw_delete(Relation.objects.db)
+            SearchRow.objects.filter(entity_id__in=replaced_ids)._raw_delete(SearchRow.objects.db)
+        insert_rows(
+            Relation._meta.db_table,
+            ("origin_id", "source_ref", "type", "target_ref"),
+            ((entity.id, s, t, d) for entity, entity_relations, _ in rewrite for s, t, d in entity_relations),
+        )
+        insert_rows(
+            SearchRow._meta.db_table,
+            ("entity_id", "key", "value"),
+            ((entity.id, k, v) for entity, _, entity_rows in rewrite for k, v in entity_rows),
+        )
 
     def _write_entity_errors(self, error_rows: list[tuple[str, list[DescriptorError]]]) -> None:
         refs = [ref for ref, _ in error_rows]
@@ -283,6 +282,16 @@ class LocationWriter:
             count = len(by_file.get(row[4], []))
             Entity.objects.filter(id=row[0]).update(error_count=count)
             self.seen.add(row[1])
+
+
+def _search(found: Found) -> list[tuple[str, str | None]]:
+    """The descriptor core's search rows plus rows for the location annotations added after it ran."""
+    rows = list(found.processed.search)
+    for key, value in found.added_annotations.items():
+        row_key = f"metadata.annotations.{key}".lower()
+        if len(row_key) <= MAX_KEY_LENGTH:
+            rows.append((row_key, value.lower() if len(value) <= MAX_VALUE_LENGTH else None))
+    return rows
 
 
 def _best_effort_owner(value, namespace: str) -> str:

@@ -76,6 +76,7 @@ class _DocError(Exception):
         super().__init__(message)
         self.rule = rule
         self.fatal = fatal  # the rest of the stream must not be scanned (libyaml is quadratic in depth)
+        self.at_end = type(event) is DocumentEndEvent  # nothing left to skip in this document
         self.message = message + (_where(event.start_mark) if event is not None else "")
 
 
@@ -221,8 +222,8 @@ def _build_document(get_event: Any, max_nodes: int, max_depth: int) -> Any:
                     event,
                 )
         elif etype is DocumentEndEvent:
-            if aliased and expanded > max_nodes:  # pragma: no cover - caught at the alias already
-                raise _DocError("alias-bomb", f"aliases expand this document past {max_nodes} nodes", event)
+            if aliased and expanded > max_nodes:  # plain nodes after the last alias crossed the limit
+                raise _DocError("alias-bomb", f"aliases expand this document to more than {max_nodes} nodes", event)
             return root
         else:  # pragma: no cover - libyaml guarantees well-formed event streams
             raise _DocError("yaml-syntax", f"unexpected YAML event {etype.__name__}", event)
@@ -248,8 +249,10 @@ def _build_document(get_event: Any, max_nodes: int, max_depth: int) -> Any:
 
 
 def _skip_document(get_event: Any) -> None:
-    while type(get_event()) is not DocumentEndEvent:
-        pass
+    while True:
+        event = get_event()
+        if event is None or type(event) in (DocumentEndEvent, StreamEndEvent):
+            return
 
 
 def _syntax_message(err: yaml.YAMLError) -> str:
@@ -280,7 +283,10 @@ def parse_documents(
     located errors. With ``require_object`` (the default) a root that is not a mapping is a ``not-an-object``
     error instead of a value.
     """
-    raw = content.encode("utf-8") if isinstance(content, str) else content
+    try:
+        raw = content.encode("utf-8") if isinstance(content, str) else content
+    except UnicodeEncodeError as err:  # lone surrogates in a str
+        return [], [DescriptorError(file, None, "", "not-utf8", f"text is not valid Unicode at character {err.start}")]
     if len(raw) > max_bytes:
         return [], [DescriptorError(file, None, "", "too-large",
                                     f"file is {len(raw)} bytes, more than the limit of {max_bytes} bytes")]  # fmt: skip
@@ -310,7 +316,8 @@ def parse_documents(
                 errors.append(DescriptorError(file, index, "", err.rule, err.message))
                 if err.fatal:
                     break
-                _skip_document(get_event)
+                if not err.at_end:
+                    _skip_document(get_event)
             else:
                 if value is None:
                     pass  # empty or null document: skipped silently

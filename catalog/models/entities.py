@@ -82,7 +82,6 @@ class SearchRow(models.Model):
     entity = models.ForeignKey(Entity, on_delete=models.CASCADE, related_name="search_rows")
     key = models.CharField(max_length=200)
     value = models.CharField(max_length=200, null=True)  # noqa: DJ001 - Backstage stores long values as null
-    original = models.CharField(max_length=200, null=True, help_text="value before lower-casing, for facets")  # noqa: DJ001
 
     class Meta:
         indexes = [models.Index(fields=["key", "value"]), models.Index(fields=["entity", "key"])]

@@ -15,8 +15,17 @@ ENTITY = {
         "links": [{"url": "https://X.io", "title": "Docs"}],
         "etag": "abc",
     },
-    "spec": {"type": "service", "lifecycle": "production", "owner": "team-a", "replicas": 3, "public": True,
-             "ratio": 1.0, "nothing": None, "empty": [], "nested": {"deep": {"x": "Y"}}},  # fmt: skip
+    "spec": {
+        "type": "service",
+        "lifecycle": "production",
+        "owner": "team-a",
+        "replicas": 3,
+        "public": True,
+        "ratio": 1.0,
+        "nothing": None,
+        "empty": [],
+        "nested": {"deep": {"x": "Y"}},
+    },
     "relations": [{"type": "ownedBy", "targetRef": "group:default/team-a"}],
     "status": {"items": []},
 }
@@ -97,3 +106,11 @@ def test_keys_that_differ_only_in_case_are_reported():
     _, conflicts = flatten(entity, [])
     assert conflicts == ["metadata.annotations.foo"]
     assert flatten(ENTITY, RELATIONS)[1] == []
+
+
+def test_keep_case_returns_original_values_for_facets():
+    found = search_rows(ENTITY, RELATIONS, keep_case=True)
+    assert ("kind", "Component") in found
+    assert ("metadata.annotations.github.com/project-slug", "Org/Repo") in found
+    assert ("metadata.name", "Artist-Lookup") in found
+    assert {(k, v.lower() if v else v) for k, v in found} == set(rows())

@@ -218,3 +218,14 @@ def test_explicit_core_tags():
 
 def test_str_input_is_accepted():
     assert parse_documents("a: 1\n", file="x")[0] == [(0, {"a": 1})]
+
+
+def test_alias_limit_counts_nodes_after_the_last_alias_too():
+    text = "a: &a [1, 2]\nb: *a\nc: [" + ", ".join(["x"] * 40) + "]\n---\nnext: 1\n"
+    docs, errors = parse(text, max_nodes=30)
+    assert rules(errors) == ["alias-bomb"]
+    assert docs == [(1, {"next": 1})]
+
+
+def test_str_with_lone_surrogate_is_not_utf8():
+    assert rules(parse_documents("a: \ud800", file="x")[1]) == ["not-utf8"]
