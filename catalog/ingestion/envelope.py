@@ -37,4 +37,4 @@ def content_hash(entity: dict[str, Any]) -> str:
     other array order still counts.
     """
     text = json.dumps(entity, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha1(text.encode("utf-8"), usedforsecurity=False).hexdigest()
+    return hashlib.sha1(text.encode("utf-8", "surrogatepass"), usedforsecurity=False).hexdigest()

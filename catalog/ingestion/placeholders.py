@@ -103,6 +103,12 @@ def _substitute(
         text = read_text(target)
     except PlaceholderReadError as err:
         return fail(f"placeholder {key} in {where} could not read {target}: {err}")
+    if not isinstance(text, str):
+        return fail(f"placeholder {key} in {where}: the reader returned {type(text).__name__}, not text")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as err:
+        return fail(f"placeholder {key} in {where}: {target} is not valid Unicode text ({err.reason})")
     if target not in result.reads:
         result.reads.append(target)
     if key == "$text":

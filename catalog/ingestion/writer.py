@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.utils import timezone
 
-from catalog.ingestion.collect import Found, Walk
 from catalog.ingestion.bulk import insert_rows
+from catalog.ingestion.collect import Found, Walk
 from catalog.ingestion.envelope import content_hash
 from catalog.ingestion.errors import DescriptorError
 from catalog.ingestion.refs import RefError, parse_ref

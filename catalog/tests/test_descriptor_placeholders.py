@@ -123,3 +123,11 @@ def test_entity_without_placeholders_is_untouched():
     entity = api("openapi: 3.0.0")
     result = resolve(entity)
     assert result.entity is entity and result.errors == [] and result.reads == []
+
+
+def test_reader_returning_invalid_text_is_a_placeholder_error():
+    def read_text(target: str) -> str:
+        return "bad \ud800 surrogate"
+
+    result = resolve_placeholders(api({"$text": "./x"}), read_text=read_text, file="f", document=0)
+    assert [(e.field, e.rule) for e in result.errors] == [("spec.definition", "placeholder")]

@@ -6,6 +6,7 @@ tests need. There is no separate "local" or "production" module to drift apart.
 
 from __future__ import annotations
 
+import contextlib
 from datetime import timedelta
 from pathlib import Path
 
@@ -214,10 +215,8 @@ ANONYMOUS_READ = env.bool("CALLBOARD_ANONYMOUS_READ", default=False)
 # --- Static files --------------------------------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"  # in the image, not the data volume, so upgrades ship new assets
-try:
-    STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise warns about a missing folder even when finders serve files
-except OSError:
-    pass
+with contextlib.suppress(OSError):  # whitenoise warns about a missing folder even when finders serve files
+    STATIC_ROOT.mkdir(exist_ok=True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},

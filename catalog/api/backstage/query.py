@@ -7,7 +7,8 @@ from django.db.models import Q, QuerySet
 from catalog.models import Entity, SearchRow
 
 # Keys with a column of their own are matched on the column (indexed), the rest on search rows.
-COLUMN_KEYS = {"kind": "kind", "metadata.namespace": "namespace", "metadata.name": "name"}
+# kind and namespace go through the (key, value) index of search rows like any key; metadata.name is a column.
+COLUMN_KEYS = {"metadata.name": "name"}
 ORDER_COLUMNS = {
     "kind": "kind", "metadata.name": "name", "metadata.namespace": "namespace", "metadata.title": "title",
     "spec.type": "spec_type", "spec.lifecycle": "lifecycle", "spec.owner": "owner_ref", "metadata.uid": "uid",

@@ -83,6 +83,13 @@ def _decode_cursor(value: str) -> dict:
     return data
 
 
+def _page(queryset, order: list[str], offset: int, limit: int) -> list[Entity]:
+    """One page, sorted: ids first (a narrow sort), then the full rows of just those ids."""
+    ids = list(queryset.order_by(*dict.fromkeys([*order, "ref"])).values_list("id", flat=True)[offset : offset + limit])
+    by_id = Entity.objects.in_bulk(ids)
+    return [by_id[i] for i in ids if i in by_id]
+
+
 def _shaped(entities, fields) -> list[dict]:
     with_relations = fields is None or any(parts[0] == "relations" for parts in fields)
     return [project(e, fields) for e in entities_to_backstage(entities, with_relations=with_relations)]
@@ -101,7 +108,7 @@ class EntitiesView(BackstageView):
         if params.get("after"):
             offset = _int(_decode_cursor(params["after"]).get("offset"), 0, name="offset")
         limit = _int(params.get("limit"), MAX_LIMIT if not paged else 100, name="limit")
-        rows = list(queryset.order_by(*order, "id")[offset : offset + limit + 1])
+        rows = _page(queryset, order, offset, limit + 1)
         response = Response(_shaped(rows[:limit], fields))
         if paged and len(rows) > limit:
             query = params.copy()
@@ -139,7 +146,7 @@ class EntitiesByQueryView(BackstageView):
         limit = _int(params.get("limit"), DEFAULT_QUERY_LIMIT, name="limit")
         offset = int(source.get("offset") or 0)
         fields = parse_fields(params.getlist("fields"))
-        rows = list(queryset.order_by(*order, "id")[offset : offset + limit + 1])
+        rows = _page(queryset, order, offset, limit + 1)
         page_info = {}
         if len(rows) > limit:
             page_info["nextCursor"] = _encode_cursor({**source, "offset": offset + limit})
