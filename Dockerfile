@@ -26,20 +26,22 @@ WORKDIR /app
 COPY requirements.txt /app/requirements.txt
 RUN pip install --no-cache-dir -r requirements.txt
 
-# The code stays owned by root (read-only for the app user); only /data is writable.
+# The code stays owned by root (read-only for the app user); only /data is writable. Static files are
+# collected at build time into STATIC_ROOT (/app/staticfiles, inside the image, so an upgrade ships new
+# assets); WhiteNoise serves them. A throwaway key: the real SECRET_KEY comes from the environment (or
+# /data/secret_key) at run time. Settings create folders under /data while collecting, so /data is
+# recreated empty afterwards.
 COPY . /app
 RUN chmod 0755 /app/docker/entrypoint.sh \
+ && SECRET_KEY=collectstatic-build-only python manage.py collectstatic --noinput -v0 \
+ && rm -rf /data \
  && mkdir -p /data \
  && chown callboard:callboard /data
 
 USER callboard:callboard
 
-# Static files are collected at build time (into STATIC_ROOT, /data/static); WhiteNoise serves them.
-# A throwaway key: the real SECRET_KEY comes from the environment (or /data/secret_key) at run time.
-RUN SECRET_KEY=collectstatic-build-only python manage.py collectstatic --noinput -v0
-
-# Declared after collectstatic so the collected files are in the image (a new named volume starts
-# with them). Git caches, local repos, built docs, and the SQLite file when DATABASE_URL is unset.
+# Shared by web, worker and beat: git caches, local repos, built docs, the generated secret key, and the
+# SQLite file when DATABASE_URL is unset.
 VOLUME ["/data"]
 EXPOSE 8000
 

@@ -90,7 +90,13 @@ def process_entity(
     read_text: Callable[[str], str] = _raise_unreadable,
     placeholders: bool = True,
 ) -> ProcessedEntity | list[DescriptorError]:
-    """Process one parsed document; returns a ProcessedEntity, or the errors when no ref is determinable."""
+    """Process one parsed document (spec 6.2 order); a ProcessedEntity, or the errors if no ref is determinable.
+
+    Processing stops at the first failing stage (envelope, placeholders, validation, relations), like
+    Backstage, so a failed ``$text`` read is not followed by a spurious "definition must be a string".
+    ``placeholders=False`` skips substitution (``process_file`` does that for files without any ``$``).
+    The entity dict is modified in place (placeholders, namespace, sorted ref arrays).
+    """
     envelope_errors = check_envelope(entity, file=file, document=document)
     ref = _ref_or_none(entity)
     if ref is None:

@@ -14,6 +14,7 @@ from django.utils import timezone
 from catalog.ingestion.collect import Walk, walk
 from catalog.ingestion.readers import SourceReader
 from catalog.ingestion.sources import SourceError, parse_target
+from catalog.cache import bump_catalog_version
 from catalog.ingestion.writer import LocationWriter, Summary
 from catalog.models import Location, ProcessingError
 
@@ -83,7 +84,9 @@ def refresh_location(location_id, *, force: bool = False) -> RefreshResult:
             location.entity_count = location.entities.count()
             location.save()
     logger.info("Refreshed %s: %s", location.target, summary.as_dict())
-    changed = bool(summary.added or summary.updated or summary.orphaned)
+    changed = bool(summary.added or summary.updated or summary.orphaned or summary.errors)
+    if changed:
+        bump_catalog_version()
     return RefreshResult(str(location.pk), location.status, changed, summary, location.message)
 
 

@@ -28,7 +28,9 @@ def _text(value: Any) -> str | None:
         return "true"
     if value is False:
         return "false"
-    return mapping_key(value)
+    if isinstance(value, int | float):
+        return mapping_key(value)
+    return None  # not a JSON scalar (only reachable for special keys of an invalid entity)
 
 
 def flatten(

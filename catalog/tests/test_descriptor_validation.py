@@ -323,7 +323,7 @@ RICH = {
 def test_fast_predicate_agrees_with_jsonschema(kind):
     base = copy.deepcopy(RICH) if kind == "Component" else entity(kind)
     if kind == "Template":
-        base["spec"].update(owner="o", parameters=[{}], output={"links": [{"url": "u"}], "text": []})
+        base["spec"].update(owner="o", parameters=[{}], output={"links": [{"url": "u"}], "text": [], "remoteUrl": "x"})
     schemas = [ENVELOPE, KIND_SCHEMAS[kind]]
     cases = _mutations(base)
     assert len(cases) > 50

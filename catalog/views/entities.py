@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from django.core.cache import cache
 from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from catalog.cache import versioned_key
 from catalog.filtersets import EntityFilterSet
 from catalog.models import Entity, EntityOverride, Star
 from catalog.ownership import identity_refs
@@ -23,7 +25,21 @@ FACETS = [
 ]
 
 
-def _facets(queryset, params) -> list[dict]:
+FACET_CACHE_SECONDS = 300
+
+
+def _facets(queryset, params, user) -> list[dict]:
+    """Facet counts within the current filters, cached until the catalog changes."""
+    personal = str(user.pk) if params.get("mine") or params.get("starred") else ""
+    key = versioned_key("catalog:facets", params.urlencode(), personal)
+    facets = cache.get(key)
+    if facets is None:
+        facets = _count_facets(queryset, params)
+        cache.set(key, facets, FACET_CACHE_SECONDS)
+    return facets
+
+
+def _count_facets(queryset, params) -> list[dict]:
     facets = []
     for param, column, label in FACETS:
         selected = {v.lower() for v in params.get(param, "").split(",") if v}
@@ -64,7 +80,7 @@ def entity_list(request):
     context = {
         "entities": page,
         "total": total,
-        "facets": _facets(queryset, request.GET.copy()),
+        "facets": _facets(queryset, request.GET.copy(), request.user),
         "q": request.GET.get("q", ""),
         "mine": request.GET.get("mine") == "1",
         "starred_only": request.GET.get("starred") == "true",

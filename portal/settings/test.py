@@ -15,3 +15,4 @@ STORAGES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not :memory:, so a real Celery worker process can see the test database.
     DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test-callboard.sqlite3")}
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

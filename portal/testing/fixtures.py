@@ -9,6 +9,14 @@ from rest_framework.test import APIClient
 from portal.models import ApiToken
 
 
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    """Each test starts with an empty cache (the database is rolled back; the cache is not)."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def user(db):
     return get_user_model().objects.create_user("dev", "dev@example.com", "pw-dev-12345")
