@@ -11,10 +11,10 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from catalog.cache import bump_catalog_version
 from catalog.ingestion.collect import Walk, walk
 from catalog.ingestion.readers import SourceReader
 from catalog.ingestion.sources import SourceError, parse_target
-from catalog.cache import bump_catalog_version
 from catalog.ingestion.writer import LocationWriter, Summary
 from catalog.models import Location, ProcessingError
 

@@ -10,6 +10,8 @@ Rules kept here:
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass, field
 
 from django.db import transaction
@@ -151,7 +153,7 @@ class LocationWriter:
                     self.summary.updated += 1
                 continue
             relations = processed.relations
-            digest = content_hash(processed.entity)
+            digest = _digest(found)
             if row is None:
                 entity = self._new_entity(found, relations, errors, valid=True, digest=digest)
                 to_create.append(entity)
@@ -282,6 +284,14 @@ class LocationWriter:
             count = len(by_file.get(row[4], []))
             Entity.objects.filter(id=row[0]).update(error_count=count)
             self.seen.add(row[1])
+
+
+def _digest(found: Found) -> str:
+    """The core's content hash, extended with the location annotations added after it ran."""
+    if not found.added_annotations:
+        return found.processed.hash
+    extra = json.dumps(found.added_annotations, sort_keys=True)
+    return hashlib.sha1(f"{found.processed.hash}\x1f{extra}".encode()).hexdigest()  # noqa: S324 - change detection
 
 
 def _search(found: Found) -> list[tuple[str, str | None]]:
