@@ -32,6 +32,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--data", help="an existing gen_catalog.py output folder (skips generation)")
     parser.add_argument("--postgres", help="server URL; the bench creates and drops database callboard_bench")
     parser.add_argument("--requests", type=int, default=300, help="requests per latency figure")
+    parser.add_argument("--workdir", help="keep the database here; a second run with --reuse skips the ingest")
+    parser.add_argument("--reuse", action="store_true", help="measure queries on the database in --workdir")
     return parser.parse_args()
 
 
@@ -113,7 +115,8 @@ def database_size(bench_url: str | None, workdir: Path) -> int:
 def main() -> None:
     args = parse_args()
     with tempfile.TemporaryDirectory(prefix="callboard-bench-") as tmp:
-        workdir = Path(tmp)
+        workdir = Path(args.workdir or tmp)
+        workdir.mkdir(parents=True, exist_ok=True)
         data = Path(args.data).resolve() if args.data else generate(args.components, workdir / "org")
         if args.data:
             os.environ["CATALOG_ALLOWED_PATHS"] = str(data)
@@ -122,13 +125,14 @@ def main() -> None:
             from django.conf import settings
 
             settings.CATALOG_ALLOWED_PATHS = [str(data)]
-        from django.contrib.auth import get_user_model
-        from django.test import Client
-
         from catalog.ingestion.refresh import refresh_location, register_location
         from catalog.models import Entity, Relation, SearchRow
 
         location = register_location(str(data / "catalog-info.yaml"), type="file")
+        if args.reuse and Entity.objects.exists():
+            print("reusing the ingested database in", workdir)
+            measure(args, location)
+            return
         start = time.perf_counter()
         result = refresh_location(location.pk)
         ingest = time.perf_counter() - start
@@ -148,56 +152,64 @@ def main() -> None:
         print(f"unchanged refresh: {time.process_time() - cpu:.3f} s CPU, {time.perf_counter() - wall:.3f} s wall "
               f"(changed={unchanged.changed})")  # fmt: skip
 
-        user = get_user_model().objects.create_superuser("bench", "bench@example.com", "bench")
-        client = Client(HTTP_HOST="127.0.0.1")
-        client.force_login(user)
-        names = list(Entity.objects.filter(kind="Component").values_list("name", flat=True)[: args.requests])
-        n = args.requests
-        print(
-            "by-name:        ",
-            percentiles(
-                timed(
-                    client,
-                    [f"/api/catalog/entities/by-name/component/default/{names[i % len(names)]}" for i in range(n)],
-                )
-            ),
-        )
-        print(
-            "filtered list:  ",
-            percentiles(
-                timed(
-                    client,
-                    [
-                        "/api/catalog/entities?filter=kind=component,spec.lifecycle=production"
-                        f"&limit=50&offset={i * 50}"
-                        for i in range(n)
-                    ],
-                )
-            ),
-        )
-        print(
-            "by-query text:  ",
-            percentiles(
-                timed(
-                    client,
-                    [
-                        f"/api/catalog/entities/by-query?limit=50&fullTextFilterTerm={names[i % len(names)][-4:]}"
-                        "&fullTextFilterFields=metadata.name"
-                        for i in range(n)
-                    ],
-                )
-            ),
-        )
-        print("facets:         ", percentiles(timed(client, ["/api/catalog/entity-facets?facet=spec.type"] * n)))
-        print(
-            "facets+filter:  ",
-            percentiles(timed(client, ["/api/catalog/entity-facets?facet=spec.type&filter=kind=component"] * n)),
-        )
-        print("UI list page:   ", percentiles(timed(client, ["/catalog/?kind=Component"] * min(n, 50))))
+        measure(args, location)
         if bench_url:
             from django.db import connections
 
             connections.close_all()
+
+
+def measure(args, location) -> None:
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    from catalog.models import Entity
+
+    user, _ = get_user_model().objects.get_or_create(username="bench", defaults={"is_superuser": True})
+    client = Client(HTTP_HOST="127.0.0.1")
+    client.force_login(user)
+    names = list(Entity.objects.filter(kind="Component").values_list("name", flat=True)[: args.requests])
+    n = args.requests
+    print(
+        "by-name:        ",
+        percentiles(
+            timed(
+                client,
+                [f"/api/catalog/entities/by-name/component/default/{names[i % len(names)]}" for i in range(n)],
+            )
+        ),
+    )
+    print(
+        "filtered list:  ",
+        percentiles(
+            timed(
+                client,
+                [
+                    f"/api/catalog/entities?filter=kind=component,spec.lifecycle=production&limit=50&offset={i * 50}"
+                    for i in range(n)
+                ],
+            )
+        ),
+    )
+    print(
+        "by-query text:  ",
+        percentiles(
+            timed(
+                client,
+                [
+                    f"/api/catalog/entities/by-query?limit=50&fullTextFilterTerm={names[i % len(names)][-4:]}"
+                    "&fullTextFilterFields=metadata.name"
+                    for i in range(n)
+                ],
+            )
+        ),
+    )
+    print("facets:         ", percentiles(timed(client, ["/api/catalog/entity-facets?facet=spec.type"] * n)))
+    print(
+        "facets+filter:  ",
+        percentiles(timed(client, ["/api/catalog/entity-facets?facet=spec.type&filter=kind=component"] * n)),
+    )
+    print("UI list page:   ", percentiles(timed(client, ["/catalog/?kind=Component"] * min(n, 50))))
 
 
 if __name__ == "__main__":

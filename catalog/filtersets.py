@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import django_filters
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 
 from catalog.models import Entity, SearchRow, Star
 
 
 class EntityFilterSet(django_filters.FilterSet):
-    kind = django_filters.CharFilter(method="filter_iexact_in", label="Kind")
+    kind = django_filters.CharFilter(method="filter_kind", label="Kind")
     type = django_filters.CharFilter(field_name="spec_type", method="filter_iexact_in", label="Type")
     lifecycle = django_filters.CharFilter(method="filter_iexact_in")
     namespace = django_filters.CharFilter(method="filter_iexact_in")
@@ -33,9 +33,16 @@ class EntityFilterSet(django_filters.FilterSet):
             condition |= Q(**{f"{name}__iexact": item})
         return queryset.filter(condition) if values else queryset
 
+    def filter_kind(self, queryset, name, value):
+        """Kinds as ranges of the ref index (refs start with the lower-cased kind and a colon)."""
+        condition = Q()
+        for kind in (v.strip().lower() for v in value.split(",") if v.strip()):
+            condition |= Q(ref__gte=f"{kind}:", ref__lt=f"{kind};")
+        return queryset.filter(condition)
+
     def filter_tag(self, queryset, name, value):
-        rows = SearchRow.objects.filter(key="metadata.tags." + value.lower(), value="true")
-        return queryset.filter(id__in=rows.values("entity_id"))
+        rows = SearchRow.objects.filter(entity=OuterRef("pk"), key="metadata.tags." + value.lower(), value="true")
+        return queryset.filter(Exists(rows))
 
     def filter_text(self, queryset, name, value):
         condition = Q()

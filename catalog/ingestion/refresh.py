@@ -115,6 +115,7 @@ def unregister_location(location_id) -> int:
     location = Location.objects.get(pk=location_id)
     count = location.entities.count()
     location.delete()
+    bump_catalog_version()
     return count
 
 
@@ -124,6 +125,8 @@ def delete_expired_orphans() -> int:
 
     cutoff = timezone.now() - timedelta(days=settings.CATALOG_ORPHAN_GRACE_DAYS)
     deleted, _ = Entity.objects.filter(orphaned_at__lt=cutoff).delete()
+    if deleted:
+        bump_catalog_version()
     return deleted
 
 

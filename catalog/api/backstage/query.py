@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from catalog.models import Entity, SearchRow
 
 # Keys with a column of their own are matched on the column (indexed), the rest on search rows.
-# kind and namespace go through the (key, value) index of search rows like any key; metadata.name is a column.
 COLUMN_KEYS = {"metadata.name": "name"}
 ORDER_COLUMNS = {
     "kind": "kind", "metadata.name": "name", "metadata.namespace": "namespace", "metadata.title": "title",
@@ -38,7 +37,18 @@ def parse_filter(value: str) -> dict[str, list[str] | None]:
     return conditions
 
 
-def _condition(key: str, values: list[str] | None) -> Q:
+def _kind_range(values: list[str]) -> Q:
+    """``kind=x`` as a range on the ref index: refs are ``kind:namespace/name``, lower-cased, and a kind
+    never contains ':', so every ref of kind x lies in [x:, x;) — a bounded, ordered index walk."""
+    q = Q()
+    for value in values:
+        q |= Q(ref__gte=f"{value}:", ref__lt=f"{value};")
+    return q
+
+
+def _condition(key: str, values: list[str] | None, *, correlated: bool) -> Q:
+    if key == "kind" and values is not None:
+        return _kind_range(values)
     if key in COLUMN_KEYS and values is not None:
         column = COLUMN_KEYS[key]
         q = Q()
@@ -48,6 +58,10 @@ def _condition(key: str, values: list[str] | None) -> Q:
     rows = SearchRow.objects.filter(key=key)
     if values is not None:
         rows = rows.filter(value__in=values)
+    if correlated:
+        # Inside a kind range the walk is bounded: checking each row through the covering
+        # (key, value, entity) index beats materialising every matching id.
+        return Q(Exists(rows.filter(entity=OuterRef("pk"))))
     return Q(id__in=rows.values("entity_id"))
 
 
@@ -57,9 +71,11 @@ def apply_filters(queryset: QuerySet[Entity], filters: list[str]) -> QuerySet[En
         return queryset
     any_of = Q()
     for value in filters:
+        conditions = parse_filter(value)
+        correlated = conditions.get("kind") is not None
         all_of = Q()
-        for key, values in parse_filter(value).items():
-            all_of &= _condition(key, values)
+        for key, values in conditions.items():
+            all_of &= _condition(key, values, correlated=correlated)
         any_of |= all_of
     return queryset.filter(any_of)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Count
 from django.http import Http404
@@ -13,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from catalog.api.backstage.query import QueryError, apply_filters, parse_fields, parse_order, project
+from catalog.cache import bump_catalog_version, versioned_key
 from catalog.ingestion import refresh
 from catalog.ingestion.descriptor import process_file
 from catalog.ingestion.placeholders import PlaceholderReadError
@@ -25,6 +27,7 @@ from catalog.tasks import schedule_refresh
 ERROR_NAMES = {400: "InputError", 401: "AuthenticationError", 403: "NotAllowedError", 404: "NotFoundError",
                405: "InputError", 409: "ConflictError"}  # fmt: skip
 DEFAULT_QUERY_LIMIT = 200
+FACET_CACHE_SECONDS = 300  # and until the catalog changes (the key carries the catalog version)
 
 
 class Conflict(exceptions.APIException):
@@ -172,6 +175,7 @@ class EntityByUidView(BackstageView):
         entity = Entity.objects.get(uid=uid)
         location_id = entity.location_id
         entity.delete()
+        bump_catalog_version()
         if location_id:
             # As in Backstage: if the location still emits it, it comes back on the next refresh.
             schedule_refresh(location_id, force=True)
@@ -214,6 +218,16 @@ class EntityFacetsView(BackstageView):
         if not facets:
             raise QueryError("Missing facet parameter")
         filters = request.query_params.getlist("filter")
+        key = versioned_key("catalog:api-facets", request.query_params.urlencode())
+        cached = cache.get(key)
+        if cached is not None:
+            return Response({"facets": cached})
+        result = self._count(facets, filters)
+        cache.set(key, result, FACET_CACHE_SECONDS)
+        return Response({"facets": result})
+
+    @staticmethod
+    def _count(facets: list[str], filters: list[str]) -> dict:
         entities = apply_filters(Entity.objects.all(), filters)
         result = {}
         for facet in facets:
@@ -227,7 +241,7 @@ class EntityFacetsView(BackstageView):
                 rows = rows.filter(entity_id__in=entities.values("id"))
             counts = rows.values("value").annotate(count=Count("entity_id", distinct=True)).order_by("value")
             result[facet] = [{"value": row["value"], "count": row["count"]} for row in counts]
-        return Response({"facets": result})
+        return result
 
 
 def _location_json(location: Location) -> dict:
