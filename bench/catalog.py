@@ -76,6 +76,19 @@ def percentiles(samples: list[float]) -> str:
     return f"p50 {pick(0.50):6.2f} ms  p95 {pick(0.95):6.2f} ms  p99 {pick(0.99):6.2f} ms"
 
 
+def paged(client, first_url: str, pages: int) -> list[float]:
+    """Follow the Link header page after page, as a client paging through a filtered list does."""
+    samples, url = [], first_url
+    for _ in range(pages):
+        start = time.perf_counter()
+        response = client.get(url)
+        samples.append(time.perf_counter() - start)
+        assert response.status_code == 200, (url, response.status_code)
+        link = response.get("Link", "")
+        url = link[1 : link.index(">")] if link else first_url
+    return samples
+
+
 def timed(client, urls: list[str]) -> list[float]:
     samples = []
     for url in urls:
@@ -179,17 +192,14 @@ def measure(args, location) -> None:
             )
         ),
     )
+    filtered = "/api/catalog/entities?filter=kind=component,spec.lifecycle=production&limit=50"
+    print("filtered list:  ", percentiles(paged(client, filtered, n)), " (paging with the Link cursor)")
     print(
-        "filtered list:  ",
-        percentiles(
-            timed(
-                client,
-                [
-                    f"/api/catalog/entities?filter=kind=component,spec.lifecycle=production&limit=50&offset={i * 50}"
-                    for i in range(n)
-                ],
-            )
-        ),
+        "  with offsets: ",
+        percentiles(timed(client, [f"{filtered}&offset={i * 50}" for i in range(n)])),
+        " (offset 0 to",
+        (n - 1) * 50,
+        ")",
     )
     print(
         "by-query text:  ",
@@ -205,6 +215,10 @@ def measure(args, location) -> None:
         ),
     )
     print("facets:         ", percentiles(timed(client, ["/api/catalog/entity-facets?facet=spec.type"] * n)))
+    print(
+        "facets uncached:",
+        percentiles(timed(client, [f"/api/catalog/entity-facets?facet=spec.type&nocache={i}" for i in range(n)])),
+    )
     print(
         "facets+filter:  ",
         percentiles(timed(client, ["/api/catalog/entity-facets?facet=spec.type&filter=kind=component"] * n)),

@@ -108,15 +108,20 @@ class EntitiesView(BackstageView):
         fields = parse_fields(params.getlist("fields"))
         paged = any(k in params for k in ("limit", "offset", "after"))
         offset = _int(params.get("offset"), 0, name="offset")
-        if params.get("after"):
-            offset = _int(_decode_cursor(params["after"]).get("offset"), 0, name="offset")
+        cursor = _decode_cursor(params["after"]) if params.get("after") else {}
+        if cursor.get("ref") is not None and order == ["ref"]:
+            # Keyset paging in ref order: every page costs what the first one does.
+            queryset, offset = queryset.filter(ref__gt=str(cursor["ref"])), 0
+        elif cursor:
+            offset = _int(cursor.get("offset"), 0, name="offset")
         limit = _int(params.get("limit"), MAX_LIMIT if not paged else 100, name="limit")
         rows = _page(queryset, order, offset, limit + 1)
         response = Response(_shaped(rows[:limit], fields))
         if paged and len(rows) > limit:
             query = params.copy()
             query.pop("offset", None)
-            query["after"] = _encode_cursor({"offset": offset + limit})
+            next_cursor = {"ref": rows[limit - 1].ref} if order == ["ref"] else {"offset": offset + limit}
+            query["after"] = _encode_cursor(next_cursor)
             response["Link"] = f'<{request.path}?{query.urlencode()}>; rel="next"'
         return response
 
