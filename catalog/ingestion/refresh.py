@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from catalog.cache import bump_catalog_version
@@ -37,6 +37,16 @@ class RefreshResult:
             "message": self.message,
             **self.summary.as_dict(),
         }
+
+
+ANALYZE_AFTER_ROWS = 2000
+
+
+def refresh_planner_statistics() -> None:
+    """After a large write, let PostgreSQL's planner see the new row counts now, not at autovacuum time."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE catalog_entity, catalog_searchrow, catalog_relation")
 
 
 def next_refresh_time():
@@ -87,6 +97,8 @@ def refresh_location(location_id, *, force: bool = False) -> RefreshResult:
     changed = bool(summary.added or summary.updated or summary.orphaned or summary.errors)
     if changed:
         bump_catalog_version()
+    if summary.added + summary.updated >= ANALYZE_AFTER_ROWS:
+        refresh_planner_statistics()
     return RefreshResult(str(location.pk), location.status, changed, summary, location.message)
 
 

@@ -18,7 +18,8 @@ class Entity(models.Model):
     """
 
     uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    ref = models.CharField(max_length=400, unique=True, help_text="kind:namespace/name, lower-case")
+    # A constraint, not unique=True: on PostgreSQL that would add a second (LIKE) index on ref.
+    ref = models.CharField(max_length=400, help_text="kind:namespace/name, lower-case")
     kind = models.CharField(max_length=63, db_index=True)
     namespace = models.CharField(max_length=63, default="default")
     name = models.CharField(max_length=253)
@@ -50,6 +51,7 @@ class Entity(models.Model):
     class Meta:
         verbose_name_plural = "entities"
         ordering = ["ref"]
+        constraints = [models.UniqueConstraint(fields=["ref"], name="unique_entity_ref")]
         indexes = [
             models.Index(fields=["kind", "spec_type"]),
             models.Index(fields=["namespace", "name"]),
@@ -91,8 +93,9 @@ class SearchRow(models.Model):
     value = models.CharField(max_length=200, null=True)  # noqa: DJ001 - Backstage stores long values as null
 
     class Meta:
-        # (key, value, entity) covers filter subqueries without touching the table.
-        indexes = [models.Index(fields=["key", "value", "entity"]), models.Index(fields=["entity", "key"])]
+        # (key, value, entity) covers filter subqueries without touching the table; the foreign key's own
+        # index serves per-entity lookups and deletes.
+        indexes = [models.Index(fields=["key", "value", "entity"])]
 
     def __str__(self) -> str:
         return f"{self.key}={self.value}"
