@@ -15,3 +15,13 @@ def short_ref(ref: str) -> str:
     _, _, rest = ref.partition(":")
     namespace, _, name = rest.partition("/")
     return name if namespace == "default" else rest
+
+
+SAFE_SCHEMES = ("http://", "https://", "mailto:")
+
+
+@register.filter
+def safe_url(url) -> str:
+    """Only http(s) and mailto links become hrefs: descriptors may carry ``javascript:`` URLs."""
+    text = str(url or "").strip()
+    return text if text.lower().startswith(SAFE_SCHEMES) else "#unsafe-link-removed"

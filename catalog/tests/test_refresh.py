@@ -210,3 +210,18 @@ def test_targets_outside_the_allowlists_are_refused(target, settings):
 def test_file_targets_outside_allowed_paths_are_refused():
     with pytest.raises(SourceError, match="CATALOG_ALLOWED_PATHS"):
         register_location("/etc/passwd", type="file")
+
+
+def test_script_in_descriptor_is_never_executable(allow_tmp, logged_in_client):
+    path = allow_tmp / "catalog-info.yaml"
+    path.write_text(
+        "apiVersion: backstage.io/v1alpha1\nkind: Component\n"
+        "metadata:\n  name: xss\n  description: '<script>alert(1)</script>'\n"
+        "  links: [{url: 'javascript:alert(2)', title: click}]\n"
+        "spec: {type: service, lifecycle: production, owner: team-a}\n"
+    )
+    refresh_location(register_location(str(path), type="file").pk)
+    page = logged_in_client.get("/catalog/default/component/xss/").content.decode()
+    assert "<script>alert(1)</script>" not in page
+    assert "&lt;script&gt;" in page
+    assert "javascript:alert(2)" not in page

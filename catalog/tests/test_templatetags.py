@@ -9,3 +9,19 @@ from catalog.templatetags.catalog_refs import short_ref
 )
 def test_short_ref(ref, shown):
     assert short_ref(ref) == shown
+
+
+@pytest.mark.parametrize(
+    ("url", "safe"),
+    [
+        ("https://example.com/x", True),
+        ("mailto:team@example.com", True),
+        ("javascript:alert(1)", False),
+        (" JavaScript:alert(1)", False),
+        ("data:text/html,<script>", False),
+    ],
+)
+def test_safe_url(url, safe):
+    from catalog.templatetags.catalog_refs import safe_url
+
+    assert (safe_url(url) == url.strip()) is safe
