@@ -7,7 +7,7 @@ from django.db.models import Q
 from django.utils.html import format_html
 
 from catalog.ingestion import refresh
-from catalog.models import Entity, EntityOverride, Location, ProcessingError
+from catalog.models import CatalogRule, Entity, EntityOverride, Location, ProcessingError
 
 
 class HasErrorsFilter(admin.SimpleListFilter):
@@ -115,3 +115,10 @@ class ProcessingErrorAdmin(admin.ModelAdmin):
         if search_term:
             return queryset.filter(Q(entity_ref__icontains=search_term) | Q(message__icontains=search_term)), False
         return queryset, False
+
+
+@admin.register(CatalogRule)
+class CatalogRuleAdmin(admin.ModelAdmin):
+    list_display = ["priority", "action", "kind", "spec_type", "location_pattern", "note"]
+    list_editable = ["action"]
+    list_display_links = ["kind"]

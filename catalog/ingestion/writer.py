@@ -23,7 +23,8 @@ from catalog.ingestion.envelope import content_hash
 from catalog.ingestion.errors import DescriptorError
 from catalog.ingestion.refs import RefError, parse_ref
 from catalog.ingestion.search import MAX_KEY_LENGTH, MAX_VALUE_LENGTH
-from catalog.models import Entity, Location, ProcessingError, Relation, SearchRow
+from catalog.models import CatalogRule, Entity, Location, ProcessingError, Relation, SearchRow
+from catalog.models.rules import refusing_rule
 
 BATCH = 1000
 ENTITY_FIELDS = [
@@ -94,10 +95,13 @@ class LocationWriter:
         self.existing = {row[1]: row for row in existing.iterator(chunk_size=5000)}
         self.seen: set[str] = set()
         self.pending: list[Found] = []
+        self.rules = list(CatalogRule.objects.all())
         self.conflict_errors: list[DescriptorError] = []
 
     def add(self, found: Found) -> None:
         ref = str(found.processed.ref)
+        if self.rules and self._refused(found):
+            return
         if ref in self.seen:
             found.processed.errors.append(
                 DescriptorError(
@@ -112,6 +116,27 @@ class LocationWriter:
         self.pending.append(found)
         if len(self.pending) >= BATCH:
             self.flush()
+
+    def _refused(self, found: Found) -> bool:
+        entity = found.processed.entity
+        spec = entity.get("spec") if isinstance(entity.get("spec"), dict) else {}
+        rule = refusing_rule(
+            self.rules,
+            kind=str(entity.get("kind", "")),
+            known_kind=found.processed.known_kind or not found.processed.valid,
+            spec_type=spec.get("type") if isinstance(spec.get("type"), str) else "",
+            target=self.location.target,
+        )
+        if rule is None:
+            return False
+        self.conflict_errors.append(
+            DescriptorError(
+                file=found.source.location_ref, document=found.processed.document, field="kind",
+                rule="catalog-rule", message=f"{found.processed.ref} is not allowed from this location "
+                f"by the catalog rule '{rule}' (set by a platform admin)",
+            )
+        )  # fmt: skip
+        return True
 
     def flush(self) -> None:
         if not self.pending:

@@ -4,5 +4,6 @@ from catalog.models.entities import Entity, EntityOverride, SearchRow, Star
 from catalog.models.errors import ProcessingError
 from catalog.models.locations import Location
 from catalog.models.relations import Relation
+from catalog.models.rules import CatalogRule
 
-__all__ = ["Entity", "EntityOverride", "Location", "ProcessingError", "Relation", "SearchRow", "Star"]
+__all__ = ["CatalogRule", "Entity", "EntityOverride", "Location", "ProcessingError", "Relation", "SearchRow", "Star"]

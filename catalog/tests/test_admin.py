@@ -30,6 +30,8 @@ def location(allow_tmp):
         "/admin/catalog/location/",
         "/admin/catalog/processingerror/",
         "/admin/catalog/entityoverride/add/",
+        "/admin/catalog/catalogrule/",
+        "/admin/catalog/catalogrule/add/",
         "/admin/portal/apitoken/",
         "/admin/portal/jobrun/",
     ],

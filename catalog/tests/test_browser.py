@@ -103,6 +103,10 @@ def test_catalog_list_facets_and_search(signed_in, live_server):
     page.fill("input[name=q]", "ledger")
     page.wait_for_function("document.querySelectorAll('#entity-table tbody tr').length === 1")
     assert page.locator("#entity-table").get_by_role("link", name="ledger").is_visible()
+    page.goto(f"{live_server.url}/catalog/")
+    page.locator("#facets a", has_text="python").first.click()
+    page.wait_for_url("**tag=python**")
+    assert page.locator("#entity-table tbody tr").count() == 1
     page.goto(f"{live_server.url}/catalog/?has_errors=true")
     assert page.locator("#entity-table .badge.error").count() == 1
     shot(page, "catalog-list")

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 
 from catalog.cache import versioned_key
 from catalog.filtersets import EntityFilterSet
-from catalog.models import Entity, EntityOverride, Star
+from catalog.models import Entity, EntityOverride, SearchRow, Star
 from catalog.ownership import identity_refs
 from plugins.tabs import tabs_for
 
@@ -39,20 +39,30 @@ def _facets(queryset, params, user) -> list[dict]:
     return facets
 
 
+def _facet_items(rows, param: str, params) -> list[dict]:
+    selected = {v.lower() for v in params.get(param, "").split(",") if v}
+    items = []
+    for value, count in rows:
+        query = params.copy()
+        query[param] = "" if value.lower() in selected else value
+        query.pop("after", None)
+        items.append({"value": value, "count": count, "on": value.lower() in selected, "query": query.urlencode()})
+    return items
+
+
 def _count_facets(queryset, params) -> list[dict]:
     facets = []
     for param, column, label in FACETS:
-        selected = {v.lower() for v in params.get(param, "").split(",") if v}
-        values = queryset.exclude(**{column: ""}).values(column).annotate(n=Count("id")).order_by("-n", column)[:30]
-        items = []
-        for row in values:
-            value = row[column]
-            query = params.copy()
-            query[param] = "" if value.lower() in selected else value
-            query.pop("after", None)
-            items.append({"value": value, "count": row["n"], "on": value.lower() in selected,
-                          "query": query.urlencode()})  # fmt: skip
-        facets.append({"param": param, "label": label, "items": items})
+        rows = queryset.exclude(**{column: ""}).values_list(column).annotate(n=Count("id")).order_by("-n", column)
+        facets.append({"param": param, "label": label, "items": _facet_items(rows[:30], param, params)})
+    tags = (
+        SearchRow.objects.filter(key="metadata.tags", entity__in=queryset)
+        .exclude(value__isnull=True)
+        .values_list("value")
+        .annotate(n=Count("entity_id"))
+        .order_by("-n", "value")[:30]
+    )
+    facets.insert(3, {"param": "tag", "label": "Tags", "items": _facet_items(tags, "tag", params)})
     return facets
 
 
