@@ -145,7 +145,9 @@ def parse_target(location_type: str, target: str) -> Source:
     host = (parts.hostname or "").lower()
     _check_host(host, target)
     origin = f"{parts.scheme}://{parts.netloc}"
-    if match := _GITHUB_RE.match(parts.path) if "github" in host else None:
+    github_hosts = {h.lower() for h in settings.CATALOG_GITHUB_HOSTS}
+    gitlab_hosts = {h.lower() for h in settings.CATALOG_GITLAB_HOSTS}
+    if match := _GITHUB_RE.match(parts.path) if host in github_hosts else None:
         web = f"{origin}/{match['org']}/{match['repo']}"
         return GitSource(
             repo_url=f"{web}.git",
@@ -154,7 +156,7 @@ def parse_target(location_type: str, target: str) -> Source:
             style="github",
             web_base=web,
         )
-    if match := _GITLAB_RE.match(parts.path):
+    if match := _GITLAB_RE.match(parts.path) if host in gitlab_hosts or "/-/" in parts.path else None:
         web = f"{origin}/{match['project']}"
         return GitSource(
             repo_url=f"{web}.git",

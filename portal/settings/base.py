@@ -233,6 +233,10 @@ USE_TZ = True
 # Hosts Callboard may read descriptors from over the network (SSRF guard). file:// and local paths
 # are governed by CATALOG_ALLOWED_PATHS instead.
 CATALOG_ALLOWED_HOSTS = env.list("CATALOG_ALLOWED_HOSTS", default=["github.com", "gitlab.com"])
+# Hosts whose browser URLs (…/blob/<ref>/<path>, …/-/blob/…) are read as GitHub or GitLab repositories
+# (GitHub Enterprise and self-hosted GitLab included).
+CATALOG_GITHUB_HOSTS = env.list("CATALOG_GITHUB_HOSTS", default=["github.com"])
+CATALOG_GITLAB_HOSTS = env.list("CATALOG_GITLAB_HOSTS", default=["gitlab.com"])
 CATALOG_ALLOWED_PATHS = env.list("CATALOG_ALLOWED_PATHS", default=[str(DATA_DIR), str(BASE_DIR / "demo")])
 CATALOG_ORPHAN_GRACE_DAYS = env.int("CATALOG_ORPHAN_GRACE_DAYS", default=7)
 CATALOG_WEBHOOK_SECRET = env.str("CATALOG_WEBHOOK_SECRET", default="")
