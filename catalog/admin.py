@@ -6,6 +6,7 @@ from django.contrib import admin, messages
 from django.db.models import Q
 from django.utils.html import format_html
 
+from catalog.cache import bump_catalog_version
 from catalog.ingestion import refresh
 from catalog.models import CatalogRule, Entity, EntityOverride, Location, ProcessingError
 
@@ -74,6 +75,11 @@ class EntityOverrideAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         obj.updated_by = request.user.get_username()
         super().save_model(request, obj, form, change)
+        bump_catalog_version()
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        bump_catalog_version()
 
 
 @admin.register(Location)

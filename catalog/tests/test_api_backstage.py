@@ -196,3 +196,11 @@ def test_list_endpoints_do_not_grow_queries_with_size(api_client, catalog, djang
         api_client.get("/api/catalog/entities/by-query?limit=50")
     with django_assert_max_num_queries(6):
         api_client.get("/api/v1/catalog/entities/")
+
+
+def test_by_name_cache_follows_catalog_changes(api_client, catalog, allow_tmp):
+    url = "/api/catalog/entities/by-name/api/default/artists"
+    assert api_client.get(url).json()["spec"]["type"] == "openapi"
+    (allow_tmp / "catalog-info.yaml").write_text(CATALOG.replace("type: openapi", "type: grpc"))
+    refresh_location(catalog.pk, force=True)
+    assert api_client.get(url).json()["spec"]["type"] == "grpc"

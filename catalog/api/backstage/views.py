@@ -167,9 +167,16 @@ class EntitiesByQueryView(BackstageView):
 
 
 class EntityByNameView(BackstageView):
+    """The most frequent call: served from the cache until the catalog changes."""
+
     def get(self, request, kind: str, namespace: str, name: str):
-        entity = Entity.objects.get(ref=f"{kind}:{namespace}/{name}".lower())
-        return Response(entities_to_backstage([entity])[0])
+        ref = f"{kind}:{namespace}/{name}".lower()
+        key = versioned_key("catalog:by-name", ref)
+        shaped = cache.get(key)
+        if shaped is None:
+            shaped = entities_to_backstage([Entity.objects.get(ref=ref)])[0]
+            cache.set(key, shaped, FACET_CACHE_SECONDS)
+        return Response(shaped)
 
 
 class EntityByUidView(BackstageView):
