@@ -14,7 +14,6 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 
-from django.db import transaction
 from django.utils import timezone
 
 from catalog.ingestion.bulk import insert_rows
@@ -352,11 +351,3 @@ def _error_row(error: DescriptorError, *, location, entity_id, entity_ref: str) 
         message=error.message,
     )
 
-
-def write_location(location: Location, found: list[Found] | None, walk_state: Walk) -> Summary:
-    """Convenience for small inputs: write everything in one transaction."""
-    with transaction.atomic():
-        writer = LocationWriter(location)
-        for item in found or []:
-            writer.add(item)
-        return writer.finish(walk_state)
