@@ -20,7 +20,7 @@ class HasErrorsFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         if self.value() == "yes":
-            return queryset.filter(error_count__gt=0)
+            return queryset.with_errors()
         if self.value() == "no":
             return queryset.filter(error_count=0)
         return queryset
@@ -35,7 +35,7 @@ class OrphanFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         if self.value() == "yes":
-            return queryset.filter(orphaned_at__isnull=False)
+            return queryset.orphans()
         if self.value() == "no":
             return queryset.filter(orphaned_at__isnull=True)
         return queryset
@@ -63,7 +63,7 @@ class EntityAdmin(admin.ModelAdmin):
 
     @admin.action(description="Delete selected orphaned entities")
     def delete_orphans(self, request, queryset):
-        deleted, _ = queryset.filter(orphaned_at__isnull=False).delete()
+        deleted, _ = queryset.orphans().delete()
         self.message_user(request, f"Deleted {deleted} orphaned row(s).")
 
 

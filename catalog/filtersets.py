@@ -51,7 +51,7 @@ class EntityFilterSet(django_filters.FilterSet):
         return queryset.filter(condition)
 
     def filter_has_errors(self, queryset, name, value):
-        return queryset.filter(error_count__gt=0) if value else queryset.filter(error_count=0)
+        return queryset.with_errors() if value else queryset.filter(error_count=0)
 
     def filter_starred(self, queryset, name, value):
         user = getattr(self.request, "user", None)
@@ -60,4 +60,4 @@ class EntityFilterSet(django_filters.FilterSet):
         return queryset.filter(ref__in=Star.objects.filter(user=user).values("entity_ref"))
 
     def filter_owned_by(self, queryset, name, value):
-        return queryset.filter(owner_ref__in=[v.strip().lower() for v in value.split(",") if v.strip()])
+        return queryset.owned_by(v.strip().lower() for v in value.split(",") if v.strip())

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from catalog.models import Entity, Relation
+from catalog.models import Entity, Relation, SearchRow
 
 MAX_GROUP_DEPTH = 10
 
@@ -13,16 +13,11 @@ def user_entity_ref(user) -> str | None:
         return None
     users = Entity.objects.filter(kind="User")
     if user.email:
-        match = users.filter(id__in=_rows("spec.profile.email", user.email.lower())).values_list("ref", flat=True)
+        rows = SearchRow.objects.filter(key="spec.profile.email", value=user.email.lower()).values("entity_id")
+        match = users.filter(id__in=rows).values_list("ref", flat=True)
         if ref := match.first():
             return ref
     return users.filter(name__iexact=user.get_username()).values_list("ref", flat=True).first()
-
-
-def _rows(key: str, value: str):
-    from catalog.models import SearchRow
-
-    return SearchRow.objects.filter(key=key, value=value).values("entity_id")
 
 
 def identity_refs(user) -> set[str]:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from catalog.ingestion.refs import parse_ref
 from catalog.models import Entity, Relation
+from catalog.models.entities import entity_path
 
 RELATION_LABELS = {
     "ownedBy": "Owned by", "ownerOf": "Owns", "partOf": "Part of", "hasPart": "Has part",
@@ -26,7 +27,7 @@ class RelatedEntity:
 
     @property
     def url(self) -> str:
-        return f"/catalog/{self.namespace}/{self.kind}/{self.name}/"
+        return entity_path(self.namespace, self.kind, self.name)
 
 
 def related(refs: set[str]) -> dict[str, RelatedEntity]:

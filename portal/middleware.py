@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth.middleware import LoginRequiredMiddleware
 
+from portal.health import health_response
+
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
@@ -31,7 +33,5 @@ class HealthCheckMiddleware:
 
     def __call__(self, request):
         if request.path_info == "/healthz" and request.method in ("GET", "HEAD"):
-            from portal.views import health_response
-
             return health_response()
         return self.get_response(request)

@@ -115,7 +115,7 @@ def _read_one(source, root, reader, walk_state, parent_ref, queue) -> Iterator[F
         if not result.entities:
             walk_state.failed_files.add(key)
     for processed in result.entities:
-        added = annotate(processed.entity, source, root) if isinstance(processed.entity, dict) else {}
+        added = annotate(processed.entity, source, root)
         if processed.valid and processed.entity.get("kind") == "Location":
             nested_presence = (processed.entity.get("spec") or {}).get("presence", "required")
             for target in location_targets(processed.entity):

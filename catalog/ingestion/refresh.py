@@ -16,7 +16,7 @@ from catalog.ingestion.collect import Walk, walk
 from catalog.ingestion.readers import SourceReader
 from catalog.ingestion.sources import SourceError, parse_target
 from catalog.ingestion.writer import LocationWriter, Summary
-from catalog.models import Location, ProcessingError
+from catalog.models import Entity, Location, ProcessingError
 
 logger = logging.getLogger(__name__)
 
@@ -85,7 +85,7 @@ def refresh_location(location_id, *, force: bool = False) -> RefreshResult:
             root_failed = root.location_ref in walk_state.failed_files
             location.status = Location.Status.ERROR if root_failed else Location.Status.OK
             location.message = next((e.message for e in walk_state.errors), "") if root_failed else ""
-            location.version = next(iter(reader.manifest.values()), "")[:128] if reader.manifest else ""
+            location.version = next(iter(reader.manifest.values()), "")[:128]
             location.manifest = {} if walk_state.failed_files else reader.manifest
             location.last_checked_at = now
             location.next_refresh_at = next_refresh_time()
@@ -133,10 +133,8 @@ def unregister_location(location_id) -> int:
 
 def delete_expired_orphans() -> int:
     """Remove orphans older than the grace period."""
-    from catalog.models import Entity
-
     cutoff = timezone.now() - timedelta(days=settings.CATALOG_ORPHAN_GRACE_DAYS)
-    deleted, _ = Entity.objects.filter(orphaned_at__lt=cutoff).delete()
+    deleted, _ = Entity.objects.orphans().filter(orphaned_at__lt=cutoff).delete()
     if deleted:
         bump_catalog_version()
     return deleted

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.utils import timezone
 
@@ -41,7 +41,6 @@ class Summary:
     orphaned: int = 0
     conflicts: int = 0
     errors: int = 0
-    entity_refs: set[str] = field(default_factory=set)
 
     def as_dict(self) -> dict:
         return {
@@ -102,14 +101,13 @@ class LocationWriter:
         if self.rules and self._refused(found):
             return
         if ref in self.seen:
-            found.processed.errors.append(
+            self.conflict_errors.append(
                 DescriptorError(
                     file=found.source.location_ref, document=found.processed.document, field="metadata.name",
                     rule="duplicate-ref", message=f"{ref} is defined more than once in this location; "
                     "the first definition is kept",
                 )
             )  # fmt: skip
-            self.conflict_errors.extend(found.processed.errors[-1:])
             return
         self.seen.add(ref)
         self.pending.append(found)
@@ -146,9 +144,10 @@ class LocationWriter:
             Entity.objects.filter(ref__in=refs).exclude(location=self.location).values_list("ref", "location_id")
         )
         to_create: list[Entity] = []
-        to_update: list[Entity] = []
+        to_update: list[Entity] = []  # body changed: every column, relations and search rows rewritten
+        error_only: list[Entity] = []  # body kept: only the error count changes
         rewrite: list[tuple[Entity, list, list]] = []
-        error_rows: list[tuple[str, list[DescriptorError]]] = []
+        error_rows: list[tuple[str, Entity | int, list[DescriptorError]]] = []
         for found in batch:
             processed = found.processed
             ref = str(processed.ref)
@@ -164,16 +163,16 @@ class LocationWriter:
                 )  # fmt: skip
                 continue
             errors = list(processed.errors)
-            error_rows.append((ref, errors))
             row = self.existing.get(ref)
             if not processed.valid:
                 if row is None:
                     entity = self._new_entity(found, [], errors, valid=False)
                     to_create.append(entity)
-                    rewrite.append((entity, [], []))
+                    error_rows.append((ref, entity, errors))
                     self.summary.added += 1
                 else:
-                    to_update.append(self._error_only_update(row, errors))
+                    error_only.append(Entity(id=row[0], error_count=len(errors)))
+                    error_rows.append((ref, row[0], errors))
                     self.summary.updated += 1
                 continue
             relations = processed.relations
@@ -182,27 +181,25 @@ class LocationWriter:
                 entity = self._new_entity(found, relations, errors, valid=True, digest=digest)
                 to_create.append(entity)
                 rewrite.append((entity, relations, _search(found)))
+                error_rows.append((ref, entity, errors))
                 self.summary.added += 1
-            elif row[2] != digest or not row[6] or row[5] is not None:
+                continue
+            error_rows.append((ref, row[0], errors))
+            if row[2] != digest or not row[6] or row[5] is not None:
                 entity = self._new_entity(found, relations, errors, valid=True, digest=digest)
                 entity.id = row[0]
                 entity.generation = row[7] + (1 if row[2] != digest else 0)
                 to_update.append(entity)
                 rewrite.append((entity, relations, _search(found)))
                 self.summary.updated += 1
-            elif row[3] != len(errors):
-                to_update.append(self._error_only_update(row, errors))
-                self.summary.unchanged += 1
             else:
+                if row[3] != len(errors):
+                    error_only.append(Entity(id=row[0], error_count=len(errors)))
                 self.summary.unchanged += 1
         Entity.objects.bulk_create(to_create, batch_size=BATCH)
-        if to_update:
-            Entity.objects.bulk_update(
-                [e for e in to_update if e.body is not None], [*ENTITY_FIELDS, "updated_at"], batch_size=BATCH
-            )
-            error_only = [e for e in to_update if e.body is None]
-            Entity.objects.bulk_update(error_only, ["error_count"], batch_size=BATCH)
-        self._rewrite_rows(rewrite, [e.id for e in to_update if e.body is not None])
+        Entity.objects.bulk_update(to_update, [*ENTITY_FIELDS, "updated_at"], batch_size=BATCH)
+        Entity.objects.bulk_update(error_only, ["error_count"], batch_size=BATCH)
+        self._rewrite_rows(rewrite, [entity.id for entity in to_update])
         self._write_entity_errors(error_rows)
 
     def _new_entity(self, found: Found, relations, errors, *, valid: bool, digest: str = "") -> Entity:
@@ -237,12 +234,6 @@ class LocationWriter:
             "description": str(metadata.get("description") or ""),
         }
 
-    @staticmethod
-    def _error_only_update(row, errors) -> Entity:
-        entity = Entity(id=row[0], error_count=len(errors))
-        entity.body = None
-        return entity
-
     def _rewrite_rows(self, rewrite: list[tuple[Entity, list, list]], replaced_ids: list[int]) -> None:
         """Replace the relation and search rows of the entities just written (plain tuples, no ORM)."""
         if replaced_ids:
@@ -259,13 +250,18 @@ class LocationWriter:
             ((entity.id, k, v) for entity, _, entity_rows in rewrite for k, v in entity_rows),
         )
 
-    def _write_entity_errors(self, error_rows: list[tuple[str, list[DescriptorError]]]) -> None:
-        refs = [ref for ref, _ in error_rows]
+    def _write_entity_errors(self, error_rows: list[tuple[str, Entity | int, list[DescriptorError]]]) -> None:
+        """Replace the batch's entity errors; ids come from the rows just written (created ones after insert)."""
+        refs = [ref for ref, _, _ in error_rows]
         ProcessingError.objects.filter(entity_ref__in=refs, location=self.location).delete()
-        ids = dict(Entity.objects.filter(ref__in=[r for r, errs in error_rows if errs]).values_list("ref", "id"))
         rows = [
-            _error_row(error, location=self.location, entity_id=ids.get(ref), entity_ref=ref)
-            for ref, errors in error_rows
+            _error_row(
+                error,
+                location=self.location,
+                entity_id=entity.id if isinstance(entity, Entity) else entity,
+                entity_ref=ref,
+            )
+            for ref, entity, errors in error_rows
             for error in errors
         ]
         self.summary.errors += len(rows)
@@ -275,7 +271,7 @@ class LocationWriter:
         """Flush, mark orphans, record location-level errors and the location's state."""
         self.flush()
         gone = [row for ref, row in self.existing.items() if ref not in self.seen]
-        kept_by_failure = [row[0] for row in gone if row[4] in walk_state.failed_files]
+        kept_by_failure = {row[0] for row in gone if row[4] in walk_state.failed_files}
         orphan_ids = [row[0] for row in gone if row[4] not in walk_state.failed_files and row[5] is None]
         if orphan_ids:
             for start in range(0, len(orphan_ids), BATCH):
@@ -288,7 +284,6 @@ class LocationWriter:
         )
         self._mark_kept_by_failure([row for row in gone if row[0] in kept_by_failure], walk_state)
         self.summary.errors += len(location_errors)
-        self.summary.entity_refs = self.seen
         return self.summary
 
     def _mark_kept_by_failure(self, rows, walk_state: Walk) -> None:
@@ -304,10 +299,8 @@ class LocationWriter:
             for error in by_file.get(row[4], [])
         ]
         ProcessingError.objects.bulk_create(copies, batch_size=BATCH)
-        for row in rows:
-            count = len(by_file.get(row[4], []))
-            Entity.objects.filter(id=row[0]).update(error_count=count)
-            self.seen.add(row[1])
+        counts = [Entity(id=row[0], error_count=len(by_file.get(row[4], []))) for row in rows]
+        Entity.objects.bulk_update(counts, ["error_count"], batch_size=BATCH)
 
 
 def _digest(found: Found) -> str:
@@ -350,4 +343,3 @@ def _error_row(error: DescriptorError, *, location, entity_id, entity_ref: str) 
         rule=error.rule[:60],
         message=error.message,
     )
-

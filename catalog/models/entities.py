@@ -6,8 +6,14 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.urls import reverse
 
 from catalog.querysets import EntityQuerySet
+
+
+def entity_path(namespace: str, kind: str, name: str) -> str:
+    """The entity page's path; the one place that knows its shape."""
+    return reverse("catalog:entity", args=[namespace.lower(), kind.lower(), name])
 
 
 class Entity(models.Model):
@@ -63,6 +69,9 @@ class Entity(models.Model):
 
     def __str__(self) -> str:
         return self.ref
+
+    def get_absolute_url(self) -> str:
+        return entity_path(self.namespace, self.kind, self.name)
 
     @property
     def display_name(self) -> str:

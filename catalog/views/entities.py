@@ -150,10 +150,5 @@ def toggle_star(request, namespace: str, kind: str, name: str):
         star.delete()
     if request.htmx:
         return render(request, "catalog/_star.html", {"entity": entity, "is_starred": created})
-    return redirect(entity_url(entity))
+    return redirect(entity)
 
-
-def entity_url(entity: Entity) -> str:
-    from django.urls import reverse
-
-    return reverse("catalog:entity", args=[entity.namespace.lower(), entity.kind.lower(), entity.name])

@@ -11,7 +11,7 @@ from catalog.ownership import identity_refs
 
 def home(request):
     refs = identity_refs(request.user)
-    owned = Entity.objects.filter(owner_ref__in=refs).order_by("kind", "name") if refs else Entity.objects.none()
+    owned = Entity.objects.owned_by(refs).order_by("kind", "name") if refs else Entity.objects.none()
     owned_errors = ProcessingError.objects.filter(entity__owner_ref__in=refs).select_related("entity")[:20]
     starred_refs = list(Star.objects.filter(user=request.user).values_list("entity_ref", flat=True)[:50])
     context = {
@@ -21,7 +21,7 @@ def home(request):
         "owned_errors": owned_errors if refs else [],
         "starred": Entity.objects.filter(ref__in=starred_refs),
         "kinds": Entity.objects.values("kind").annotate(n=Count("id")).order_by("-n"),
-        "entities_with_errors": Entity.objects.filter(error_count__gt=0).count(),
+        "entities_with_errors": Entity.objects.with_errors().count(),
         "failing_locations": Location.objects.filter(status=Location.Status.ERROR)[:10],
         "recent": Entity.objects.order_by("-updated_at")[:8],
     }

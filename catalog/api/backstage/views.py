@@ -27,7 +27,7 @@ from catalog.tasks import schedule_refresh
 ERROR_NAMES = {400: "InputError", 401: "AuthenticationError", 403: "NotAllowedError", 404: "NotFoundError",
                405: "InputError", 409: "ConflictError"}  # fmt: skip
 DEFAULT_QUERY_LIMIT = 200
-FACET_CACHE_SECONDS = 300  # and until the catalog changes (the key carries the catalog version)
+CACHE_SECONDS = 300  # facets and by-name; also until the catalog changes (keys carry its version)
 
 
 class Conflict(exceptions.APIException):
@@ -175,7 +175,7 @@ class EntityByNameView(BackstageView):
         shaped = cache.get(key)
         if shaped is None:
             shaped = entities_to_backstage([Entity.objects.get(ref=ref)])[0]
-            cache.set(key, shaped, FACET_CACHE_SECONDS)
+            cache.set(key, shaped, CACHE_SECONDS)
         return Response(shaped)
 
 
@@ -201,18 +201,12 @@ class EntitiesByRefsView(BackstageView):
         refs = request.data.get("entityRefs") if isinstance(request.data, dict) else None
         if not isinstance(refs, list) or not all(isinstance(r, str) for r in refs):
             raise QueryError("Body must be {entityRefs: [string, ...]}")
-        canonical = [str(parse_ref(r)).lower() if ":" in r else r.lower() for r in refs]
+        canonical = [str(parse_ref(r)) if ":" in r else r.lower() for r in refs]
         fields = parse_fields(request.data.get("fields") or [])
         queryset = apply_filters(Entity.objects.filter(ref__in=canonical), request.query_params.getlist("filter"))
-        by_ref = {e["_ref"]: e for e in _with_refs(queryset, fields)}
+        entities = list(queryset)
+        by_ref = {entity.ref: shaped for entity, shaped in zip(entities, _shaped(entities, fields), strict=True)}
         return Response({"items": [by_ref.get(ref) for ref in canonical]})
-
-
-def _with_refs(queryset, fields):
-    entities = list(queryset)
-    for entity, shaped in zip(entities, _shaped(entities, fields), strict=True):
-        shaped["_ref"] = entity.ref
-        yield shaped
 
 
 # Facets on these keys count the original-case column; other keys count the lower-cased search rows.
@@ -235,7 +229,7 @@ class EntityFacetsView(BackstageView):
         if cached is not None:
             return Response({"facets": cached})
         result = self._count(facets, filters)
-        cache.set(key, result, FACET_CACHE_SECONDS)
+        cache.set(key, result, CACHE_SECONDS)
         return Response({"facets": result})
 
     @staticmethod
