@@ -31,6 +31,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--components", type=int, default=10_000)
     parser.add_argument("--data", help="an existing gen_catalog.py output folder (skips generation)")
     parser.add_argument("--postgres", help="server URL; the bench creates and drops database callboard_bench")
+    parser.add_argument("--redis", help="use this Redis as the cache, as a PostgreSQL deployment does")
     parser.add_argument("--requests", type=int, default=300, help="requests per latency figure")
     parser.add_argument("--workdir", help="keep the database here; a second run with --reuse skips the ingest")
     parser.add_argument("--reuse", action="store_true", help="measure queries on the database in --workdir")
@@ -44,18 +45,23 @@ def generate(components: int, out: Path) -> Path:
     return out
 
 
-def setup_django(workdir: Path, postgres: str | None) -> str | None:
+def setup_django(workdir: Path, postgres: str | None, reuse: bool = False, redis: str | None = None) -> str | None:
     os.environ["CALLBOARD_DATA_DIR"] = str(workdir / "var")
     os.environ["DJANGO_SETTINGS_MODULE"] = "portal.settings.base"
-    os.environ.pop("REDIS_URL", None)
+    if redis:
+        os.environ["REDIS_URL"] = redis
+    else:
+        os.environ.pop("REDIS_URL", None)
     os.environ["CATALOG_ALLOWED_PATHS"] = str(workdir)
     bench_url = None
     if postgres:
         import psycopg
 
         with psycopg.connect(postgres, autocommit=True) as conn:
-            conn.execute("DROP DATABASE IF EXISTS callboard_bench")
-            conn.execute("CREATE DATABASE callboard_bench")
+            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = 'callboard_bench'").fetchone()
+            if not (reuse and exists):
+                conn.execute("DROP DATABASE IF EXISTS callboard_bench")
+                conn.execute("CREATE DATABASE callboard_bench")
         bench_url = postgres.rsplit("/", 1)[0] + "/callboard_bench"
         os.environ["DATABASE_URL"] = bench_url
     else:
@@ -133,7 +139,7 @@ def main() -> None:
         data = Path(args.data).resolve() if args.data else generate(args.components, workdir / "org")
         if args.data:
             os.environ["CATALOG_ALLOWED_PATHS"] = str(data)
-        bench_url = setup_django(workdir, args.postgres)
+        bench_url = setup_django(workdir, args.postgres, args.reuse, args.redis)
         if args.data:
             from django.conf import settings
 
@@ -151,7 +157,8 @@ def main() -> None:
         ingest = time.perf_counter() - start
         entities = Entity.objects.count()
         checked, mismatches = check_expected(data)
-        print(f"database:        {'PostgreSQL' if bench_url else 'SQLite'}")
+        cache_kind = "Redis" if args.redis else "files"
+        print(f"database:        {'PostgreSQL' if bench_url else 'SQLite'}, cache: {cache_kind}")
         print(f"ingested:        {entities} entities, {Relation.objects.count()} relation rows, "
               f"{SearchRow.objects.count()} search rows, {result.summary.errors} errors")  # fmt: skip
         print(f"relations check: {checked - mismatches}/{checked} entities match expected.json")

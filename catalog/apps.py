@@ -8,6 +8,7 @@ class CatalogConfig(AppConfig):
     verbose_name = "Software catalog"
 
     def ready(self) -> None:
-        from catalog import registrations
+        from catalog import registrations, signals
 
         registrations.register()
+        signals.connect()

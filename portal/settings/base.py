@@ -175,6 +175,8 @@ ACCOUNT_EMAIL_VERIFICATION = "none"
 ACCOUNT_ALLOW_SIGNUP = env.bool("CALLBOARD_ALLOW_SIGNUP", default=False)
 ACCOUNT_ADAPTER = "portal.auth.adapters.AccountAdapter"
 ACCOUNT_LOGOUT_ON_GET = False
+# Sessions are read from the cache (Redis, or files when embedded) and written through to the database.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = env.bool("CALLBOARD_SECURE_COOKIES", default=False)

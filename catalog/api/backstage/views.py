@@ -21,7 +21,7 @@ from catalog.ingestion.placeholders import PlaceholderReadError
 from catalog.ingestion.refs import RefError, parse_ref
 from catalog.ingestion.sources import SourceError
 from catalog.models import Entity, Location, SearchRow
-from catalog.shapes import entities_to_backstage
+from catalog.shapes import SHAPE_FIELDS, entities_to_backstage
 from catalog.tasks import schedule_refresh
 
 ERROR_NAMES = {400: "InputError", 401: "AuthenticationError", 403: "NotAllowedError", 404: "NotFoundError",
@@ -86,16 +86,24 @@ def _decode_cursor(value: str) -> dict:
     return data
 
 
-def _page(queryset, order: list[str], offset: int, limit: int) -> list[Entity]:
-    """One page, sorted: ids first (a narrow sort), then the full rows of just those ids."""
+def _page(queryset, order: list[str], offset: int, limit: int, *, with_relations: bool = True) -> list[Entity]:
+    """One page, sorted. In ref order (the default, and keyset paging) one query brings the rows and their
+    relations; other orders sort the ids first (a narrow sort), then read the full rows of just those ids."""
+    if order == ["ref"]:
+        if with_relations:
+            queryset = queryset.with_relations_json()
+        return list(queryset.only(*SHAPE_FIELDS).order_by("ref")[offset : offset + limit])
     ids = list(queryset.order_by(*dict.fromkeys([*order, "ref"])).values_list("id", flat=True)[offset : offset + limit])
-    by_id = Entity.objects.in_bulk(ids)
+    by_id = Entity.objects.only(*SHAPE_FIELDS).in_bulk(ids)
     return [by_id[i] for i in ids if i in by_id]
 
 
+def _wants_relations(fields) -> bool:
+    return fields is None or any(parts[0] == "relations" for parts in fields)
+
+
 def _shaped(entities, fields) -> list[dict]:
-    with_relations = fields is None or any(parts[0] == "relations" for parts in fields)
-    return [project(e, fields) for e in entities_to_backstage(entities, with_relations=with_relations)]
+    return [project(e, fields) for e in entities_to_backstage(entities, with_relations=_wants_relations(fields))]
 
 
 class EntitiesView(BackstageView):
@@ -115,7 +123,7 @@ class EntitiesView(BackstageView):
         elif cursor:
             offset = _int(cursor.get("offset"), 0, name="offset")
         limit = _int(params.get("limit"), MAX_LIMIT if not paged else 100, name="limit")
-        rows = _page(queryset, order, offset, limit + 1)
+        rows = _page(queryset, order, offset, limit + 1, with_relations=_wants_relations(fields))
         response = Response(_shaped(rows[:limit], fields))
         if paged and len(rows) > limit:
             query = params.copy()
@@ -154,7 +162,7 @@ class EntitiesByQueryView(BackstageView):
         limit = _int(params.get("limit"), DEFAULT_QUERY_LIMIT, name="limit")
         offset = int(source.get("offset") or 0)
         fields = parse_fields(params.getlist("fields"))
-        rows = _page(queryset, order, offset, limit + 1)
+        rows = _page(queryset, order, offset, limit + 1, with_relations=_wants_relations(fields))
         page_info = {}
         if len(rows) > limit:
             page_info["nextCursor"] = _encode_cursor({**source, "offset": offset + limit})
@@ -174,14 +182,14 @@ class EntityByNameView(BackstageView):
         key = versioned_key("catalog:by-name", ref)
         shaped = cache.get(key)
         if shaped is None:
-            shaped = entities_to_backstage([Entity.objects.get(ref=ref)])[0]
+            shaped = entities_to_backstage([Entity.objects.only(*SHAPE_FIELDS).with_relations_json().get(ref=ref)])[0]
             cache.set(key, shaped, CACHE_SECONDS)
         return Response(shaped)
 
 
 class EntityByUidView(BackstageView):
     def get(self, request, uid):
-        return Response(entities_to_backstage([Entity.objects.get(uid=uid)])[0])
+        return Response(entities_to_backstage([Entity.objects.with_relations_json().get(uid=uid)])[0])
 
     def delete(self, request, uid):
         entity = Entity.objects.get(uid=uid)
