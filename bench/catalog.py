@@ -223,12 +223,26 @@ def measure(args, location) -> None:
     )
     print("facets:         ", percentiles(timed(client, ["/api/catalog/entity-facets?facet=spec.type"] * n)))
     print(
-        "facets uncached:",
+        "facets new query:",
         percentiles(timed(client, [f"/api/catalog/entity-facets?facet=spec.type&nocache={i}" for i in range(n)])),
+        " (per-version snapshot)",
     )
     print(
-        "facets+filter:  ",
-        percentiles(timed(client, ["/api/catalog/entity-facets?facet=spec.type&filter=kind=component"] * n)),
+        "facets+kind:    ",
+        percentiles(
+            timed(client, [f"/api/catalog/entity-facets?facet=spec.type&filter=kind=component&x={i}" for i in range(n)])
+        ),
+    )
+    print(
+        "facets tags:    ",
+        percentiles(timed(client, [f"/api/catalog/entity-facets?facet=metadata.tags&x={i}" for i in range(n)])),
+        " (search rows, live)",
+    )
+    live = "/api/catalog/entity-facets?facet=spec.type&filter=spec.lifecycle=production"
+    print(
+        "facets live:    ",
+        percentiles(timed(client, [f"{live}&x={i}" for i in range(n)])),
+        " (any other filter: a live GROUP BY)",
     )
     print("UI list page:   ", percentiles(timed(client, ["/catalog/?kind=Component"] * min(n, 50))))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from catalog import facets
 from catalog.ingestion import refresh
 from portal.jobs import enqueue_on_commit, job_run
 
@@ -11,7 +12,10 @@ from portal.jobs import enqueue_on_commit, job_run
 @shared_task(name="catalog.refresh_location")
 def refresh_location(location_id: str, force: bool = False) -> dict:
     with job_run("catalog.refresh_location", location_id) as job:
-        job.result = refresh.refresh_location(location_id, force=force).as_dict()
+        result = refresh.refresh_location(location_id, force=force)
+        job.result = result.as_dict()
+    if result.changed:
+        facets.warm()  # the next catalog page finds its facet counts ready
     return job.result
 
 

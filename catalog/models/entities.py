@@ -101,10 +101,8 @@ class SearchRow(models.Model):
     key = models.CharField(max_length=200)
     value = models.CharField(max_length=200, null=True)  # noqa: DJ001 - Backstage stores long values as null
 
-    class Meta:
-        # (key, value, entity) covers filter subqueries without touching the table; the foreign key's own
-        # index serves per-entity lookups and deletes.
-        indexes = [models.Index(fields=["key", "value", "entity"])]
+    # The (key, value) index differs per database and is created by migration 0004 (it explains why); the
+    # foreign key's own index serves per-entity probes and deletes.
 
     def __str__(self) -> str:
         return f"{self.key}={self.value}"

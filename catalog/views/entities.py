@@ -59,7 +59,7 @@ def _count_facets(queryset, params) -> list[dict]:
         SearchRow.objects.filter(key="metadata.tags", entity__in=queryset)
         .exclude(value__isnull=True)
         .values_list("value")
-        .annotate(n=Count("entity_id"))
+        .annotate(n=Count("*"))
         .order_by("-n", "value")[:30]
     )
     facets.insert(3, {"param": "tag", "label": "Tags", "items": _facet_items(tags, "tag", params)})

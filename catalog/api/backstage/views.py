@@ -13,6 +13,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from catalog import facets as facet_snapshot
 from catalog.api.backstage.query import QueryError, apply_filters, parse_fields, parse_order, project
 from catalog.cache import bump_catalog_version, versioned_key
 from catalog.ingestion import refresh
@@ -218,12 +219,6 @@ class EntitiesByRefsView(BackstageView):
 
 
 # Facets on these keys count the original-case column; other keys count the lower-cased search rows.
-FACET_COLUMNS = {
-    "kind": "kind", "metadata.namespace": "namespace", "spec.type": "spec_type",
-    "spec.lifecycle": "lifecycle", "relations.ownedby": "owner_ref",
-}  # fmt: skip
-
-
 class EntityFacetsView(BackstageView):
     """GET /entity-facets?facet=kind&facet=spec.type: value counts within the filter."""
 
@@ -243,9 +238,13 @@ class EntityFacetsView(BackstageView):
     @staticmethod
     def _count(facets: list[str], filters: list[str]) -> dict:
         entities = apply_filters(Entity.objects.all(), filters)
+        kinds = facet_snapshot.kinds_only(filters)
         result = {}
         for facet in facets:
-            column = FACET_COLUMNS.get(facet.lower())
+            if kinds is not None and (counts := facet_snapshot.column_counts(facet, kinds)) is not None:
+                result[facet] = counts
+                continue
+            column = facet_snapshot.FACET_COLUMNS.get(facet.lower())
             if column:
                 counts = entities.exclude(**{column: ""}).values(column).annotate(count=Count("id")).order_by(column)
                 result[facet] = [{"value": row[column], "count": row["count"]} for row in counts]
@@ -253,7 +252,9 @@ class EntityFacetsView(BackstageView):
             rows = SearchRow.objects.filter(key=facet.lower()).exclude(value__isnull=True)
             if filters:
                 rows = rows.filter(entity_id__in=entities.values("id"))
-            counts = rows.values("value").annotate(count=Count("entity_id", distinct=True)).order_by("value")
+            # Search rows are unique per (entity, key, value): a plain count is a distinct count, and it is
+            # answered from the (key, value) index alone.
+            counts = rows.values("value").annotate(count=Count("*")).order_by("value")
             result[facet] = [{"value": row["value"], "count": row["count"]} for row in counts]
         return result
 
