@@ -25,6 +25,8 @@ class Walk:
     errors: list[DescriptorError] = field(default_factory=list)
     failed_files: set[str] = field(default_factory=set)
     files: list[str] = field(default_factory=list)
+    #: Each file read → the Location entity ref that included it (None for the root file).
+    parents: dict[str, str | None] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -93,6 +95,7 @@ def walk(root: Source, reader: SourceReader, walk_state: Walk, *, presence: str 
 def _read_one(source, root, reader, walk_state, parent_ref, queue) -> Iterator[Found]:
     key = source.location_ref
     walk_state.files.append(key)
+    walk_state.parents[key] = parent_ref
     try:
         content = reader.read(source)
     except ReadError as exc:

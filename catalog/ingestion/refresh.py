@@ -87,6 +87,8 @@ def refresh_location(location_id, *, force: bool = False) -> RefreshResult:
             location.message = next((e.message for e in walk_state.errors), "") if root_failed else ""
             location.version = next(iter(reader.manifest.values()), "")[:128]
             location.manifest = {} if walk_state.failed_files else reader.manifest
+            # Which Location entity included each file (the ancestry endpoint); a failed read keeps the last.
+            location.tree = {**location.tree, **walk_state.parents} if walk_state.failed_files else walk_state.parents
             location.last_checked_at = now
             location.next_refresh_at = next_refresh_time()
             if summary.added or summary.updated or summary.orphaned:

@@ -31,6 +31,9 @@ class Location(models.Model):
         max_length=128, blank=True, help_text="Commit sha or content fingerprint of the last read."
     )
     manifest = models.JSONField(default=dict, blank=True, help_text="Files read last time, for change checks.")
+    tree = models.JSONField(
+        default=dict, blank=True, help_text="Each file read and the Location entity that included it (null: root)."
+    )
     last_checked_at = models.DateTimeField(null=True, blank=True)
     last_changed_at = models.DateTimeField(null=True, blank=True)
     next_refresh_at = models.DateTimeField(null=True, blank=True, db_index=True)

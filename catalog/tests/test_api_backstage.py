@@ -148,6 +148,13 @@ def test_by_query_cursor_and_full_text(api_client, catalog):
         "/api/catalog/entities/by-query?fullTextFilterTerm=LOOKUP&fullTextFilterFields=metadata.name"
     ).json()
     assert names(text["items"]) == ["Artist-Lookup"]
+    # Several fields: columns (description) and search rows (spec.type) alike, case-insensitively.
+    text = api_client.get(
+        "/api/catalog/entities/by-query?fullTextFilterTerm=Looks%20UP&fullTextFilterFields=metadata.description,spec.type"
+    ).json()
+    assert names(text["items"]) == ["Artist-Lookup"]
+    text = api_client.get("/api/catalog/entities/by-query?fullTextFilterTerm=OPENAPI&fullTextFilterFields=spec.type")
+    assert names(text.json()["items"]) == ["artists"]
 
 
 @pytest.mark.parametrize(

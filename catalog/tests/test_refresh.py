@@ -225,3 +225,16 @@ def test_script_in_descriptor_is_never_executable(allow_tmp, logged_in_client):
     assert "<script>alert(1)</script>" not in page
     assert "&lt;script&gt;" in page
     assert "javascript:alert(2)" not in page
+
+
+def test_ancestry_and_location_by_entity(repo, api_client):
+    location = register_location(git_target(repo))
+    refresh_location(location.pk)
+    body = api_client.get("/api/catalog/entities/by-name/component/default/billing/ancestry").json()
+    assert body["rootEntityRef"] == "component:default/billing"
+    chain = [(item["entity"]["metadata"]["name"], item["parentEntityRefs"]) for item in body["items"]]
+    assert chain == [("billing", ["location:default/root"]), ("root", [])]
+    found = api_client.get("/api/catalog/locations/by-entity/component/default/billing").json()
+    assert found == {"id": str(location.pk), "type": "url", "target": git_target(repo)}
+    assert api_client.get("/api/catalog/locations/by-entity/component/default/nope").status_code == 404
+    assert api_client.get("/api/catalog/entities/by-name/component/default/nope/ancestry").status_code == 404

@@ -8,6 +8,8 @@ from catalog.models import Entity, SearchRow
 
 # Keys with a column of their own are matched on the column (indexed), the rest on search rows.
 COLUMN_KEYS = {"metadata.name": "name"}
+# Full text on these keys reads the column (trigram-indexed on PostgreSQL, and never cut at 200 characters).
+TEXT_COLUMNS = {"metadata.name": "name", "metadata.title": "title", "metadata.description": "description"}
 ORDER_COLUMNS = {
     "kind": "kind", "metadata.name": "name", "metadata.namespace": "namespace", "metadata.title": "title",
     "spec.type": "spec_type", "spec.lifecycle": "lifecycle", "spec.owner": "owner_ref", "metadata.uid": "uid",
@@ -63,6 +65,21 @@ def _condition(key: str, values: list[str] | None, *, correlated: bool) -> Q:
         # (key, value, entity) index beats materialising every matching id.
         return Q(Exists(rows.filter(entity=OuterRef("pk"))))
     return Q(id__in=rows.values("entity_id"))
+
+
+def full_text(term: str, fields: list[str]) -> Q:
+    """Case-insensitive substring match of ``term`` in any of ``fields`` (Backstage's ``LIKE %term%``)."""
+    q = Q()
+    row_keys = []
+    for field in fields:
+        if field in TEXT_COLUMNS:
+            q |= Q(**{f"{TEXT_COLUMNS[field]}__icontains": term})
+        else:
+            row_keys.append(field)
+    if row_keys:
+        rows = SearchRow.objects.filter(key__in=row_keys, value__contains=term.lower())
+        q |= Q(id__in=rows.values("entity_id"))
+    return q
 
 
 def apply_filters(queryset: QuerySet[Entity], filters: list[str]) -> QuerySet[Entity]:

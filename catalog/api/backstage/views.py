@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from catalog import facets as facet_snapshot
-from catalog.api.backstage.query import QueryError, apply_filters, parse_fields, parse_order, project
+from catalog.api.backstage.query import QueryError, apply_filters, full_text, parse_fields, parse_order, project
 from catalog.cache import bump_catalog_version, versioned_key
 from catalog.ingestion import refresh
 from catalog.ingestion.descriptor import process_file
@@ -37,6 +37,9 @@ class Conflict(exceptions.APIException):
 
 
 MAX_LIMIT = 10_000
+
+
+MAX_ANCESTRY = 32  # nested Location entities deeper than this are not followed
 
 
 class BackstageView(APIView):
@@ -158,8 +161,7 @@ class EntitiesByQueryView(BackstageView):
             term_fields = [f.lower() for f in source.get("termFields") or []] or (
                 [source["orderField"][0].partition(",")[0].lower()] if source.get("orderField") else ["metadata.uid"]
             )
-            rows = SearchRow.objects.filter(key__in=term_fields, value__contains=term)
-            queryset = queryset.filter(id__in=rows.values("entity_id"))
+            queryset = queryset.filter(full_text(term, term_fields))
         limit = _int(params.get("limit"), DEFAULT_QUERY_LIMIT, name="limit")
         offset = int(source.get("offset") or 0)
         fields = parse_fields(params.getlist("fields"))
@@ -186,6 +188,33 @@ class EntityByNameView(BackstageView):
             shaped = entities_to_backstage([Entity.objects.only(*SHAPE_FIELDS).with_relations_json().get(ref=ref)])[0]
             cache.set(key, shaped, CACHE_SECONDS)
         return Response(shaped)
+
+
+class EntityAncestryView(BackstageView):
+    """The entity, the Location entity whose targets included its file, that one's parent, and so on up.
+
+    Backstage's chain ends at a generated Location entity for the registered location; Callboard has no
+    such synthetic entity, so the chain ends at the registered root file's entities.
+    """
+
+    def get(self, request, kind: str, namespace: str, name: str):
+        entity = Entity.objects.select_related("location").get(ref=f"{kind}:{namespace}/{name}".lower())
+        tree = entity.location.tree if entity.location else {}
+        chain, parents = [entity], {}
+        current = entity
+        while len(chain) <= MAX_ANCESTRY:
+            parent_ref = (tree.get(current.source_file) or "").lower()
+            parents[current.ref] = [parent_ref] if parent_ref else []
+            parent = Entity.objects.filter(ref=parent_ref).first() if parent_ref else None
+            if parent is None or parent.ref in {e.ref for e in chain}:
+                break
+            chain.append(parent)
+            current = parent
+        items = [
+            {"entity": shaped, "parentEntityRefs": parents.get(e.ref, [])}
+            for e, shaped in zip(chain, entities_to_backstage(chain), strict=True)
+        ]
+        return Response({"rootEntityRef": entity.ref, "items": items})
 
 
 class EntityByUidView(BackstageView):
@@ -297,6 +326,16 @@ class LocationDetailView(BackstageView):
     def delete(self, request, location_id):
         refresh.unregister_location(location_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class LocationByEntityView(BackstageView):
+    """GET /locations/by-entity/{kind}/{namespace}/{name}: the registered location that produced it."""
+
+    def get(self, request, kind: str, namespace: str, name: str):
+        entity = Entity.objects.select_related("location").get(ref=f"{kind}:{namespace}/{name}".lower())
+        if entity.location is None:
+            raise exceptions.NotFound(f"No location produced {entity.ref}")
+        return Response(_location_json(entity.location))
 
 
 class RefreshView(BackstageView):
