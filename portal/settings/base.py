@@ -98,6 +98,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "plugins.context_processors.navigation",
+                "portal.auth.context.sign_in_options",
             ],
         },
     },
