@@ -52,9 +52,9 @@ class Resolution:
     unmapped: list[str] = field(default_factory=list)
     ownership: list[str] = field(default_factory=list)
 
-    @property
-    def needs_review(self) -> bool:
-        return not self.entity_ref
+    def needs_review(self, user) -> bool:
+        """Unmatched people are flagged; superusers (break-glass, service admins) are not."""
+        return not self.entity_ref and not user.is_superuser
 
     def trace(self, claims: dict[str, Any]) -> dict[str, Any]:
         return {
@@ -210,7 +210,7 @@ def store(user, claims: dict[str, Any], *, login: bool = False) -> Identity:
                 "mapped_group_refs": result.mapped_refs,
                 "ownership_refs": result.ownership,
                 "trace": trace,
-                "needs_review": result.needs_review,
+                "needs_review": result.needs_review(user),
                 "resolved_at": timezone.now(),
             },
         )
@@ -221,11 +221,11 @@ def store(user, claims: dict[str, Any], *, login: bool = False) -> Identity:
                 provider_name=claims.get("provider_name", ""),
                 entity_ref=result.entity_ref,
                 matched_by=result.matched_by,
-                needs_review=result.needs_review,
+                needs_review=result.needs_review(user),
                 claims=claims,
                 trace=trace,
             )
-    if result.needs_review:
+    if result.needs_review(user):
         logger.info("Signed in without a catalog User entity (flagged for review): %s", user.get_username())
     return identity
 

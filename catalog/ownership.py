@@ -12,14 +12,20 @@ from portal.auth.claims import local_claims
 from portal.models import Identity
 
 
+def person(user) -> tuple[str | None, set[str]]:
+    """``(User entity ref or None, ownership refs)`` in one query."""
+    if not (user and user.is_authenticated):
+        return None, set()
+    row = Identity.objects.filter(user_id=user.pk).values_list("entity_ref", "ownership_refs").first()
+    if row is None:
+        stored = identity.store(user, local_claims(user))
+        row = (stored.entity_ref, stored.ownership_refs)
+    return row[0] or None, set(row[1])
+
+
 def user_entity_ref(user) -> str | None:
     """The person's User entity ref; None when they are not (yet) matched to one."""
-    if not (user and user.is_authenticated):
-        return None
-    ref = Identity.objects.filter(user_id=user.pk).values_list("entity_ref", flat=True).first()
-    if ref is None:
-        ref = identity.store(user, local_claims(user)).entity_ref
-    return ref or None
+    return person(user)[0]
 
 
 def identity_refs(user) -> set[str]:

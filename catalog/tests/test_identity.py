@@ -68,7 +68,7 @@ def test_ambiguous_email_never_guesses_and_falls_through(org):
     result = identity.resolve(user, local_claims(user))
     assert result.attempts[0].outcome == "ambiguous"
     assert "user:default/twin-a" in result.attempts[0].detail and "user:default/twin-b" in result.attempts[0].detail
-    assert result.entity_ref == "" and result.needs_review
+    assert result.entity_ref == "" and result.needs_review(user)
 
 
 def test_unknown_resolver_is_reported_not_fatal(org, settings):
