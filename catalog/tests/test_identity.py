@@ -97,7 +97,7 @@ def test_mapping_rules_in_order_first_match_wins_and_provider_scoping(org):
                                     target="group:default/never-{1}")  # fmt: skip
     GroupMappingRule.objects.create(position=4, match_type="prefix", pattern="gh-", target="{rest}", provider="github")
     GroupMappingRule.objects.create(position=5, match_type="regex", pattern=r"bad (.*)", target="group:default/{1}")
-    GroupMappingRule.objects.create(position=0, match_type="exact", pattern="platform-admins", target="x", enabled=False)
+    GroupMappingRule.objects.create(position=0, pattern="platform-admins", target="x", enabled=False)
     claims = sso_claims(groups=["Payments Devs", "platform-admins", "gh-ops", "bad name here"])
     result = identity.resolve(person("u"), claims)
     assert result.mapped_refs == ["group:default/payments", "group:default/platform"]

@@ -99,8 +99,8 @@ def test_sso_sign_in_maps_idp_groups_to_teams_and_ownership(page, live_server, s
     assert (stored.entity_ref, stored.matched_by, stored.provider) == ("user:default/pat", "email", "acme")
     assert stored.claim_groups == ["all-staff", "team-platform"]
     assert stored.mapped_group_refs == ["group:default/platform"]
-    assert set(stored.ownership_refs) == {
-        "user:default/pat", "group:default/payments", "group:default/platform", "group:default/engineering"}  # fmt: skip
+    teams = {"group:default/payments", "group:default/platform", "group:default/engineering"}
+    assert set(stored.ownership_refs) == {"user:default/pat", *teams}
     assert not stored.needs_review
 
 

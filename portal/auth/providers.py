@@ -102,7 +102,8 @@ def build_providers(env) -> tuple[dict[str, Any], list[str]]:
     apps.append("allauth.socialaccount.providers.openid_connect")
     providers["openid_connect"] = {"OAUTH_PKCE_ENABLED": True, "APPS": oidc}
 
-    github_id = env.str("GITHUB_CLIENT_ID", default="")
+    # Every variable is read (documented and checked by a test), even when its provider is not configured.
+    github_id, github_secret = env.str("GITHUB_CLIENT_ID", default=""), env.str("GITHUB_CLIENT_SECRET", default="")
     github_url = env.str("GITHUB_URL", default="").rstrip("/")
     apps.append("allauth.socialaccount.providers.github")
     providers["github"] = {"SCOPE": ["read:user", "user:email", "read:org"]}
@@ -110,40 +111,36 @@ def build_providers(env) -> tuple[dict[str, Any], list[str]]:
         providers["github"]["GITHUB_URL"] = github_url
     if github_id:
         providers["github"]["APPS"] = [
-            {"client_id": github_id, "secret": env.str("GITHUB_CLIENT_SECRET", default=""), "settings": {}}
+            {"client_id": github_id, "secret": github_secret, "settings": {}}
         ]
 
-    gitlab_id = env.str("GITLAB_CLIENT_ID", default="")
+    gitlab_id, gitlab_secret = env.str("GITLAB_CLIENT_ID", default=""), env.str("GITLAB_CLIENT_SECRET", default="")
     apps.append("allauth.socialaccount.providers.gitlab")
     providers["gitlab"] = {"SCOPE": ["read_user", "openid", "email"]}
     if gitlab_url := env.str("GITLAB_URL", default="").rstrip("/"):
         providers["gitlab"]["GITLAB_URL"] = gitlab_url
     if gitlab_id:
         providers["gitlab"]["APPS"] = [
-            {"client_id": gitlab_id, "secret": env.str("GITLAB_CLIENT_SECRET", default=""), "settings": {}}
+            {"client_id": gitlab_id, "secret": gitlab_secret, "settings": {}}
         ]
 
-    google_id = env.str("GOOGLE_CLIENT_ID", default="")
+    google_id, google_secret = env.str("GOOGLE_CLIENT_ID", default=""), env.str("GOOGLE_CLIENT_SECRET", default="")
+    google_domain = env.str("GOOGLE_HOSTED_DOMAIN", default="")
     apps.append("allauth.socialaccount.providers.google")
     providers["google"] = {"SCOPE": ["openid", "profile", "email"], "OAUTH_PKCE_ENABLED": True}
+    if google_domain:
+        providers["google"]["AUTH_PARAMS"] = {"hd": google_domain}
     if google_id:
-        google_settings: dict[str, Any] = {}
-        if domain := env.str("GOOGLE_HOSTED_DOMAIN", default=""):
-            providers["google"]["AUTH_PARAMS"] = {"hd": domain}
-        providers["google"]["APPS"] = [
-            {"client_id": google_id, "secret": env.str("GOOGLE_CLIENT_SECRET", default=""), "settings": google_settings}
-        ]
+        providers["google"]["APPS"] = [{"client_id": google_id, "secret": google_secret, "settings": {}}]
 
     microsoft_id = env.str("MICROSOFT_CLIENT_ID", default="")
+    microsoft_secret = env.str("MICROSOFT_CLIENT_SECRET", default="")
+    tenant = env.str("MICROSOFT_TENANT", default="organizations")
     apps.append("allauth.socialaccount.providers.microsoft")
-    providers["microsoft"] = {"TENANT": env.str("MICROSOFT_TENANT", default="organizations")}
+    providers["microsoft"] = {"TENANT": tenant}
     if microsoft_id:
         providers["microsoft"]["APPS"] = [
-            {
-                "client_id": microsoft_id,
-                "secret": env.str("MICROSOFT_CLIENT_SECRET", default=""),
-                "settings": {"tenant": env.str("MICROSOFT_TENANT", default="organizations")},
-            }
+            {"client_id": microsoft_id, "secret": microsoft_secret, "settings": {"tenant": tenant}}
         ]
 
     saml_json = env.str("CALLBOARD_SAML_PROVIDERS", default="")

@@ -83,11 +83,10 @@ def test_saml_configured_without_its_libraries_says_how_to_install(monkeypatch):
 
 @pytest.fixture
 def keycloak_app(db):
-    app = SocialApp.objects.create(
+    return SocialApp.objects.create(
         provider="openid_connect", provider_id="keycloak", name="Keycloak", client_id="cb",
         settings={"server_url": "https://keycloak.example.com/realms/acme"},
     )  # fmt: skip
-    return app
 
 
 def test_login_page_lists_admin_configured_providers_with_the_password_form(client, keycloak_app):
