@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from playwright.sync_api import expect
 
 from catalog.tests.sso_org import load_org
 from portal.auth.providers import oidc_app
@@ -121,7 +122,8 @@ def test_person_missing_from_the_catalog_gets_in_and_is_flagged(page, live_serve
     page.fill("#id_password", "pw-root-12345")
     page.click("input[type=submit]")
     rows = page.locator("#result_list tbody tr")
-    assert rows.count() == 1 and "needs review" in rows.first.inner_text()
+    expect(rows).to_have_count(1)
+    assert "needs review" in rows.first.inner_text()
     shot(page, "sso-admin-needs-review")
     event = LoginEvent.objects.get(user=user)
     page.goto(f"{live_server.url}/admin/portal/loginevent/{event.pk}/change/")
