@@ -128,3 +128,5 @@ class CatalogRuleAdmin(admin.ModelAdmin):
     list_display = ["priority", "action", "kind", "spec_type", "location_pattern", "note"]
     list_editable = ["action"]
     list_display_links = ["kind"]
+
+from catalog import admin_identity  # noqa: E402, F401 - registers the SSO identity admin

@@ -8,7 +8,11 @@ class CatalogConfig(AppConfig):
     verbose_name = "Software catalog"
 
     def ready(self) -> None:
-        from catalog import registrations, signals
+        from django.contrib.auth.signals import user_logged_in
+
+        from catalog import identity, registrations, signals
 
         registrations.register()
         signals.connect()
+        # Every sign-in (SSO, password, admin) resolves the person's catalog identity.
+        user_logged_in.connect(identity.on_user_logged_in, dispatch_uid="catalog.identity.on_user_logged_in")

@@ -1,38 +1,38 @@
-"""Who a signed-in person is in the catalog: their User entity and their groups (with parents)."""
+"""Who a signed-in person is in the catalog: their User entity, groups and parent groups.
+
+``identity_refs`` is the public function the rest of Callboard asks. It reads the Identity stored at
+sign-in (and recomputed after catalog refreshes): one query. A person without one (signed in before SSO
+existed, or created by a script) is resolved on first use.
+"""
 
 from __future__ import annotations
 
-from catalog.models import Entity, Relation, SearchRow
+from catalog import identity
+from portal.auth.claims import local_claims
+from portal.models import Identity
 
-MAX_GROUP_DEPTH = 10
+
+def person(user) -> tuple[str | None, set[str]]:
+    """``(User entity ref or None, ownership refs)`` in one query."""
+    if not (user and user.is_authenticated):
+        return None, set()
+    row = Identity.objects.filter(user_id=user.pk).values_list("entity_ref", "ownership_refs").first()
+    if row is None:
+        stored = identity.store(user, local_claims(user))
+        row = (stored.entity_ref, stored.ownership_refs)
+    return row[0] or None, set(row[1])
 
 
 def user_entity_ref(user) -> str | None:
-    """The User entity matched by email, then by name; None when the person is not in the catalog."""
-    if not (user and user.is_authenticated):
-        return None
-    users = Entity.objects.filter(kind="User")
-    if user.email:
-        rows = SearchRow.objects.filter(key="spec.profile.email", value=user.email.lower()).values("entity_id")
-        match = users.filter(id__in=rows).values_list("ref", flat=True)
-        if ref := match.first():
-            return ref
-    return users.filter(name__iexact=user.get_username()).values_list("ref", flat=True).first()
+    """The person's User entity ref; None when they are not (yet) matched to one."""
+    return person(user)[0]
 
 
 def identity_refs(user) -> set[str]:
-    """The refs that make up a person's ownership: their User entity, its groups and parent groups."""
-    ref = user_entity_ref(user)
-    if ref is None:
+    """The refs that make up a person's ownership: User entity, its groups, mapped groups, parent groups."""
+    if not (user and user.is_authenticated):
         return set()
-    refs = {ref}
-    frontier = set(Relation.objects.filter(source_ref=ref, type="memberOf").values_list("target_ref", flat=True))
-    depth = 0
-    while frontier and depth < MAX_GROUP_DEPTH:
-        refs |= frontier
-        frontier = (
-            set(Relation.objects.filter(source_ref__in=frontier, type="childOf").values_list("target_ref", flat=True))
-            - refs
-        )
-        depth += 1
-    return refs
+    refs = Identity.objects.filter(user_id=user.pk).values_list("ownership_refs", flat=True).first()
+    if refs is None:
+        refs = identity.store(user, local_claims(user)).ownership_refs
+    return set(refs)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from celery import shared_task
+from django.core.cache import cache
 
-from catalog import facets
+from catalog import facets, identity
 from catalog.ingestion import refresh
 from portal.jobs import enqueue_on_commit, job_run
 
@@ -32,3 +33,12 @@ def refresh_due_locations() -> int:
 def schedule_refresh(location_id, *, force: bool = False) -> None:
     """Queue a refresh once the current transaction commits."""
     enqueue_on_commit(refresh_location, str(location_id), force)
+
+
+@shared_task(name="catalog.refresh_identities")
+def refresh_identities() -> int:
+    """Recompute every person's ownership after the catalog or the group mapping rules changed."""
+    cache.delete(identity.PENDING_KEY)
+    with job_run("catalog.refresh_identities") as job:
+        job.result = {"identities": identity.refresh_identities()}
+    return job.result["identities"]

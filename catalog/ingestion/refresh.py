@@ -12,6 +12,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from catalog.cache import bump_catalog_version
+from catalog.identity import schedule_refresh_identities
 from catalog.ingestion.collect import Walk, walk
 from catalog.ingestion.readers import SourceReader
 from catalog.ingestion.sources import SourceError, parse_target
@@ -99,6 +100,7 @@ def refresh_location(location_id, *, force: bool = False) -> RefreshResult:
     changed = bool(summary.added or summary.updated or summary.orphaned or summary.errors)
     if changed:
         bump_catalog_version()
+        schedule_refresh_identities()  # people's ownership follows the catalog (catalog/identity.py)
     if summary.added + summary.updated >= ANALYZE_AFTER_ROWS:
         refresh_planner_statistics()
     return RefreshResult(str(location.pk), location.status, changed, summary, location.message)

@@ -6,16 +6,17 @@ from django.db.models import Count
 from django.shortcuts import render
 
 from catalog.models import Entity, Location, ProcessingError, Star
-from catalog.ownership import identity_refs
+from catalog.ownership import person
 
 
 def home(request):
-    refs = identity_refs(request.user)
+    entity_ref, refs = person(request.user)
     owned = Entity.objects.owned_by(refs).order_by("kind", "name") if refs else Entity.objects.none()
     owned_errors = ProcessingError.objects.filter(entity__owner_ref__in=refs).select_related("entity")[:20]
     starred_refs = list(Star.objects.filter(user=request.user).values_list("entity_ref", flat=True)[:50])
     context = {
         "identity": sorted(refs),
+        "entity_ref": entity_ref,
         "owned": owned[:50],
         "owned_count": owned.count() if refs else 0,
         "owned_errors": owned_errors if refs else [],

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from kombu import Queue
 
+from portal.auth.providers import build_providers
 from portal.settings.env import env
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -38,7 +39,12 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 BASE_URL = env.str("CALLBOARD_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
+# SSO providers configured by environment (portal/auth/providers.py; docs/sso.md).
+SOCIALACCOUNT_PROVIDERS, SSO_PROVIDER_APPS = build_providers(env)
+
 INSTALLED_APPS = [
+    # First, so its templates (login page, admin pages) win over allauth's and the admin's defaults.
+    "portal",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -55,7 +61,7 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.socialaccount",
-    "portal",
+    *SSO_PROVIDER_APPS,
     "plugins",
     "catalog",
     "scaffolder",
@@ -92,6 +98,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "plugins.context_processors.navigation",
+                "portal.auth.context.sign_in_options",
             ],
         },
     },
@@ -167,9 +174,28 @@ CELERY_BEAT_SCHEDULE = {
 
 # --- Auth ----------------------------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
-    "allauth.account.auth_backends.AuthenticationBackend",
+    "portal.auth.backends.PasswordBackend",
+    "portal.auth.backends.AllauthPasswordBackend",
 ]
+# Local (password) accounts. Off: the login page shows only the SSO buttons and passwords are refused,
+# except for superusers when the break-glass switch is on (docs/sso.md).
+LOCAL_LOGIN = env.bool("CALLBOARD_LOCAL_LOGIN", default=True)
+BREAK_GLASS_LOGIN = env.bool("CALLBOARD_BREAK_GLASS_LOGIN", default=True)
+SOCIALACCOUNT_ADAPTER = "portal.auth.adapters.SocialAccountAdapter"
+# Everyone the IdP lets in gets an account (no lock-out); unmatched people are flagged for review.
+SSO_AUTO_SIGNUP = env.bool("CALLBOARD_SSO_AUTO_SIGNUP", default=True)
+SOCIALACCOUNT_AUTO_SIGNUP = True
+# A verified IdP email signs in to the existing account with that email instead of asking to sign up.
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = env.bool("CALLBOARD_SSO_LINK_BY_EMAIL", default=True)
+SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = SOCIALACCOUNT_EMAIL_AUTHENTICATION
+SOCIALACCOUNT_QUERY_EMAIL = True
+# Ordered ways to find a person's User entity in the catalog (catalog/identity.py).
+IDENTITY_RESOLVERS = env.list("CALLBOARD_IDENTITY_RESOLVERS", default=["email", "annotation", "username"])
+# Catalog annotations matched against a provider's login name, by provider ("github", "gitlab", ...).
+IDENTITY_PROVIDER_ANNOTATIONS = {
+    "github": env.str("CALLBOARD_GITHUB_ANNOTATION", default="github.com/user-login"),
+    "gitlab": env.str("CALLBOARD_GITLAB_ANNOTATION", default="gitlab.com/user-login"),
+}
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "/"
 ACCOUNT_LOGIN_METHODS = {"username", "email"}

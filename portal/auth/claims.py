@@ -1,0 +1,105 @@
+"""What an SSO login tells us about a person, normalised across providers.
+
+The result is a small JSON-safe dict stored on ``portal.Identity.claims`` so identity can be recomputed
+after a catalog refresh without asking the IdP again::
+
+    {"provider": "github", "provider_name": "GitHub", "email": "...", "emails": [...], "username": "...",
+     "groups": ["team-payments"], "annotations": {"github.com/user-login": "octocat"}}
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+
+REQUEST_ATTRIBUTE = "_callboard_sso_claims"
+MAX_GROUPS = 500
+MAX_TEXT = 300
+
+
+def _text(value: Any) -> str:
+    return value.strip()[:MAX_TEXT] if isinstance(value, str) else ""
+
+
+def _claim(data: dict, path: str) -> Any:
+    """A claim by name; a dotted path reaches into nested objects (``realm_access.roles``)."""
+    value: Any = data
+    for part in path.split("."):
+        if not isinstance(value, dict):
+            return None
+        value = value.get(part)
+    return value
+
+
+def _groups(value: Any) -> list[str]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list):
+        return []
+    groups = [_text(item) for item in value if isinstance(item, str) and _text(item)]
+    return list(dict.fromkeys(groups))[:MAX_GROUPS]
+
+
+def _provider_data(sociallogin) -> dict:
+    """The provider's user data; OIDC keeps the ID token and userinfo apart, merged here (userinfo wins)."""
+    data = sociallogin.account.extra_data or {}
+    if "userinfo" in data or "id_token" in data:
+        merged = dict(data.get("id_token") or {})
+        merged.update(data.get("userinfo") or {})
+        return merged
+    return data
+
+
+def claims_from_sociallogin(sociallogin) -> dict[str, Any]:
+    provider = sociallogin.account.get_provider()
+    app_settings = dict(getattr(getattr(provider, "app", None), "settings", None) or {})
+    kind = provider.id if provider.id in ("github", "gitlab", "google", "microsoft") else "openid_connect"
+    if getattr(provider, "sub_id", None) == "saml" or provider.id == "saml":
+        kind = "saml"
+    data = _provider_data(sociallogin)
+    emails = [addr.email.lower() for addr in sociallogin.email_addresses if addr.email and addr.verified]
+    email = _text(data.get("email") or data.get("mail") or "").lower()
+    claims: dict[str, Any] = {
+        "provider": sociallogin.account.provider,
+        "provider_kind": kind,
+        "provider_name": _text(provider.name),
+        "email": email,
+        "emails": list(dict.fromkeys(emails))[:20],
+        "username": "",
+        "groups": [],
+        "annotations": {},
+    }
+    login = ""
+    if kind == "github":
+        login = _text(data.get("login"))
+    elif kind == "gitlab":
+        login = _text(data.get("username"))
+    elif kind == "microsoft":
+        login = _text(data.get("userPrincipalName"))
+    else:
+        login = _text(data.get("preferred_username") or data.get("nickname"))
+    claims["username"] = login
+    if (annotation := settings.IDENTITY_PROVIDER_ANNOTATIONS.get(kind)) and login:
+        claims["annotations"][annotation] = login
+    annotation, claim = app_settings.get("annotation"), app_settings.get("annotation_claim")
+    if annotation and claim and (value := _text(_claim(data, str(claim)))):
+        claims["annotations"][str(annotation)[:200]] = value
+    groups_claim = app_settings.get("groups_claim", "groups")
+    if groups_claim:
+        claims["groups"] = _groups(_claim(data, str(groups_claim)))
+    return claims
+
+
+def local_claims(user) -> dict[str, Any]:
+    """A password login: only what the account itself knows."""
+    return {
+        "provider": "local",
+        "provider_kind": "local",
+        "provider_name": "Password",
+        "email": (user.email or "").lower(),
+        "emails": [],
+        "username": user.get_username(),
+        "groups": [],
+        "annotations": {},
+    }
