@@ -1,5 +1,6 @@
 """Every catalog page in a real Chromium: sign in, home, list with facets and search, entity tabs, register."""
 
+from io import StringIO
 from pathlib import Path
 
 import pytest
@@ -151,3 +152,22 @@ def test_register_existing_component(signed_in, live_server, allow_tmp):
     assert page.get_by_text("Registered").is_visible()
     page.goto(f"{live_server.url}/catalog/register/?target=https://evil.example.com/x/y/blob/main/c.yaml")
     assert page.locator("#register-error").is_visible()
+
+
+def test_deep_graph_of_the_demo_org_stays_readable(page, live_server, settings, tmp_path):
+    from django.core.management import call_command
+
+    settings.LOCAL_REPOS_DIR = tmp_path / "repos"
+    settings.GIT_CACHE_DIR = tmp_path / "cache"
+    settings.CATALOG_ALLOWED_PATHS = [str(tmp_path)]
+    call_command("demo", "load", stdout=StringIO())
+    get_user_model().objects.create_user("pat", "pat@example.com", "pw-pat-12345")
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("input[name=login]", "pat")
+    page.fill("input[name=password]", "pw-pat-12345")
+    page.click("button[type=submit]")
+    page.goto(f"{live_server.url}/catalog/default/component/rider-bff/graph/?depth=3")
+    page.wait_for_selector("#graph .node")
+    assert page.locator("#graph .node").count() > 10
+    assert page.locator("#graph path.edge").count() >= page.locator("#graph .node").count() - 1
+    shot(page, "entity-graph-deep")
