@@ -11,3 +11,4 @@ class CatalogConfig(AppConfig):
         from catalog import registrations
 
         registrations.register()
+        registrations.track_audited_models()

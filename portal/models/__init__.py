@@ -1,6 +1,7 @@
-"""Cross-cutting models: API tokens and background job runs."""
+"""Cross-cutting models: API tokens, service accounts, background job runs and the audit log."""
 
+from portal.models.audit import AuditEvent
 from portal.models.jobs import JobRun
-from portal.models.tokens import ApiToken, TokenScope
+from portal.models.tokens import ApiToken, ServiceAccount, TokenScope
 
-__all__ = ["ApiToken", "JobRun", "TokenScope"]
+__all__ = ["ApiToken", "AuditEvent", "JobRun", "ServiceAccount", "TokenScope"]
