@@ -48,4 +48,6 @@ def _no_csp_violations(request):
     page.on("console", lambda msg: violations.append(msg.text)
             if msg.type == "error" and "Content Security Policy" in msg.text else None)  # fmt: skip
     yield
+    # Redoc's bundle shows a "powered by" logo from its CDN; blocking it changes nothing else on the page.
+    violations = [v for v in violations if "https://cdn.redoc.ly/" not in v]
     assert not violations, f"Content-Security-Policy violations: {violations}"

@@ -20,7 +20,11 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves its init script from a URL, so the Content-Security-Policy needs no inline script.
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
-    path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+    path(
+        "api/redoc/",
+        SpectacularRedocView.as_view(url_name="api-schema", template_name="portal/redoc.html"),
+        name="api-redoc",
+    ),
     path("api/", include("catalog.api.urls")),
     path("", include("catalog.urls")),
 ]

@@ -152,3 +152,17 @@ def test_register_existing_component(signed_in, live_server, allow_tmp):
     assert page.get_by_text("Registered").is_visible()
     page.goto(f"{live_server.url}/catalog/register/?target=https://evil.example.com/x/y/blob/main/c.yaml")
     assert page.locator("#register-error").is_visible()
+
+
+def test_home_shows_recently_visited(signed_in, live_server):
+    page = signed_in
+    assert page.locator("#recently-visited").get_by_text("Entities you open show up here.").is_visible()
+    for path in ("component/ledger", "api/checkout-api", "component/checkout"):
+        page.goto(f"{live_server.url}/catalog/default/{path}/")
+    page.get_by_role("link", name="Home").click()
+    page.wait_for_url(f"{live_server.url}/")
+    links = page.locator("#recently-visited a")
+    expect(links).to_have_text(["checkout", "checkout-api", "ledger"])
+    shot(page, "home-recently-visited")
+    links.nth(1).click()
+    page.wait_for_url("**/catalog/default/api/checkout-api/")
