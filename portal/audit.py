@@ -200,9 +200,11 @@ def track(
         return TRACKED[model]
     meta = model._meta
     skip = set(exclude)
-    names = list(fields) if fields is not None else [
-        f.name for f in meta.concrete_fields if not f.primary_key and f.name not in skip
-    ]
+    names = (
+        list(fields)
+        if fields is not None
+        else [f.name for f in meta.concrete_fields if not f.primary_key and f.name not in skip]
+    )
     tracking = Tracking(model, label or f"{meta.app_label}.{meta.model_name}", names, set(secret), list(m2m),
                         action_for)  # fmt: skip
     TRACKED[model] = tracking

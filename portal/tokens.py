@@ -46,6 +46,4 @@ def visible_tokens(user) -> QuerySet:
 
 
 def may_manage(user, token: ApiToken) -> bool:
-    return token.user_id == user.pk or (
-        manages_service_accounts(user) and hasattr(token.user, "service_account")
-    )
+    return token.user_id == user.pk or (manages_service_accounts(user) and hasattr(token.user, "service_account"))

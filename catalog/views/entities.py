@@ -154,4 +154,3 @@ def toggle_star(request, namespace: str, kind: str, name: str):
     if request.htmx:
         return render(request, "catalog/_star.html", {"entity": entity, "is_starred": created})
     return redirect(entity)
-

@@ -185,6 +185,8 @@ BEHIND_TLS_PROXY = env.bool("CALLBOARD_BEHIND_TLS_PROXY", default=False)
 if BEHIND_TLS_PROXY:
     # Trust the load balancer's X-Forwarded-Proto to tell Django the request was HTTPS.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Client addresses (sign-in rate limits per IP, the audit log) come from the proxy's X-Forwarded-For entry.
+ALLAUTH_TRUSTED_PROXY_COUNT = 1 if BEHIND_TLS_PROXY else 0
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = HTTPS

@@ -299,3 +299,29 @@ def test_admin_sign_in_goes_through_allauth(admin_user):
 def test_signed_in_non_staff_gets_a_clear_refusal_not_a_loop(logged_in_client):
     response = logged_in_client.get("/admin/", follow=True)
     assert response.status_code == 403
+
+
+def test_behind_a_proxy_limits_and_audit_use_the_forwarded_address(db, settings):
+    settings.BEHIND_TLS_PROXY = True
+    settings.ALLAUTH_TRUSTED_PROXY_COUNT = 1
+    for n in range(10):
+        get_user_model().objects.create_user(f"u{n}", password="right-pw-123")
+    get_user_model().objects.create_user("other", password="right-pw-123")
+    client = Client()
+    for n in range(10):
+        client.post("/accounts/login/", {"login": f"u{n}", "password": "wrong"}, REMOTE_ADDR="10.0.0.254",
+                    HTTP_X_FORWARDED_FOR="spoofed, 203.0.113.9")  # fmt: skip
+    refused = Client().post("/accounts/login/", {"login": "other", "password": "right-pw-123"},
+                            REMOTE_ADDR="10.0.0.254", HTTP_X_FORWARDED_FOR="203.0.113.9")  # fmt: skip
+    assert "Too many failed login attempts" in refused.content.decode()
+    # Another client behind the same proxy is not locked out with the attacker.
+    other = Client()
+    response = other.post("/accounts/login/", {"login": "other", "password": "right-pw-123"},
+                          REMOTE_ADDR="10.0.0.254", HTTP_X_FORWARDED_FOR="198.51.100.20")  # fmt: skip
+    assert response.status_code == 302
+    other.post("/accounts/tokens/", {"name": "t", "scopes": ["catalog:read"], "expiry": "7",
+                                     "owner": get_user_model().objects.get(username="other").pk},
+               REMOTE_ADDR="10.0.0.254", HTTP_X_FORWARDED_FOR="198.51.100.20")  # fmt: skip
+    from portal.models import AuditEvent
+
+    assert AuditEvent.objects.get(action="token.created").ip == "198.51.100.20"

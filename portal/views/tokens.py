@@ -82,4 +82,3 @@ def token_revoke(request, pk: int):
         messages.success(request, f"Revoked token “{token.name or token.hint}”.")
         return redirect("portal:tokens")
     return render(request, "portal/tokens/confirm_revoke.html", {"token": token})
-
