@@ -218,17 +218,18 @@ def track(
     return tracking
 
 
-def _before_save(sender, instance, raw=False, **kwargs) -> None:
+def _before_save(sender, instance, raw=False, update_fields=None, **kwargs) -> None:
     tracking = TRACKED[sender]
-    if raw or instance._state.adding or instance.pk is None:
-        instance._audit_before = None
+    instance._audit_skip = update_fields is not None and not set(update_fields) & set(tracking.fields)
+    if raw or instance._state.adding or instance.pk is None or instance._audit_skip:
+        instance._audit_before = None  # no lookup when only untracked fields are saved (e.g. last_login)
         return
     old = sender._base_manager.filter(pk=instance.pk).first()
     instance._audit_before = tracking.snapshot(old) if old is not None else None
 
 
 def _after_save(sender, instance, created, raw=False, update_fields=None, **kwargs) -> None:
-    if raw:
+    if raw or getattr(instance, "_audit_skip", False):
         return
     tracking = TRACKED[sender]
     after = tracking.snapshot(instance)

@@ -52,10 +52,11 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
+    # Before allauth, so portal/templates/allauth/ (the portal's look for sign-in pages) wins.
+    "portal",
     "allauth",
     "allauth.account",
     "allauth.socialaccount",
-    "portal",
     "plugins",
     "catalog",
     "scaffolder",

@@ -151,3 +151,13 @@ def test_track_is_one_idempotent_line():
     assert {t.label for t in audit.TRACKED.values()} >= {
         "token", "service_account", "auth.user", "auth.group", "socialaccount.app", "catalog.override",
     }  # fmt: skip
+
+
+def test_saving_only_untracked_fields_costs_no_lookup(user):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        user.save(update_fields=["last_login"])
+    assert len(queries.captured_queries) == 1
+    assert [e.action for e in events()] == ["auth.user.created"]

@@ -107,3 +107,40 @@ def test_api_docs_work_under_the_csp(signed_in, live_server):
     page.goto(f"{live_server.url}/api/redoc/")
     page.wait_for_selector("text=Callboard API")
     shot(page, "api-redoc")
+
+
+def test_repeated_wrong_passwords_are_refused_with_a_clear_message(page, live_server):
+    get_user_model().objects.create_user("pat", "pat@example.com", "pw-pat-12345")
+    page.goto(f"{live_server.url}/accounts/login/")
+    for _ in range(5):
+        page.fill("input[name=login]", "pat")
+        page.fill("input[name=password]", "not-my-password")
+        page.click("button[type=submit]")
+        expect(page.get_by_text("The username and/or password you specified are not correct.")).to_be_visible()
+    page.fill("input[name=login]", "pat")
+    page.fill("input[name=password]", "pw-pat-12345")  # the right one, too late
+    page.click("button[type=submit]")
+    expect(page.get_by_text("Too many failed login attempts. Try again later.")).to_be_visible()
+    assert "/accounts/login/" in page.url
+    shot(page, "login-rate-limited")
+
+
+def test_revoke_without_javascript_asks_on_a_page(browser, live_server):
+    from portal.models import ApiToken
+
+    user = get_user_model().objects.create_user("pat", "pat@example.com", "pw-pat-12345")
+    ApiToken.issue(user, name="legacy")
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("input[name=login]", "pat")
+    page.fill("input[name=password]", "pw-pat-12345")
+    page.click("button[type=submit]")
+    page.goto(f"{live_server.url}/accounts/tokens/")
+    page.get_by_role("button", name="Revoke").click()
+    expect(page.get_by_role("heading", name="Revoke this token?")).to_be_visible()
+    shot(page, "token-revoke-confirm")
+    page.get_by_role("button", name="Revoke token").click()
+    expect(page.get_by_text("Revoked token “legacy”.")).to_be_visible()
+    expect(page.locator("#token-table tbody tr").first).to_contain_text("revoked")
+    context.close()
