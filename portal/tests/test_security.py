@@ -7,15 +7,16 @@ import json
 import os
 import subprocess
 import sys
+from io import StringIO
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.management import call_command
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.views import APIView
 
-from catalog.ingestion.refresh import refresh_location, register_location
 from portal.api.authentication import BearerTokenAuthentication
 from portal.models import ApiToken
 
@@ -28,9 +29,9 @@ COMPONENT = "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name
 def entity_location(allow_tmp):
     path = allow_tmp / "catalog-info.yaml"
     path.write_text(COMPONENT)
-    location = register_location(str(path), type="file")
-    refresh_location(location.pk)
-    return location
+    # Through the CLI: portal (and its tests) may not import catalog.
+    call_command("catalog", "register", str(path), stdout=StringIO())
+    return path
 
 
 def csrf_client(user=None) -> Client:
