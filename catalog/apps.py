@@ -16,3 +16,4 @@ class CatalogConfig(AppConfig):
         signals.connect()
         # Every sign-in (SSO, password, admin) resolves the person's catalog identity.
         user_logged_in.connect(identity.on_user_logged_in, dispatch_uid="catalog.identity.on_user_logged_in")
+        registrations.track_audited_models()

@@ -17,3 +17,12 @@ def register() -> None:
     for tab in BUILTIN_TABS:
         if tab.slug not in existing:
             register_entity_tab(tab)
+
+
+def track_audited_models() -> None:
+    """Ownership overrides and catalog rules are governance: every change goes to the audit log."""
+    from catalog.models import CatalogRule, EntityOverride
+    from portal.audit import track
+
+    track(EntityOverride, label="catalog.override", exclude=["updated_at"])
+    track(CatalogRule, label="catalog.rule")

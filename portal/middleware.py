@@ -35,3 +35,33 @@ class HealthCheckMiddleware:
         if request.path_info == "/healthz" and request.method in ("GET", "HEAD"):
             return health_response()
         return self.get_response(request)
+
+
+class AuditContextMiddleware:
+    """Bind each request to the audit log's context, so events know who acted and from which address."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from portal import audit
+
+        token = audit.bind_request(request)
+        try:
+            return self.get_response(request)
+        finally:
+            audit.unbind(token)
+
+
+class ContentSecurityPolicyMiddleware:
+    """Send ``settings.CONTENT_SECURITY_POLICY`` (CALLBOARD_CSP) unless a view set its own."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        policy = settings.CONTENT_SECURITY_POLICY
+        if policy and "Content-Security-Policy" not in response:
+            response["Content-Security-Policy"] = policy
+        return response

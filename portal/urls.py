@@ -1,15 +1,30 @@
-"""The root URLconf: mounts each app's routes, allauth and the API docs; nothing else."""
+"""The root URLconf: mounts each app's routes, allauth, the API docs and the token pages; nothing else."""
 
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
+
+from portal import views
+
+token_patterns = [
+    path("", views.token_list, name="tokens"),
+    path("<int:pk>/revoke/", views.token_revoke, name="token_revoke"),
+]
 
 urlpatterns = [
+    # The admin signs in through allauth's login page, so one rate limit and one SSO path apply.
+    path("admin/login/", views.admin_login, name="admin_login_redirect"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
+    path("accounts/tokens/", include((token_patterns, "portal"))),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
-    path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+    # The split view serves its init script from a URL, so the Content-Security-Policy needs no inline script.
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    path(
+        "api/redoc/",
+        SpectacularRedocView.as_view(url_name="api-schema", template_name="portal/redoc.html"),
+        name="api-redoc",
+    ),
     path("api/", include("catalog.api.urls")),
     path("", include("catalog.urls")),
 ]

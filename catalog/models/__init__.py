@@ -5,5 +5,16 @@ from catalog.models.errors import ProcessingError
 from catalog.models.locations import Location
 from catalog.models.relations import Relation
 from catalog.models.rules import CatalogRule
+from catalog.models.visits import Visit
 
-__all__ = ["CatalogRule", "Entity", "EntityOverride", "Location", "ProcessingError", "Relation", "SearchRow", "Star"]
+__all__ = [
+    "CatalogRule",
+    "Entity",
+    "EntityOverride",
+    "Location",
+    "ProcessingError",
+    "Relation",
+    "SearchRow",
+    "Star",
+    "Visit",
+]

@@ -117,10 +117,11 @@ def test_person_missing_from_the_catalog_gets_in_and_is_flagged(page, live_serve
     # An admin finds them under "needs review" and reads the login explainer.
     get_user_model().objects.create_superuser("root", "root@example.com", "pw-root-12345")
     page.context.clear_cookies()
+    # /admin/login/ hands over to the portal's sign-in page (same rate limits, same SSO buttons).
     page.goto(f"{live_server.url}/admin/login/?next=/admin/portal/identity/%3Freview%3Dneeds")
-    page.fill("#id_username", "root")
-    page.fill("#id_password", "pw-root-12345")
-    page.click("input[type=submit]")
+    page.fill("input[name=login]", "root")
+    page.fill("input[name=password]", "pw-root-12345")
+    page.click(".password-login button[type=submit]")
     rows = page.locator("#result_list tbody tr")
     expect(rows).to_have_count(1)
     assert "needs review" in rows.first.inner_text()

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 from catalog.cache import versioned_key
 from catalog.filtersets import EntityFilterSet
 from catalog.models import Entity, EntityOverride, SearchRow, Star
+from catalog.models.visits import record_visit
 from catalog.ownership import identity_refs
 from plugins.tabs import tabs_for
 
@@ -139,6 +140,8 @@ def entity_tab(request, namespace: str, kind: str, name: str, tab: str):
     }
     if request.htmx and request.htmx.target == "tab-body":
         return render(request, current.template, context)
+    if request.user.is_authenticated:
+        record_visit(request.user, entity.ref)  # full page loads only; tab switches are the same visit
     return render(request, "catalog/entity_detail.html", context)
 
 
@@ -151,4 +154,3 @@ def toggle_star(request, namespace: str, kind: str, name: str):
     if request.htmx:
         return render(request, "catalog/_star.html", {"entity": entity, "is_starred": created})
     return redirect(entity)
-

@@ -6,6 +6,7 @@ from django.db.models import Count
 from django.shortcuts import render
 
 from catalog.models import Entity, Location, ProcessingError, Star
+from catalog.models.visits import recent_visits
 from catalog.ownership import person
 
 
@@ -25,5 +26,6 @@ def home(request):
         "entities_with_errors": Entity.objects.with_errors().count(),
         "failing_locations": Location.objects.filter(status=Location.Status.ERROR)[:10],
         "recent": Entity.objects.order_by("-updated_at")[:8],
+        "visited": recent_visits(request.user),
     }
     return render(request, "catalog/home.html", context)

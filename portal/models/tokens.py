@@ -85,3 +85,37 @@ class ApiToken(models.Model):
 
     def has_scope(self, scope: str) -> bool:
         return TokenScope.ADMIN in self.scopes or scope in self.scopes
+
+    def revoke(self) -> bool:
+        """Revoke the token (saved, so the audit log sees it); False when it already was."""
+        if self.revoked_at is not None:
+            return False
+        self.revoked_at = timezone.now()
+        self.save(update_fields=["revoked_at"])
+        return True
+
+    @property
+    def state(self) -> str:
+        if self.revoked_at is not None:
+            return "revoked"
+        return "active" if self.is_active else "expired"
+
+
+class ServiceAccount(models.Model):
+    """Marks a user as a non-human account (CI jobs, bots) that signs in only with API tokens.
+
+    Admins create service accounts in the Django admin; the user gets no usable password. People with the
+    ``portal.manage_service_tokens`` permission issue and revoke their tokens on the API tokens page.
+    """
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="service_account")
+    description = models.TextField(blank=True)
+    created_by = models.CharField(max_length=150, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["user__username"]
+        permissions = [("manage_service_tokens", "Can issue and revoke service-account tokens")]
+
+    def __str__(self) -> str:
+        return f"{self.user.get_username()} (service account)"

@@ -77,9 +77,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "portal.middleware.AuditContextMiddleware",
     "portal.middleware.PortalLoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "portal.middleware.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
 ]
@@ -204,15 +206,45 @@ ACCOUNT_EMAIL_VERIFICATION = "none"
 ACCOUNT_ALLOW_SIGNUP = env.bool("CALLBOARD_ALLOW_SIGNUP", default=False)
 ACCOUNT_ADAPTER = "portal.auth.adapters.AccountAdapter"
 ACCOUNT_LOGOUT_ON_GET = False
+
+# --- Security (docs/security.md) -----------------------------------------------------------------
+# Served over HTTPS: cookies are Secure and browsers are told to use HTTPS only (HSTS).
+HTTPS = env.bool("CALLBOARD_HTTPS", default=False)
+BEHIND_TLS_PROXY = env.bool("CALLBOARD_BEHIND_TLS_PROXY", default=False)
+if BEHIND_TLS_PROXY:
+    # Trust the load balancer's X-Forwarded-Proto to tell Django the request was HTTPS.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Client addresses (sign-in rate limits per IP, the audit log) come from the proxy's X-Forwarded-For entry.
+ALLAUTH_TRUSTED_PROXY_COUNT = 1 if BEHIND_TLS_PROXY else 0
 # Sessions are read from the cache (Redis, or files when embedded) and written through to the database.
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
-SESSION_COOKIE_SECURE = env.bool("CALLBOARD_SECURE_COOKIES", default=False)
-CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
-if env.bool("CALLBOARD_BEHIND_TLS_PROXY", default=False):
-    # Trust the load balancer's X-Forwarded-Proto to tell Django the request was HTTPS.
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SESSION_COOKIE_SECURE = HTTPS
+SESSION_COOKIE_AGE = env.int("CALLBOARD_SESSION_AGE", default=14 * 24 * 3600)
+CSRF_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SECURE = HTTPS
+# No script reads the CSRF cookie: pages (htmx, Swagger UI) take the token from the rendered page.
+CSRF_COOKIE_HTTPONLY = True
+SECURE_HSTS_SECONDS = env.int("CALLBOARD_HSTS_SECONDS", default=31536000 if HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("CALLBOARD_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy sent on every page (portal/middleware.py); empty turns it off.
+CONTENT_SECURITY_POLICY = env.str(
+    "CALLBOARD_CSP",
+    default="default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "font-src 'self' data:; connect-src 'self'; worker-src 'self' blob:; object-src 'none'; base-uri 'self'; "
+    "frame-ancestors 'none'",
+)
+# Failed sign-ins allowed per IP address and per account before allauth refuses more (allauth's rate syntax:
+# amount/period/per, periods in s, m, h or d). The cache (Redis or the file cache) holds the counters.
+ACCOUNT_RATE_LIMITS = {
+    "login_failed": env.str("CALLBOARD_LOGIN_FAILED_LIMIT", default="10/m/ip,5/5m/key"),
+    "login": env.str("CALLBOARD_LOGIN_LIMIT", default="30/m/ip"),
+}
 
 # --- Email ---------------------------------------------------------------------------------------
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))

@@ -67,9 +67,8 @@ class Command(BaseCommand):
             self.stdout.write(f"{token.hint}…\t{state}\t{','.join(token.scopes)}\t{token.name}")
 
     def _revoke(self, hint: str, **_):
-        updated = ApiToken.objects.filter(hint__startswith=hint[:10], revoked_at__isnull=True).update(
-            revoked_at=timezone.now()
-        )
+        matching = ApiToken.objects.filter(hint__startswith=hint[:10], revoked_at__isnull=True)
+        updated = sum(token.revoke() for token in matching)  # one save each, so the audit log sees them
         if not updated:
             raise CommandError(f"No active token starts with {hint!r}")
         self.stdout.write(f"Revoked {updated} token(s).")
