@@ -8,6 +8,7 @@ class CatalogConfig(AppConfig):
     verbose_name = "Software catalog"
 
     def ready(self) -> None:
-        from catalog import registrations
+        from catalog import permissions, registrations
 
         registrations.register()
+        permissions.register_hooks()

@@ -1,4 +1,4 @@
-"""The core app: auth glue, API tokens, background job records, base templates."""
+"""The core app: auth glue, API tokens, background job records, access rules, base templates."""
 
 from django.apps import AppConfig
 
@@ -7,3 +7,8 @@ class PortalConfig(AppConfig):
     name = "portal"
     verbose_name = "Callboard core"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from portal import signals
+
+        signals.connect()

@@ -1,6 +1,7 @@
-"""Cross-cutting models: API tokens and background job runs."""
+"""Cross-cutting models: API tokens, background job runs, roles and access rules."""
 
+from portal.models.access import Role, RoleGrant
 from portal.models.jobs import JobRun
 from portal.models.tokens import ApiToken, TokenScope
 
-__all__ = ["ApiToken", "JobRun", "TokenScope"]
+__all__ = ["ApiToken", "JobRun", "Role", "RoleGrant", "TokenScope"]
