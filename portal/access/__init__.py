@@ -6,6 +6,8 @@ Public surface: ``actions`` (names), ``Subject``, ``Target``, ``Decision``, ``Fi
 
 from __future__ import annotations
 
+import contextlib
+
 from portal.access import actions, hooks
 from portal.access.engine import Decision, Filter, Policy, Rule, Subject, Target
 from portal.access.rules import access_version, current_policy
@@ -23,10 +25,8 @@ def subject_for(user) -> Subject:
     subject = getattr(user, "_callboard_subject", None)
     if subject is None:
         subject = Subject(user)
-        try:
+        with contextlib.suppress(AttributeError):  # a user object that refuses attributes: no memo
             user._callboard_subject = subject
-        except AttributeError:  # a user object that refuses attributes: no memo
-            pass
     return subject
 
 

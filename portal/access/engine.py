@@ -234,8 +234,9 @@ class Decision:
             "action": self.action,
             "reason": self.reason,
             "rule": _rule_dict(self.rule) if self.rule else None,
-            "considered": [{"rule": _rule_dict(c.rule), "outcome": c.outcome, "detail": c.detail}
-                           for c in self.considered],  # fmt: skip
+            "considered": [
+                {"rule": _rule_dict(c.rule), "outcome": c.outcome, "detail": c.detail} for c in self.considered
+            ],
         }
 
 

@@ -19,10 +19,15 @@ BUILTIN_ROLES: dict[str, tuple[str, list[str], str]] = {
     ),
     "owner": (
         "Owner",
-        [actions.ENTITY_READ, actions.ENTITY_REFRESH, actions.ENTITY_UNREGISTER, actions.ENTITY_OVERRIDE,
-         actions.TEMPLATE_RUN],
+        [
+            actions.ENTITY_READ,
+            actions.ENTITY_REFRESH,
+            actions.ENTITY_UNREGISTER,
+            actions.ENTITY_OVERRIDE,
+            actions.TEMPLATE_RUN,
+        ],
         "Given automatically on entities owned by the person or their groups; may also be granted.",
-    ),  # fmt: skip
+    ),
     engine.PLATFORM_ADMIN: ("Platform admin", [actions.ALL], "Everything, everywhere; deny rules do not apply."),
 }
 
