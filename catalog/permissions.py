@@ -81,6 +81,31 @@ def readable_locations(queryset: QuerySet[Location], user) -> QuerySet[Location]
     return queryset.filter(Exists(Entity.objects.filter(read.q, location=OuterRef("pk"))))
 
 
+def hidden_refs(refs, user) -> set[str]:
+    """Refs of entities that exist but the user may not read (one query, none when reading is unrestricted).
+
+    Relations and graphs drop these: a dangling ref is shown as such, a hidden entity not at all.
+    """
+    read = entity_filter(user, READ)
+    refs = list(refs)
+    if read.unrestricted or not refs:
+        return set()
+    existing = Entity.objects.filter(ref__in=refs)
+    if not read.empty:
+        existing = existing.exclude(read.q)
+    return set(existing.values_list("ref", flat=True))
+
+
+def readable_errors(queryset, user):
+    """Processing errors on readable entities, or on readable locations when they have no entity."""
+    read = entity_filter(user, READ)
+    if read.unrestricted:
+        return queryset
+    entities = readable(Entity.objects.all(), user).values("id")
+    locations = readable_locations(Location.objects.all(), user).values("pk")
+    return queryset.filter(Q(entity_id__in=entities) | Q(entity__isnull=True, location_id__in=locations))
+
+
 def location_decision(user, action: str, location: Location, *, every: bool = True) -> Decision:
     """May the user do an entity action on a whole location?
 
