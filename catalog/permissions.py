@@ -7,6 +7,7 @@ computed once per request (memoised on the user object by ``portal.access.subjec
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from catalog.models import Entity, Location
@@ -20,6 +21,9 @@ OVERRIDE = actions.ENTITY_OVERRIDE
 REGISTER = actions.LOCATION_REGISTER
 TEMPLATE_RUN = actions.TEMPLATE_RUN
 ADMIN = actions.ADMIN
+
+# EntityOverride fields, in the order forms show them.
+OVERRIDE_FIELDS = ("deprecation_note", "extra_tags", "verified_owner", "note")
 
 
 def _kind_q(values: list[str]) -> Q:
@@ -132,6 +136,24 @@ def location_decision(user, action: str, location: Location, *, every: bool = Tr
         if entities.exists():
             return decide(user, action, entities.first())
     return decide(user, REGISTER)
+
+
+def allowed_override_fields(user, entity: Entity) -> list[str]:
+    """Admins set every override field; people allowed to override (owners) set the configured ones."""
+    if decide(user, ADMIN).allowed:
+        return list(OVERRIDE_FIELDS)
+    if not decide(user, OVERRIDE, entity).allowed:
+        return []
+    return [f for f in OVERRIDE_FIELDS if f in settings.CATALOG_OWNER_OVERRIDE_FIELDS]
+
+def owner_actions(user, entity: Entity) -> dict:
+    """Which buttons the entity page shows (the views check again on submit)."""
+    location = entity.location
+    return {
+        "refresh": bool(location) and decide(user, REFRESH, entity).allowed,
+        "unregister": bool(location) and location_decision(user, UNREGISTER, location).allowed,
+        "override": bool(allowed_override_fields(user, entity)),
+    }
 
 
 def _resolve(ref: str) -> Target | None:

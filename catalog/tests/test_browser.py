@@ -7,6 +7,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 
 from catalog.ingestion.refresh import refresh_location, register_location
+from portal.testing.access import grant
 from portal.testing.gitrepos import git_target, make_repo
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -138,6 +139,7 @@ def test_entity_page_tabs(signed_in, live_server):
 
 def test_register_existing_component(signed_in, live_server, allow_tmp):
     page = signed_in
+    grant("contributor", user=get_user_model().objects.get(username="pat"))  # viewers may not register
     bare = allow_tmp / "new.git"
     make_repo(bare, {"catalog-info.yaml": ORG.split("---")[3].replace("ledger", "fresh-lib")})
     page.goto(f"{live_server.url}/catalog/register/")

@@ -12,7 +12,7 @@ from catalog.cache import versioned_key
 from catalog.filtersets import EntityFilterSet
 from catalog.models import Entity, EntityOverride, SearchRow, Star
 from catalog.ownership import identity_refs
-from catalog.permissions import entity_filter, readable
+from catalog.permissions import entity_filter, owner_actions, readable
 from plugins.tabs import tabs_for
 from portal.access import access_version
 
@@ -132,6 +132,7 @@ def entity_detail(request, namespace: str, kind: str, name: str):
 
 
 def entity_tab(request, namespace: str, kind: str, name: str, tab: str):
+
     entity = get_entity(request, kind, namespace, name)
     tabs = tabs_for(entity)
     current = next((t for t in tabs if t.slug == tab), None)
@@ -144,6 +145,7 @@ def entity_tab(request, namespace: str, kind: str, name: str, tab: str):
         "override": EntityOverride.objects.filter(entity_ref=entity.ref).first(),
         "is_starred": request.user.is_authenticated
         and Star.objects.filter(user=request.user, entity_ref=entity.ref).exists(),
+        "owner_actions": owner_actions(request.user, entity),
         **current.render(request, entity),
     }
     if request.htmx and request.htmx.target == "tab-body":
@@ -160,4 +162,3 @@ def toggle_star(request, namespace: str, kind: str, name: str):
     if request.htmx:
         return render(request, "catalog/_star.html", {"entity": entity, "is_starred": created})
     return redirect(entity)
-
