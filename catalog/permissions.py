@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
+from catalog.ingestion.refs import parse_ref
 from catalog.models import Entity, Location
 from catalog.ownership import identity_refs
 from portal.access import Decision, Filter, Target, actions, current_policy, hooks, subject_for
@@ -157,7 +158,8 @@ def owner_actions(user, entity: Entity) -> dict:
 
 
 def _resolve(ref: str) -> Target | None:
-    entity = Entity.objects.filter(ref=ref.strip().lower()).first()
+    """An entity ref (``kind:namespace/name``, namespace optional) → its Target; RefError is a ValueError."""
+    entity = Entity.objects.filter(ref=str(parse_ref(ref.strip())).lower()).first()
     return target_of(entity) if entity is not None else None
 
 
