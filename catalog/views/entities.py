@@ -12,7 +12,7 @@ from catalog.cache import versioned_key
 from catalog.filtersets import EntityFilterSet
 from catalog.models import Entity, EntityOverride, SearchRow, Star
 from catalog.ownership import identity_refs
-from catalog.permissions import entity_filter, owner_actions, readable
+from catalog.permissions import REGISTER, can, entity_filter, owner_actions, readable
 from plugins.tabs import tabs_for
 from portal.access import access_version
 
@@ -107,6 +107,7 @@ def entity_list(request):
         "first_query": _without(request.GET.copy(), "after"),
         "is_first": not after,
         "starred": starred,
+        "may_register": can(request.user, REGISTER),
     }
     template = (
         "catalog/_entity_table.html"

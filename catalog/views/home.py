@@ -7,7 +7,7 @@ from django.shortcuts import render
 
 from catalog.models import Entity, Location, ProcessingError, Star
 from catalog.ownership import identity_refs
-from catalog.permissions import readable, readable_errors, readable_locations
+from catalog.permissions import REGISTER, can, readable, readable_errors, readable_locations
 
 
 def home(request):
@@ -27,5 +27,6 @@ def home(request):
         "entities_with_errors": entities.with_errors().count(),
         "failing_locations": failing[:10],
         "recent": entities.order_by("-updated_at")[:8],
+        "may_register": can(request.user, REGISTER),
     }
     return render(request, "catalog/home.html", context)
