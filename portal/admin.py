@@ -100,7 +100,8 @@ class RoleAdmin(AccessAdminMixin, admin.ModelAdmin):
 class WhyForm(forms.Form):
     user = forms.CharField(max_length=150, required=False, help_text="Username; empty for yourself")
     action = forms.ChoiceField(choices=actions.ACTIONS)
-    entity = forms.CharField(max_length=400, required=False, help_text="e.g. component:default/checkout")
+    entity = forms.CharField(max_length=400, required=False, help_text="e.g. component:default/checkout",
+                             widget=forms.TextInput(attrs={"size": 40}))  # fmt: skip
 
 
 @admin.register(RoleGrant)

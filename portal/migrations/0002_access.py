@@ -75,7 +75,7 @@ class Migration(migrations.Migration):
                 ('user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='role_grants', to=settings.AUTH_USER_MODEL)),
             ],
             options={
-                'verbose_name': 'rule',
+                'verbose_name': 'access rule',
                 'ordering': ['id'],
             },
         ),

@@ -120,7 +120,7 @@ class RoleGrant(models.Model):
 
     class Meta:
         ordering = ["id"]
-        verbose_name = "rule"
+        verbose_name = "access rule"
 
     def __str__(self) -> str:
         return self.name
