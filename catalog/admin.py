@@ -1,14 +1,38 @@
-"""Where platform admins curate the catalog. Entities from git are read-only; overrides are not."""
+"""Where platform admins curate the catalog. Entities from git are read-only; overrides are not.
+
+Staff who are not superusers see and change only what the access rules allow them (the same rules as the UI
+and the API, ``catalog.permissions``); Django's model permissions are not consulted for these models.
+"""
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.utils.html import format_html
 
+from catalog import permissions as access
 from catalog.cache import bump_catalog_version
 from catalog.ingestion import refresh
 from catalog.models import CatalogRule, Entity, EntityOverride, Location, ProcessingError
+from portal.access.why import is_admin
+
+
+class RuleCheckedAdmin(admin.ModelAdmin):
+    """Any active staff member may open these pages; what they see and may do comes from the rules."""
+
+    def has_module_permission(self, request):
+        return request.user.is_active and request.user.is_staff
+
+    def has_view_permission(self, request, obj=None):
+        return self.has_module_permission(request)
+
+    def get_actions(self, request):
+        found = super().get_actions(request)
+        if not request.user.is_superuser:
+            found.pop("delete_selected", None)  # bulk deletes skip per-object checks
+        return found
 
 
 class HasErrorsFilter(admin.SimpleListFilter):
@@ -42,7 +66,7 @@ class OrphanFilter(admin.SimpleListFilter):
 
 
 @admin.register(Entity)
-class EntityAdmin(admin.ModelAdmin):
+class EntityAdmin(RuleCheckedAdmin):
     list_display = ["ref", "kind", "spec_type", "owner_ref", "lifecycle", "error_badge", "orphaned_at", "updated_at"]
     list_filter = ["kind", "spec_type", "lifecycle", "namespace", HasErrorsFilter, OrphanFilter]
     search_fields = ["ref", "title", "description", "owner_ref"]
@@ -55,22 +79,96 @@ class EntityAdmin(admin.ModelAdmin):
     def error_badge(self, entity: Entity):
         return format_html('<b style="color:#b42318">{}</b>', entity.error_count) if entity.error_count else "—"
 
+    def get_queryset(self, request):
+        return access.readable(super().get_queryset(request), request.user)
+
     def has_add_permission(self, request):
         return False
 
     def has_change_permission(self, request, obj=None):
         return False  # content comes from git; governance goes in Entity overrides
 
+    def has_delete_permission(self, request, obj=None):
+        if obj is None:
+            return request.user.is_superuser or self.has_module_permission(request)
+        return access.can(request.user, access.UNREGISTER, obj)
+
     @admin.action(description="Delete selected orphaned entities")
     def delete_orphans(self, request, queryset):
-        deleted, _ = queryset.orphans().delete()
-        self.message_user(request, f"Deleted {deleted} orphaned row(s).")
+        deleted, _ = access.allowed(queryset.orphans(), request.user, access.UNREGISTER).delete()
+        self.message_user(request, f"Deleted {deleted} orphaned row(s) (only those you may unregister).")
+
+
+class EntityOverrideForm(forms.ModelForm):
+    class Meta:
+        model = EntityOverride
+        fields = ["entity_ref", "verified_owner", "deprecation_note", "extra_tags", "note"]
+
+    def clean_entity_ref(self) -> str:
+        ref = self.cleaned_data["entity_ref"].strip().lower()
+        entity = access.readable(Entity.objects.all(), self.request.user).filter(ref=ref).first()
+        if entity is None:
+            raise forms.ValidationError(f"No entity {ref!r}.")
+        self.entity = entity
+        return ref
+
+    def clean(self):
+        data = super().clean()
+        entity = getattr(self, "entity", None) or Entity.objects.filter(ref=self.instance.entity_ref).first()
+        if entity is None:
+            return data
+        allowed = access.allowed_override_fields(self.request.user, entity)
+        changed = [f for f in self.changed_data if f != "entity_ref" and f not in allowed]
+        if not allowed:
+            raise forms.ValidationError(access.decide(self.request.user, access.OVERRIDE, entity).reason)
+        if changed:
+            raise forms.ValidationError(f"You may not set: {', '.join(changed)} (only {', '.join(allowed)}).")
+        return data
 
 
 @admin.register(EntityOverride)
-class EntityOverrideAdmin(admin.ModelAdmin):
+class EntityOverrideAdmin(RuleCheckedAdmin):
+    form = EntityOverrideForm
     list_display = ["entity_ref", "verified_owner", "deprecation_note", "updated_by", "updated_at"]
     search_fields = ["entity_ref", "verified_owner"]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form.request = request
+        return form
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if is_admin(request.user):
+            return queryset
+        overridable = access.allowed(Entity.objects.all(), request.user, access.OVERRIDE)
+        return queryset.filter(entity_ref__in=overridable.values("ref"))
+
+    def _entity(self, obj) -> Entity | None:
+        return Entity.objects.filter(ref=obj.entity_ref).first() if obj is not None else None
+
+    def get_readonly_fields(self, request, obj=None):
+        entity = self._entity(obj)
+        if entity is None or is_admin(request.user):
+            return []
+        allowed = access.allowed_override_fields(request.user, entity)
+        return ["entity_ref", *[f for f in access.OVERRIDE_FIELDS if f not in allowed]]
+
+    def has_add_permission(self, request):
+        return self.has_module_permission(request)
+
+    def has_change_permission(self, request, obj=None):
+        if obj is None or is_admin(request.user):
+            return self.has_module_permission(request)
+        entity = self._entity(obj)
+        return entity is not None and bool(access.allowed_override_fields(request.user, entity))
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is None or is_admin(request.user):
+            return self.has_module_permission(request)
+        entity = self._entity(obj)
+        allowed = access.allowed_override_fields(request.user, entity) if entity else []
+        return bool(allowed) and all(f in allowed for f in access.OVERRIDE_FIELDS if getattr(obj, f))
 
     def save_model(self, request, obj, form, change):
         obj.updated_by = request.user.get_username()
@@ -83,7 +181,7 @@ class EntityOverrideAdmin(admin.ModelAdmin):
 
 
 @admin.register(Location)
-class LocationAdmin(admin.ModelAdmin):
+class LocationAdmin(RuleCheckedAdmin):
     list_display = ["target", "type", "status", "entity_count", "last_checked_at", "last_changed_at"]
     list_filter = ["status", "type"]
     search_fields = ["target"]
@@ -92,6 +190,28 @@ class LocationAdmin(admin.ModelAdmin):
     readonly_fields = ["status", "message", "version", "entity_count", "last_checked_at", "last_changed_at",
                        "next_refresh_at", "created_by"]  # fmt: skip
     actions = ["refresh_now"]
+
+    def get_queryset(self, request):
+        return access.readable_locations(super().get_queryset(request), request.user)
+
+    def has_add_permission(self, request):
+        return access.can(request.user, access.REGISTER)
+
+    def has_change_permission(self, request, obj=None):
+        if obj is None:
+            return self.has_module_permission(request)
+        return access.can(request.user, access.REGISTER) and self.has_delete_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is None:
+            return self.has_module_permission(request)
+        return access.location_decision(request.user, access.UNREGISTER, obj).allowed
+
+    def delete_model(self, request, obj):
+        decision = access.location_decision(request.user, access.UNREGISTER, obj)
+        if not decision.allowed:
+            raise PermissionDenied(decision.reason)
+        refresh.unregister_location(obj.pk)
 
     def save_model(self, request, obj, form, change):
         obj.created_by = obj.created_by or request.user.get_username()
@@ -102,13 +222,17 @@ class LocationAdmin(admin.ModelAdmin):
     @admin.action(description="Refresh now")
     def refresh_now(self, request, queryset):
         for location in queryset:
+            decision = access.location_decision(request.user, access.REFRESH, location, every=False)
+            if not decision.allowed:
+                self.message_user(request, f"{location.target}: not refreshed. {decision.reason}", messages.WARNING)
+                continue
             result = refresh.refresh_location(location.pk, force=True)
             level = messages.ERROR if result.status == Location.Status.ERROR else messages.SUCCESS
             self.message_user(request, f"{location.target}: {result.summary.as_dict()} {result.message}", level)
 
 
 @admin.register(ProcessingError)
-class ProcessingErrorAdmin(admin.ModelAdmin):
+class ProcessingErrorAdmin(RuleCheckedAdmin):
     list_display = ["entity_ref", "rule", "level", "where", "message", "created_at"]
     list_filter = ["level", "rule", ("location", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["entity_ref", "message", "file"]
@@ -116,6 +240,15 @@ class ProcessingErrorAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def get_queryset(self, request):
+        return access.readable_errors(super().get_queryset(request), request.user)
 
     def get_search_results(self, request, queryset, search_term):
         if search_term:
@@ -126,6 +259,20 @@ class ProcessingErrorAdmin(admin.ModelAdmin):
 @admin.register(CatalogRule)
 class CatalogRuleAdmin(admin.ModelAdmin):
     list_display = ["priority", "action", "kind", "spec_type", "location_pattern", "note"]
+
+    def has_module_permission(self, request):
+        return request.user.is_active and request.user.is_staff and is_admin(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return self.has_module_permission(request)
+
+    has_add_permission = has_module_permission
+
+    def has_change_permission(self, request, obj=None):
+        return self.has_module_permission(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return self.has_module_permission(request)
     list_editable = ["action"]
     list_display_links = ["kind"]
 

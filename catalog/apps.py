@@ -10,10 +10,11 @@ class CatalogConfig(AppConfig):
     def ready(self) -> None:
         from django.contrib.auth.signals import user_logged_in
 
-        from catalog import identity, registrations, signals
+        from catalog import identity, permissions, registrations, signals
 
         registrations.register()
         signals.connect()
+        permissions.register_hooks()
         # Every sign-in (SSO, password, admin) resolves the person's catalog identity.
         user_logged_in.connect(identity.on_user_logged_in, dispatch_uid="catalog.identity.on_user_logged_in")
         registrations.track_audited_models()

@@ -6,6 +6,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from catalog.models import Relation
+from catalog.permissions import hidden_refs
 from catalog.relations_view import related
 
 DEFAULT_TYPES = ("dependsOn", "dependencyOf", "providesApi", "consumesApi", "apiProvidedBy",
@@ -24,8 +25,9 @@ class Graph:
     truncated: bool = False
 
 
-def build_graph(root_ref: str, *, depth: int = 1, types: tuple[str, ...] = DEFAULT_TYPES) -> Graph:
-    """Nodes up to ``depth`` hops from the root, following only ``types``; one query per hop."""
+def build_graph(root_ref: str, *, depth: int = 1, types: tuple[str, ...] = DEFAULT_TYPES, user=None) -> Graph:
+    """Nodes up to ``depth`` hops from the root, following only ``types``; one query per hop (two when the
+    user's reading is restricted: entities they may not read are neither shown nor walked through)."""
     levels = {root_ref: 0}
     edges: set[tuple[str, str, str]] = set()
     frontier = {root_ref}
@@ -36,8 +38,12 @@ def build_graph(root_ref: str, *, depth: int = 1, types: tuple[str, ...] = DEFAU
         rows = Relation.objects.filter(source_ref__in=frontier, type__in=types).values_list(
             "source_ref", "type", "target_ref"
         )
+        rows = list(rows.distinct())
+        hidden = hidden_refs({target for _, _, target in rows} - set(levels), user) if user is not None else set()
         next_frontier = set()
-        for source, relation_type, target in rows.distinct():
+        for source, relation_type, target in rows:
+            if target in hidden:
+                continue
             if target not in levels:
                 if len(levels) >= MAX_NODES:
                     truncated = True

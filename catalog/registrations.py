@@ -5,6 +5,7 @@ from __future__ import annotations
 from plugins.navigation import MenuItem, register_menu_item
 from plugins.registry import registry
 from plugins.tabs import register_entity_tab
+from portal.access import actions
 
 
 def register() -> None:
@@ -12,7 +13,7 @@ def register() -> None:
 
     register_menu_item(MenuItem("Home", "catalog:home", weight=0))
     register_menu_item(MenuItem("Catalog", "catalog:entity_list", weight=10))
-    register_menu_item(MenuItem("Register", "catalog:register", weight=90))
+    register_menu_item(MenuItem("Register", "catalog:register", weight=90, action=actions.LOCATION_REGISTER))
     existing = {tab.slug for tab in registry["entity_tabs"]}
     for tab in BUILTIN_TABS:
         if tab.slug not in existing:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from catalog.ingestion.refs import parse_ref
 from catalog.models import Entity, Relation
 from catalog.models.entities import entity_path
+from catalog.permissions import hidden_refs
 
 RELATION_LABELS = {
     "ownedBy": "Owned by", "ownerOf": "Owns", "partOf": "Part of", "hasPart": "Has part",
@@ -52,10 +53,14 @@ def relations_of(ref: str) -> list[tuple[str, str]]:
     return sorted(set(pairs))
 
 
-def grouped_relations(ref: str) -> list[dict]:
+def grouped_relations(ref: str, user=None) -> list[dict]:
+    """Relations by type; with ``user``, targets the user may not read are left out."""
     pairs = relations_of(ref)
-    resolved = related({target for _, target in pairs})
+    targets = {target for _, target in pairs}
+    hidden = hidden_refs(targets, user) if user is not None else set()
+    resolved = related(targets - hidden)
     groups: dict[str, list[RelatedEntity]] = {}
     for relation_type, target in pairs:
-        groups.setdefault(relation_type, []).append(resolved[target])
+        if target in resolved:
+            groups.setdefault(relation_type, []).append(resolved[target])
     return [{"type": t, "label": RELATION_LABELS.get(t, t), "items": items} for t, items in sorted(groups.items())]

@@ -15,7 +15,7 @@ API_KINDS = ("api",)
 
 def overview(request, entity) -> dict:
     errors = list(entity.errors.all()[:100])
-    return {"relation_groups": grouped_relations(entity.ref), "errors": errors}
+    return {"relation_groups": grouped_relations(entity.ref, request.user), "errors": errors}
 
 
 def graph(request, entity) -> dict:
@@ -25,7 +25,7 @@ def graph(request, entity) -> dict:
         depth = 1
     chosen = tuple(t for t in request.GET.getlist("rel") if t in RELATION_LABELS) or DEFAULT_TYPES
     return {
-        "graph": build_graph(entity.ref, depth=depth, types=chosen),
+        "graph": build_graph(entity.ref, depth=depth, types=chosen, user=request.user),
         "depth": depth,
         "relation_choices": [(t, RELATION_LABELS[t], t in chosen) for t in RELATION_LABELS],
     }

@@ -15,6 +15,7 @@ class MenuItem:
     url_name: str
     weight: int = 100
     staff_only: bool = False
+    action: str = ""  # shown only to people allowed this (target-less) action, e.g. catalog.location.register
 
 
 def register_menu_item(item: MenuItem) -> MenuItem:

@@ -1,12 +1,16 @@
-"""Admin for tokens, service accounts, job runs and the (read-only) audit log."""
+"""Admin for tokens, service accounts, job runs, roles and access rules ("why?") and the audit log."""
 
 from __future__ import annotations
 
 from django import forms
 from django.contrib import admin
 from django.contrib.auth import get_user_model
+from django.template.response import TemplateResponse
+from django.urls import path
 
-from portal.models import ApiToken, AuditEvent, JobRun, ServiceAccount
+from portal.access import actions, engine
+from portal.access.why import WhyError, explain, is_admin
+from portal.models import ApiToken, AuditEvent, JobRun, Role, RoleGrant, ServiceAccount
 
 
 @admin.register(ApiToken)
@@ -103,3 +107,114 @@ class JobRunAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+class AccessAdminMixin:
+    """Roles and rules are edited by superusers and platform admins only (not by Django model permissions)."""
+
+    def has_module_permission(self, request):
+        return request.user.is_active and request.user.is_staff and is_admin(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return self.has_module_permission(request)
+
+    def has_add_permission(self, request):
+        return self.has_module_permission(request)
+
+    def has_change_permission(self, request, obj=None):
+        return self.has_module_permission(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return self.has_module_permission(request)
+
+
+ACTION_CHOICES = [(actions.ALL, "* every action"), *actions.ACTIONS]
+
+
+class RoleForm(forms.ModelForm):
+    actions = forms.MultipleChoiceField(choices=ACTION_CHOICES, widget=forms.CheckboxSelectMultiple, required=False)
+
+    class Meta:
+        model = Role
+        fields = ["slug", "name", "description", "actions"]
+
+
+@admin.register(Role)
+class RoleAdmin(AccessAdminMixin, admin.ModelAdmin):
+    form = RoleForm
+    list_display = ["name", "slug", "action_list", "builtin"]
+    readonly_fields = ["builtin"]
+
+    @admin.display(description="actions")
+    def action_list(self, role: Role) -> str:
+        return ", ".join(role.actions or []) or "—"
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and obj.builtin:
+            fixed = ["slug", "builtin"]
+            return [*fixed, "actions"] if obj.slug == engine.PLATFORM_ADMIN else fixed
+        return self.readonly_fields
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.builtin:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        for role in queryset.filter(builtin=False):
+            role.delete()
+
+
+class WhyForm(forms.Form):
+    user = forms.CharField(max_length=150, required=False, help_text="Username; empty for yourself")
+    action = forms.ChoiceField(choices=actions.ACTIONS)
+    entity = forms.CharField(max_length=400, required=False, help_text="e.g. component:default/checkout",
+                             widget=forms.TextInput(attrs={"size": 40}))  # fmt: skip
+
+
+@admin.register(RoleGrant)
+class RoleGrantAdmin(AccessAdminMixin, admin.ModelAdmin):
+    change_list_template = "admin/portal/rolegrant/change_list.html"
+    list_display = ["name", "role", "effect", "who", "scope", "enabled"]
+    list_filter = ["effect", "role", "subject", "enabled"]
+    search_fields = ["name", "group_ref", "user__username", "kinds", "owners", "note"]
+    raw_id_fields = ["user"]
+    fieldsets = [
+        (None, {"fields": ["name", "role", "effect", "enabled"]}),
+        ("Who", {"fields": ["subject", "user", "group_ref"]}),
+        ("On what (empty = anything)", {"fields": ["kinds", "types", "namespaces", "owners", "only_owned"]}),
+        (None, {"fields": ["note"]}),
+    ]
+
+    @admin.display(description="who")
+    def who(self, rule: RoleGrant) -> str:
+        return rule.as_rule().who
+
+    @admin.display(description="on")
+    def scope(self, rule: RoleGrant) -> str:
+        return rule.as_rule().scope
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("role", "user")
+
+    def get_urls(self):
+        why = path("why/", self.admin_site.admin_view(self.why_view), name="portal_rolegrant_why")
+        return [why, *super().get_urls()]
+
+    def why_view(self, request):
+        """Can X do Y on Z, and why? The decision, the deciding rule and every rule considered."""
+        if not self.has_view_permission(request):
+            return TemplateResponse(request, "admin/portal/why.html", {**self.admin_site.each_context(request),
+                                    "title": "Access check", "error": "Only admins may check access."},
+                                    status=403)  # fmt: skip
+        form = WhyForm(request.GET or None)
+        answer = error = None
+        if form.is_valid():
+            try:
+                data = form.cleaned_data
+                answer = explain(request.user, username=data["user"], action=data["action"], entity_ref=data["entity"])
+            except WhyError as exc:
+                error = str(exc)
+        context = {**self.admin_site.each_context(request), "title": "Can X do Y on Z, and why?", "form": form,
+                   "answer": answer, "error": error, "opts": self.model._meta}  # fmt: skip
+        return TemplateResponse(request, "admin/portal/why.html", context)

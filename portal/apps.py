@@ -1,4 +1,4 @@
-"""The core app: auth glue, API tokens, the audit log, background job records, base templates."""
+"""The core app: auth glue, API tokens, the audit log, access rules, background job records, base templates."""
 
 from django.apps import AppConfig
 
@@ -9,6 +9,7 @@ class PortalConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from portal import audit
+        from portal import audit, signals
 
         audit.install()
+        signals.connect()

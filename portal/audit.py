@@ -8,6 +8,8 @@ Any app wires its own models with one line in its ``AppConfig.ready()``::
 
     from portal.audit import track
     track(GroupMappingRule, label="identity.group_mapping")
+    track(Role, label="access.role")
+    track(RoleGrant, label="access.rule")
 
 Events are written in the same transaction as the change they describe, so a rolled-back change leaves
 no event behind. See docs/security.md.
@@ -333,7 +335,7 @@ def install() -> None:
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group
 
-    from portal.models import ApiToken, GroupMappingRule, ServiceAccount
+    from portal.models import ApiToken, GroupMappingRule, Role, RoleGrant, ServiceAccount
 
     track(ApiToken, label="token", exclude=["key_digest", "last_used_at"], action_for=_token_action)
     track(ServiceAccount, label="service_account")
@@ -342,5 +344,7 @@ def install() -> None:
     track(Group, label="auth.group", m2m=["permissions"])
     track(SocialApp, label="socialaccount.app", secret=["secret"])
     track(GroupMappingRule, label="identity.group_mapping")
+    track(Role, label="access.role")
+    track(RoleGrant, label="access.rule")
     post_save.connect(_mirror_log_entry, sender=LogEntry, dispatch_uid="portal.audit:logentry", weak=False)
     admin.site.add_action(audited_delete_selected, "delete_selected")

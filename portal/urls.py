@@ -5,6 +5,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
 from portal import views
+from portal.api.access import AccessCheckView, AuthorizeView
 
 token_patterns = [
     path("", views.token_list, name="tokens"),
@@ -25,6 +26,8 @@ urlpatterns = [
         SpectacularRedocView.as_view(url_name="api-schema", template_name="portal/redoc.html"),
         name="api-redoc",
     ),
+    path("api/v1/access/check", AccessCheckView.as_view(), name="access-check"),
+    path("api/permission/authorize", AuthorizeView.as_view(), name="permission-authorize"),
     path("api/", include("catalog.api.urls")),
     path("", include("catalog.urls")),
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import transaction
 from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 
 from catalog.api.serializers import EntitySerializer, LocationSerializer, ProcessingErrorSerializer
@@ -13,7 +13,22 @@ from catalog.filtersets import EntityFilterSet
 from catalog.ingestion import refresh
 from catalog.ingestion.sources import SourceError
 from catalog.models import Entity, Location, ProcessingError
+from catalog.permissions import (
+    REFRESH,
+    REGISTER,
+    UNREGISTER,
+    decide,
+    location_decision,
+    readable,
+    readable_errors,
+    readable_locations,
+)
 from catalog.tasks import schedule_refresh
+
+
+def require(decision) -> None:
+    if not decision.allowed:
+        raise PermissionDenied(decision.reason)
 
 
 class CatalogScopes:
@@ -27,12 +42,19 @@ class EntityViewSet(CatalogScopes, viewsets.ReadOnlyModelViewSet):
     filterset_class = EntityFilterSet
     lookup_field = "uid"
 
+    def get_queryset(self):
+        return readable(super().get_queryset(), self.request.user)
+
 
 class LocationViewSet(CatalogScopes, mixins.CreateModelMixin, mixins.DestroyModelMixin, viewsets.ReadOnlyModelViewSet):
     queryset = Location.objects.order_by("target")
     serializer_class = LocationSerializer
 
+    def get_queryset(self):
+        return readable_locations(super().get_queryset(), self.request.user)
+
     def perform_create(self, serializer):
+        require(decide(self.request.user, REGISTER))
         data = serializer.validated_data
         try:
             with transaction.atomic():
@@ -45,9 +67,14 @@ class LocationViewSet(CatalogScopes, mixins.CreateModelMixin, mixins.DestroyMode
             raise ValidationError({"target": str(exc)}) from exc
         serializer.instance = location
 
+    def perform_destroy(self, instance):
+        require(location_decision(self.request.user, UNREGISTER, instance))
+        refresh.unregister_location(instance.pk)
+
     @action(detail=True, methods=["post"])
     def refresh(self, request, pk=None):
         location = self.get_object()
+        require(location_decision(request.user, REFRESH, location, every=False))
         schedule_refresh(location.pk, force=True)
         return Response({"status": "scheduled"}, status=202)
 
@@ -56,3 +83,6 @@ class ProcessingErrorViewSet(CatalogScopes, viewsets.ReadOnlyModelViewSet):
     queryset = ProcessingError.objects.order_by("id")
     serializer_class = ProcessingErrorSerializer
     filterset_fields = ["entity_ref", "rule", "level", "location"]
+
+    def get_queryset(self):
+        return readable_errors(super().get_queryset(), self.request.user)

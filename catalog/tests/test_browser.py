@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from playwright.sync_api import expect
 
 from catalog.ingestion.refresh import refresh_location, register_location
+from portal.testing.access import grant
 from portal.testing.gitrepos import git_target, make_repo
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -140,6 +141,7 @@ def test_entity_page_tabs(signed_in, live_server):
 
 def test_register_existing_component(signed_in, live_server, allow_tmp):
     page = signed_in
+    grant("contributor", user=get_user_model().objects.get(username="pat"))  # viewers may not register
     bare = allow_tmp / "new.git"
     make_repo(bare, {"catalog-info.yaml": ORG.split("---")[3].replace("ledger", "fresh-lib")})
     page.goto(f"{live_server.url}/catalog/register/")
@@ -172,6 +174,8 @@ def test_deep_graph_of_the_demo_org_stays_readable(page, live_server, settings, 
     assert page.locator("#graph .node").count() > 10
     assert page.locator("#graph path.edge").count() >= page.locator("#graph .node").count() - 1
     shot(page, "entity-graph-deep")
+
+
 def test_home_shows_recently_visited(signed_in, live_server):
     page = signed_in
     assert page.locator("#recently-visited").get_by_text("Entities you open show up here.").is_visible()
@@ -184,3 +188,73 @@ def test_home_shows_recently_visited(signed_in, live_server):
     shot(page, "home-recently-visited")
     links.nth(1).click()
     page.wait_for_url("**/catalog/default/api/checkout-api/")
+
+
+OWNED = """\
+apiVersion: backstage.io/v1alpha1
+kind: Component
+metadata: {name: refunds, description: Gives money back}
+spec: {type: service, lifecycle: production, owner: payments}
+"""
+
+
+def test_owner_actions_on_the_entity_page(signed_in, live_server, allow_tmp):
+    page = signed_in
+    bare = allow_tmp / "refunds.git"
+    make_repo(bare, {"catalog-info.yaml": OWNED})
+    refresh_location(register_location(git_target(bare)).pk)
+    page.goto(f"{live_server.url}/catalog/default/component/refunds/")
+    assert page.locator("#refresh-entity").is_visible()
+    assert page.locator("#unregister-entity").is_visible()
+    shot(page, "owner-actions")
+    page.click("#edit-overrides")
+    page.wait_for_selector("#overrides-form")
+    assert page.locator("textarea[name=verified_owner]").count() == 0
+    assert page.locator("input[name=verified_owner]").count() == 0
+    page.fill("textarea[name=deprecation_note]", "Use payouts instead")
+    page.fill("input[name=extra_tags]", "pci, tier-1")
+    shot(page, "owner-overrides-form")
+    page.click("#save-overrides")
+    page.wait_for_selector("#governance")
+    assert page.locator("#governance").get_by_text("Use payouts instead").is_visible()
+    page.click("#refresh-entity")
+    page.wait_for_selector(".messages")
+    assert page.get_by_text("Refresh of").is_visible()
+    page.click("#unregister-entity")
+    page.wait_for_selector("#unregister-confirm")
+    assert page.locator("#unregister-confirm").get_by_text("component:default/refunds").is_visible()
+    shot(page, "owner-unregister-confirm")
+    page.click("#confirm-unregister")
+    page.wait_for_url("**/catalog/")
+    assert page.get_by_text("Unregistered").is_visible()
+    # checkout's location also holds the group and the user, which pat does not own: no unregister button.
+    page.goto(f"{live_server.url}/catalog/default/component/checkout/")
+    assert page.locator("#refresh-entity").is_visible()
+    assert page.locator("#unregister-entity").count() == 0
+
+
+def test_admin_why_page(page, live_server, org):
+    get_user_model().objects.create_superuser("root", "root@example.com", "pw-root-12345")
+    get_user_model().objects.create_user("pat", "pat@example.com", "pw-pat-12345")
+    grant("viewer", name="Libraries are private", effect="deny", subject="signed_in", types="library")
+    page.goto(f"{live_server.url}/admin/login/")  # hands over to the portal's sign-in page
+    page.fill("input[name=login]", "root")
+    page.fill("input[name=password]", "pw-root-12345")
+    page.click(".password-login button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/admin/")
+    page.goto(f"{live_server.url}/admin/portal/rolegrant/")
+    page.click("#why-link")
+    page.fill("input[name=user]", "pat")
+    page.select_option("select[name=action]", "catalog.entity.unregister")
+    page.fill("input[name=entity]", "component:default/checkout")
+    page.click("#why-form input[type=submit]")
+    page.wait_for_selector("#why-answer")
+    assert page.locator("#why-answer").get_by_text("Allowed").is_visible()
+    assert page.locator("#why-considered").get_by_text("Owners").is_visible()
+    shot(page, "admin-why-allowed")
+    page.fill("input[name=entity]", "component:default/ledger")
+    page.select_option("select[name=action]", "catalog.entity.read")
+    page.click("#why-form input[type=submit]")
+    page.wait_for_selector("#why-answer.denied")
+    assert page.locator("#why-answer").get_by_text("Libraries are private").is_visible()
+    shot(page, "admin-why-denied")

@@ -13,7 +13,9 @@ from catalog.filtersets import EntityFilterSet
 from catalog.models import Entity, EntityOverride, SearchRow, Star
 from catalog.models.visits import record_visit
 from catalog.ownership import identity_refs
+from catalog.permissions import REGISTER, can, entity_filter, owner_actions, readable
 from plugins.tabs import tabs_for
+from portal.access import access_version
 
 PAGE_SIZE = 50
 FACETS = [
@@ -30,8 +32,14 @@ FACET_CACHE_SECONDS = 300
 
 
 def _facets(queryset, params, user) -> list[dict]:
-    """Facet counts within the current filters, cached until the catalog changes."""
+    """Facet counts within the current filters, cached until the catalog (or the access rules) change.
+
+    The cache is shared only between people who may read everything; anyone else gets their own entry, so
+    counts never reveal entities across different visibilities.
+    """
     personal = str(user.pk) if params.get("mine") or params.get("starred") else ""
+    if not entity_filter(user).unrestricted:
+        personal = f"restricted:{user.pk}:{access_version()}"
     key = versioned_key("catalog:facets", params.urlencode(), personal)
     facets = cache.get(key)
     if facets is None:
@@ -72,7 +80,7 @@ def entity_list(request):
     if params.get("mine") == "1":
         refs = identity_refs(request.user)
         params["owned_by"] = ",".join(refs) or "-"
-    filterset = EntityFilterSet(params, queryset=Entity.objects.all(), request=request)
+    filterset = EntityFilterSet(params, queryset=readable(Entity.objects.all(), request.user), request=request)
     queryset = filterset.qs
     # Facets count within the other filters' result, as Backstage's facet pickers do.
     total = queryset.count()
@@ -100,6 +108,7 @@ def entity_list(request):
         "first_query": _without(request.GET.copy(), "after"),
         "is_first": not after,
         "starred": starred,
+        "may_register": can(request.user, REGISTER),
     }
     template = (
         "catalog/_entity_table.html"
@@ -114,9 +123,10 @@ def _without(params, key: str) -> str:
     return params.urlencode()
 
 
-def get_entity(kind: str, namespace: str, name: str) -> Entity:
+def get_entity(request, kind: str, namespace: str, name: str) -> Entity:
+    """The entity, or 404 when it does not exist or the user may not read it (the same answer for both)."""
     ref = f"{kind}:{namespace}/{name}".lower()
-    return get_object_or_404(Entity, ref=ref)
+    return get_object_or_404(readable(Entity.objects.all(), request.user), ref=ref)
 
 
 def entity_detail(request, namespace: str, kind: str, name: str):
@@ -124,7 +134,8 @@ def entity_detail(request, namespace: str, kind: str, name: str):
 
 
 def entity_tab(request, namespace: str, kind: str, name: str, tab: str):
-    entity = get_entity(kind, namespace, name)
+
+    entity = get_entity(request, kind, namespace, name)
     tabs = tabs_for(entity)
     current = next((t for t in tabs if t.slug == tab), None)
     if current is None:
@@ -136,6 +147,7 @@ def entity_tab(request, namespace: str, kind: str, name: str, tab: str):
         "override": EntityOverride.objects.filter(entity_ref=entity.ref).first(),
         "is_starred": request.user.is_authenticated
         and Star.objects.filter(user=request.user, entity_ref=entity.ref).exists(),
+        "owner_actions": owner_actions(request.user, entity),
         **current.render(request, entity),
     }
     if request.htmx and request.htmx.target == "tab-body":
@@ -147,7 +159,7 @@ def entity_tab(request, namespace: str, kind: str, name: str, tab: str):
 
 @require_POST
 def toggle_star(request, namespace: str, kind: str, name: str):
-    entity = get_entity(kind, namespace, name)
+    entity = get_entity(request, kind, namespace, name)
     star, created = Star.objects.get_or_create(user=request.user, entity_ref=entity.ref)
     if not created:
         star.delete()

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 
 from catalog.ingestion import refresh
 from catalog.ingestion.sources import SourceError
+from catalog.permissions import REGISTER, decide
 
 
 class RegisterForm(forms.Form):
@@ -25,6 +27,9 @@ def _type_of(target: str) -> str:
 
 
 def register_location(request):
+    decision = decide(request.user, REGISTER)
+    if not decision.allowed:
+        raise PermissionDenied(decision.reason)
     form = RegisterForm(request.POST or request.GET or None)
     analysis = None
     error = ""

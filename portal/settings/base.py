@@ -274,6 +274,8 @@ SPECTACULAR_SETTINGS = {
 }
 # Let anonymous visitors read the catalog (UI and API); writing always needs a login.
 ANONYMOUS_READ = env.bool("CALLBOARD_ANONYMOUS_READ", default=False)
+# The role every signed-in person has on every entity (a role slug, or "none"); see docs/permissions.md.
+CALLBOARD_DEFAULT_ROLE = env.str("CALLBOARD_DEFAULT_ROLE", default="viewer").strip().lower()
 
 # --- Static files --------------------------------------------------------------------------------
 STATIC_URL = "/static/"
@@ -303,6 +305,8 @@ CATALOG_GITLAB_HOSTS = env.list("CATALOG_GITLAB_HOSTS", default=["gitlab.com"])
 CATALOG_ALLOWED_PATHS = env.list("CATALOG_ALLOWED_PATHS", default=[str(DATA_DIR), str(BASE_DIR / "demo")])
 CATALOG_ORPHAN_GRACE_DAYS = env.int("CATALOG_ORPHAN_GRACE_DAYS", default=7)
 CATALOG_WEBHOOK_SECRET = env.str("CATALOG_WEBHOOK_SECRET", default="")
+# EntityOverride fields that owners may set themselves; the others (verified owner, note) need an admin.
+CATALOG_OWNER_OVERRIDE_FIELDS = env.list("CATALOG_OWNER_OVERRIDE_FIELDS", default=["deprecation_note", "extra_tags"])
 
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOGGING = {

@@ -98,7 +98,8 @@ def test_login_form_needs_the_csrf_token(user):
     assert client.post("/accounts/login/", data).status_code == 302
 
 
-def test_session_authenticated_api_enforces_csrf_but_bearer_tokens_need_none(user, entity_location):
+def test_session_authenticated_api_enforces_csrf_but_bearer_tokens_need_none(user, entity_location, settings):
+    settings.CALLBOARD_DEFAULT_ROLE = "contributor"  # contributors may refresh any entity
     client = csrf_client(user)
     body = {"entityRef": "component:default/web"}
     response = client.post("/api/catalog/refresh", body, content_type="application/json")

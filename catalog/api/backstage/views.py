@@ -22,6 +22,17 @@ from catalog.ingestion.placeholders import PlaceholderReadError
 from catalog.ingestion.refs import RefError, parse_ref
 from catalog.ingestion.sources import SourceError
 from catalog.models import Entity, Location, SearchRow
+from catalog.permissions import (
+    READ,
+    REFRESH,
+    REGISTER,
+    UNREGISTER,
+    decide,
+    entity_filter,
+    location_decision,
+    readable,
+    readable_locations,
+)  # fmt: skip
 from catalog.shapes import SHAPE_FIELDS, entities_to_backstage
 from catalog.tasks import schedule_refresh
 
@@ -47,6 +58,14 @@ class BackstageView(APIView):
 
     scope_read = "catalog:read"
     scope_write = "catalog:write"
+
+    def entities(self):
+        """Every entity the caller may read: the base of every query here (filtered in SQL)."""
+        return readable(Entity.objects.all(), self.request.user)
+
+    def require(self, decision) -> None:
+        if not decision.allowed:
+            raise exceptions.PermissionDenied(decision.reason)
 
     def handle_exception(self, exc):
         if isinstance(exc, QueryError | RefError | SourceError):
@@ -115,7 +134,7 @@ class EntitiesView(BackstageView):
 
     def get(self, request):
         params = request.query_params
-        queryset = apply_filters(Entity.objects.all(), params.getlist("filter"))
+        queryset = apply_filters(self.entities(), params.getlist("filter"))
         order = parse_order(params.getlist("order")) or ["ref"]
         fields = parse_fields(params.getlist("fields"))
         paged = any(k in params for k in ("limit", "offset", "after"))
@@ -151,7 +170,7 @@ class EntitiesByQueryView(BackstageView):
             "termFields": [f for v in params.getlist("fullTextFilterFields") for f in v.split(",") if f],
             "offset": _int(params.get("offset"), 0, name="offset"),
         }
-        queryset = apply_filters(Entity.objects.all(), source.get("filter") or [])
+        queryset = apply_filters(self.entities(), source.get("filter") or [])
         order = ["ref"]
         if source.get("orderField"):
             field, _, direction = source["orderField"][0].partition(",")
@@ -178,10 +197,16 @@ class EntitiesByQueryView(BackstageView):
 
 
 class EntityByNameView(BackstageView):
-    """The most frequent call: served from the cache until the catalog changes."""
+    """The most frequent call: served from the cache until the catalog changes.
+
+    The shared cache serves only callers who may read everything; others read through their filter.
+    """
 
     def get(self, request, kind: str, namespace: str, name: str):
         ref = f"{kind}:{namespace}/{name}".lower()
+        if not entity_filter(request.user, READ).unrestricted:
+            entity = self.entities().only(*SHAPE_FIELDS).with_relations_json().get(ref=ref)
+            return Response(entities_to_backstage([entity])[0])
         key = versioned_key("catalog:by-name", ref)
         shaped = cache.get(key)
         if shaped is None:
@@ -198,14 +223,14 @@ class EntityAncestryView(BackstageView):
     """
 
     def get(self, request, kind: str, namespace: str, name: str):
-        entity = Entity.objects.select_related("location").get(ref=f"{kind}:{namespace}/{name}".lower())
+        entity = self.entities().select_related("location").get(ref=f"{kind}:{namespace}/{name}".lower())
         tree = entity.location.tree if entity.location else {}
         chain, parents = [entity], {}
         current = entity
         while len(chain) <= MAX_ANCESTRY:
             parent_ref = (tree.get(current.source_file) or "").lower()
             parents[current.ref] = [parent_ref] if parent_ref else []
-            parent = Entity.objects.filter(ref=parent_ref).first() if parent_ref else None
+            parent = self.entities().filter(ref=parent_ref).first() if parent_ref else None
             if parent is None or parent.ref in {e.ref for e in chain}:
                 break
             chain.append(parent)
@@ -219,10 +244,12 @@ class EntityAncestryView(BackstageView):
 
 class EntityByUidView(BackstageView):
     def get(self, request, uid):
-        return Response(entities_to_backstage([Entity.objects.with_relations_json().get(uid=uid)])[0])
+        entity = self.entities().only(*SHAPE_FIELDS).with_relations_json().get(uid=uid)
+        return Response(entities_to_backstage([entity])[0])
 
     def delete(self, request, uid):
-        entity = Entity.objects.get(uid=uid)
+        entity = self.entities().get(uid=uid)
+        self.require(decide(request.user, UNREGISTER, entity))
         location_id = entity.location_id
         entity.delete()
         bump_catalog_version()
@@ -241,7 +268,7 @@ class EntitiesByRefsView(BackstageView):
             raise QueryError("Body must be {entityRefs: [string, ...]}")
         canonical = [str(parse_ref(r)) if ":" in r else r.lower() for r in refs]
         fields = parse_fields(request.data.get("fields") or [])
-        queryset = apply_filters(Entity.objects.filter(ref__in=canonical), request.query_params.getlist("filter"))
+        queryset = apply_filters(self.entities().filter(ref__in=canonical), request.query_params.getlist("filter"))
         entities = list(queryset)
         by_ref = {entity.ref: shaped for entity, shaped in zip(entities, _shaped(entities, fields), strict=True)}
         return Response({"items": [by_ref.get(ref) for ref in canonical]})
@@ -256,18 +283,20 @@ class EntityFacetsView(BackstageView):
         if not facets:
             raise QueryError("Missing facet parameter")
         filters = request.query_params.getlist("filter")
+        if not entity_filter(request.user, READ).unrestricted:
+            return Response({"facets": self._count(facets, filters, self.entities(), restricted=True)})
         key = versioned_key("catalog:api-facets", request.query_params.urlencode())
         cached = cache.get(key)
         if cached is not None:
             return Response({"facets": cached})
-        result = self._count(facets, filters)
+        result = self._count(facets, filters, Entity.objects.all())
         cache.set(key, result, CACHE_SECONDS)
         return Response({"facets": result})
 
     @staticmethod
-    def _count(facets: list[str], filters: list[str]) -> dict:
-        entities = apply_filters(Entity.objects.all(), filters)
-        kinds = facet_snapshot.kinds_only(filters)
+    def _count(facets: list[str], filters: list[str], base, *, restricted: bool = False) -> dict:
+        entities = apply_filters(base, filters)
+        kinds = None if restricted else facet_snapshot.kinds_only(filters)  # the snapshot counts everything
         result = {}
         for facet in facets:
             if kinds is not None and (counts := facet_snapshot.column_counts(facet, kinds)) is not None:
@@ -279,7 +308,7 @@ class EntityFacetsView(BackstageView):
                 result[facet] = [{"value": row[column], "count": row["count"]} for row in counts]
                 continue
             rows = SearchRow.objects.filter(key=facet.lower()).exclude(value__isnull=True)
-            if filters:
+            if filters or restricted:
                 rows = rows.filter(entity_id__in=entities.values("id"))
             # Search rows are unique per (entity, key, value): a plain count is a distinct count, and it is
             # answered from the (key, value) index alone.
@@ -294,9 +323,11 @@ def _location_json(location: Location) -> dict:
 
 class LocationsView(BackstageView):
     def get(self, request):
-        return Response([{"data": _location_json(loc)} for loc in Location.objects.all()])
+        locations = readable_locations(Location.objects.all(), request.user)
+        return Response([{"data": _location_json(loc)} for loc in locations])
 
     def post(self, request):
+        self.require(decide(request.user, REGISTER))
         data = request.data if isinstance(request.data, dict) else {}
         location_type, target = data.get("type"), data.get("target")
         if not isinstance(location_type, str) or not isinstance(target, str) or not target:
@@ -321,10 +352,12 @@ class LocationsView(BackstageView):
 
 class LocationDetailView(BackstageView):
     def get(self, request, location_id):
-        return Response(_location_json(Location.objects.get(pk=location_id)))
+        return Response(_location_json(readable_locations(Location.objects.all(), request.user).get(pk=location_id)))
 
     def delete(self, request, location_id):
-        refresh.unregister_location(location_id)
+        location = readable_locations(Location.objects.all(), request.user).get(pk=location_id)
+        self.require(location_decision(request.user, UNREGISTER, location))
+        refresh.unregister_location(location.pk)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -332,7 +365,7 @@ class LocationByEntityView(BackstageView):
     """GET /locations/by-entity/{kind}/{namespace}/{name}: the registered location that produced it."""
 
     def get(self, request, kind: str, namespace: str, name: str):
-        entity = Entity.objects.select_related("location").get(ref=f"{kind}:{namespace}/{name}".lower())
+        entity = self.entities().select_related("location").get(ref=f"{kind}:{namespace}/{name}".lower())
         if entity.location is None:
             raise exceptions.NotFound(f"No location produced {entity.ref}")
         return Response(_location_json(entity.location))
@@ -345,7 +378,8 @@ class RefreshView(BackstageView):
         ref = request.data.get("entityRef") if isinstance(request.data, dict) else None
         if not isinstance(ref, str):
             raise QueryError("Body must be {entityRef}")
-        entity = Entity.objects.get(ref=str(parse_ref(ref)).lower())
+        entity = self.entities().get(ref=str(parse_ref(ref)).lower())
+        self.require(decide(request.user, REFRESH, entity))
         if entity.location_id:
             schedule_refresh(entity.location_id, force=True)
         return Response(status=status.HTTP_200_OK)
@@ -384,6 +418,7 @@ class AnalyzeLocationView(BackstageView):
     def post(self, request):
         data = request.data if isinstance(request.data, dict) else {}
         location = data.get("location") or {}
+        self.require(decide(request.user, REGISTER))
         if not isinstance(location, dict) or not isinstance(location.get("target"), str):
             raise QueryError("Body must be {location: {type, target}}")
         analysis = refresh.analyze(location["target"], type=location.get("type") or "url")
