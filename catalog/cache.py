@@ -6,26 +6,19 @@ import hashlib
 from collections.abc import Callable
 from typing import TypeVar
 
-from django.core.cache import cache
+from portal.versions import VersionCounter
 
 T = TypeVar("T")
 
-VERSION_KEY = "catalog:version"
+VERSION = VersionCounter("catalog:version")
 
 
 def catalog_version() -> int:
-    version = cache.get(VERSION_KEY)
-    if version is None:
-        cache.add(VERSION_KEY, 1, timeout=None)
-        version = cache.get(VERSION_KEY) or 1
-    return int(version)
+    return VERSION.get()
 
 
 def bump_catalog_version() -> None:
-    try:
-        cache.incr(VERSION_KEY)
-    except ValueError:
-        cache.set(VERSION_KEY, 2, timeout=None)
+    VERSION.bump()
 
 
 def versioned_key(prefix: str, *parts: str) -> str:
@@ -34,11 +27,6 @@ def versioned_key(prefix: str, *parts: str) -> str:
     return f"{prefix}:{catalog_version()}:{digest}"
 
 
-def per_version(key: str, build: Callable[[], T], timeout: int = 3600) -> T:
-    """``build()`` once per catalog version (for small catalog-wide facts such as the override map)."""
-    full_key = f"{key}:{catalog_version()}"
-    value = cache.get(full_key)
-    if value is None:
-        value = build()
-        cache.set(full_key, value, timeout)
-    return value
+def per_version(key: str, build: Callable[[], T]) -> T:
+    """``build()`` once per catalog version (small catalog-wide facts such as the override map)."""
+    return VERSION.memo(key, build)

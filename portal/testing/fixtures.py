@@ -14,7 +14,10 @@ def _clear_cache():
     """Each test starts with an empty cache (the database is rolled back; the cache is not)."""
     from django.core.cache import cache
 
+    from portal.versions import forget_all
+
     cache.clear()
+    forget_all()
 
 
 @pytest.fixture

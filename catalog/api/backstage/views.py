@@ -111,8 +111,9 @@ def _decode_cursor(value: str) -> dict:
 
 def _page(queryset, order: list[str], offset: int, limit: int, *, with_relations: bool = True) -> list[Entity]:
     """One page, sorted. In ref order (the default, and keyset paging) one query brings the rows and their
-    relations; other orders sort the ids first (a narrow sort), then read the full rows of just those ids."""
-    if order == ["ref"]:
+    relations; offsets and other orders sort the ids first (a narrow sort), then read the full rows of just
+    those ids."""
+    if order == ["ref"] and offset == 0:  # with an offset PostgreSQL would compute skipped rows' relations
         if with_relations:
             queryset = queryset.with_relations_json()
         return list(queryset.only(*SHAPE_FIELDS).order_by("ref")[offset : offset + limit])

@@ -1,0 +1,70 @@
+"""Version counters for cached, derived data (catalog answers, access rules).
+
+A counter lives in the shared cache and is bumped when its data changes. Each process reads it at most
+every ``ttl`` seconds and keeps small derived values (the override map, the access rules) in memory per
+version, so a warm request spends no cache round trip on them. A bump in this process is seen at once;
+a bump in another process (the worker) within ``ttl``. Counters start at the current time in
+milliseconds, so a flushed cache never reuses a version number that processes still hold values for.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from django.core.cache import cache
+
+_counters: list[VersionCounter] = []
+
+
+class VersionCounter:
+    def __init__(self, key: str, *, ttl: float = 0.5, timeout: int = 3600) -> None:
+        self.key, self.ttl, self.timeout = key, ttl, timeout
+        self._value: int | None = None
+        self._expires = 0.0
+        self._local: dict[str, tuple[int, Any]] = {}
+        _counters.append(self)
+
+    def get(self) -> int:
+        now = time.monotonic()
+        if self._value is not None and now < self._expires:
+            return self._value
+        version = cache.get(self.key)
+        if version is None:
+            cache.add(self.key, int(time.time() * 1000), timeout=None)
+            version = cache.get(self.key) or int(time.time() * 1000)
+        self._value, self._expires = int(version), now + self.ttl
+        return self._value
+
+    def bump(self) -> int:
+        try:
+            version = cache.incr(self.key)
+        except ValueError:
+            version = int(time.time() * 1000)
+            cache.set(self.key, version, timeout=None)
+        self._value, self._expires = int(version), time.monotonic() + self.ttl
+        return self._value
+
+    def memo(self, name: str, build: Callable[[], Any]) -> Any:
+        """``build()`` once per version: from this process's memory, else the shared cache, else built."""
+        version = self.get()
+        held = self._local.get(name)
+        if held is not None and held[0] == version:
+            return held[1]
+        shared_key = f"{self.key}:{name}:{version}"
+        value = cache.get(shared_key)
+        if value is None:
+            value = build()
+            cache.set(shared_key, value, self.timeout)
+        self._local[name] = (version, value)
+        return value
+
+    def forget(self) -> None:
+        self._value, self._expires, self._local = None, 0.0, {}
+
+
+def forget_all() -> None:
+    """Drop every process-local value (tests call this when they clear the cache)."""
+    for counter in _counters:
+        counter.forget()
