@@ -16,7 +16,8 @@ from catalog import permissions as access
 from catalog.cache import bump_catalog_version
 from catalog.ingestion import refresh
 from catalog.models import CatalogRule, Entity, EntityOverride, Location, ProcessingError
-from portal.access.why import is_admin
+from portal.access import is_admin
+from portal.admin import AccessAdminMixin
 
 
 class RuleCheckedAdmin(admin.ModelAdmin):
@@ -114,7 +115,7 @@ class EntityOverrideForm(forms.ModelForm):
 
     def clean(self):
         data = super().clean()
-        entity = getattr(self, "entity", None) or Entity.objects.filter(ref=self.instance.entity_ref).first()
+        entity = getattr(self, "entity", None) or override_entity(self.instance)
         if entity is None:
             return data
         allowed = access.allowed_override_fields(self.request.user, entity)
@@ -124,6 +125,15 @@ class EntityOverrideForm(forms.ModelForm):
         if changed:
             raise forms.ValidationError(f"You may not set: {', '.join(changed)} (only {', '.join(allowed)}).")
         return data
+
+
+def override_entity(override: EntityOverride | None) -> Entity | None:
+    """The entity an override is about, looked up once per override object (the change view asks often)."""
+    if override is None or not override.entity_ref:
+        return None
+    if not hasattr(override, "_entity"):
+        override._entity = Entity.objects.filter(ref=override.entity_ref).first()
+    return override._entity
 
 
 @admin.register(EntityOverride)
@@ -144,11 +154,8 @@ class EntityOverrideAdmin(RuleCheckedAdmin):
         overridable = access.allowed(Entity.objects.all(), request.user, access.OVERRIDE)
         return queryset.filter(entity_ref__in=overridable.values("ref"))
 
-    def _entity(self, obj) -> Entity | None:
-        return Entity.objects.filter(ref=obj.entity_ref).first() if obj is not None else None
-
     def get_readonly_fields(self, request, obj=None):
-        entity = self._entity(obj)
+        entity = override_entity(obj)
         if entity is None or is_admin(request.user):
             return []
         allowed = access.allowed_override_fields(request.user, entity)
@@ -160,13 +167,13 @@ class EntityOverrideAdmin(RuleCheckedAdmin):
     def has_change_permission(self, request, obj=None):
         if obj is None or is_admin(request.user):
             return self.has_module_permission(request)
-        entity = self._entity(obj)
+        entity = override_entity(obj)
         return entity is not None and bool(access.allowed_override_fields(request.user, entity))
 
     def has_delete_permission(self, request, obj=None):
         if obj is None or is_admin(request.user):
             return self.has_module_permission(request)
-        entity = self._entity(obj)
+        entity = override_entity(obj)
         allowed = access.allowed_override_fields(request.user, entity) if entity else []
         return bool(allowed) and all(f in allowed for f in access.OVERRIDE_FIELDS if getattr(obj, f))
 
@@ -257,22 +264,10 @@ class ProcessingErrorAdmin(RuleCheckedAdmin):
 
 
 @admin.register(CatalogRule)
-class CatalogRuleAdmin(admin.ModelAdmin):
+class CatalogRuleAdmin(AccessAdminMixin, admin.ModelAdmin):
+    """Catalog rules are governance: superusers and platform admins only, like roles and access rules."""
+
     list_display = ["priority", "action", "kind", "spec_type", "location_pattern", "note"]
-
-    def has_module_permission(self, request):
-        return request.user.is_active and request.user.is_staff and is_admin(request.user)
-
-    def has_view_permission(self, request, obj=None):
-        return self.has_module_permission(request)
-
-    has_add_permission = has_module_permission
-
-    def has_change_permission(self, request, obj=None):
-        return self.has_module_permission(request)
-
-    def has_delete_permission(self, request, obj=None):
-        return self.has_module_permission(request)
     list_editable = ["action"]
     list_display_links = ["kind"]
 

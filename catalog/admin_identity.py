@@ -93,15 +93,4 @@ class GroupMappingRuleAdmin(admin.ModelAdmin):
     list_filter = ["match_type", "enabled", "provider"]
     search_fields = ["pattern", "target", "note"]
     fields = ["position", "match_type", "pattern", "target", "provider", "enabled", "note"]
-
-    def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        identity.schedule_refresh_identities()
-
-    def delete_model(self, request, obj):
-        super().delete_model(request, obj)
-        identity.schedule_refresh_identities()
-
-    def delete_queryset(self, request, queryset):
-        super().delete_queryset(request, queryset)
-        identity.schedule_refresh_identities()
+    # Saving or deleting a rule queues a recompute of everyone's groups (catalog/signals.py).

@@ -22,16 +22,16 @@ FACET_COLUMNS = {
     "spec.lifecycle": "lifecycle", "relations.ownedby": "owner_ref",
 }  # fmt: skip
 
-Snapshot = dict[str, dict[str, dict[str, int]]]  # column -> lower-cased kind -> value -> count
+Snapshot = dict[str, dict[str, Counter[str]]]  # column -> lower-cased kind -> value -> count
 
 
 def _build() -> Snapshot:
     snapshot: Snapshot = {}
     for column in FACET_COLUMNS.values():
-        per_kind: dict[str, dict[str, int]] = {}
+        per_kind: dict[str, Counter[str]] = {}
         rows = Entity.objects.exclude(**{column: ""}).values_list("kind", column).annotate(n=Count("id")).order_by()
-        for kind, value, count in rows:
-            per_kind.setdefault(kind.lower(), {})[value] = per_kind.get(kind.lower(), {}).get(value, 0) + count
+        for kind, value, count in rows:  # kinds differing only in case count together
+            per_kind.setdefault(kind.lower(), Counter())[value] += count
         snapshot[column] = per_kind
     return snapshot
 

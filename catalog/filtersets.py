@@ -6,6 +6,7 @@ import django_filters
 from django.db.models import Exists, OuterRef, Q
 
 from catalog.models import Entity, SearchRow, Star
+from catalog.querysets import iexact_any, kind_range
 
 
 class EntityFilterSet(django_filters.FilterSet):
@@ -28,17 +29,11 @@ class EntityFilterSet(django_filters.FilterSet):
 
     def filter_iexact_in(self, queryset, name, value):
         values = [v.strip() for v in value.split(",") if v.strip()]
-        condition = Q()
-        for item in values:
-            condition |= Q(**{f"{name}__iexact": item})
-        return queryset.filter(condition) if values else queryset
+        return queryset.filter(iexact_any(name, values)) if values else queryset
 
     def filter_kind(self, queryset, name, value):
         """Kinds as ranges of the ref index (refs start with the lower-cased kind and a colon)."""
-        condition = Q()
-        for kind in (v.strip().lower() for v in value.split(",") if v.strip()):
-            condition |= Q(ref__gte=f"{kind}:", ref__lt=f"{kind};")
-        return queryset.filter(condition)
+        return queryset.filter(kind_range(v.strip() for v in value.split(",") if v.strip()))
 
     def filter_tag(self, queryset, name, value):
         rows = SearchRow.objects.filter(entity=OuterRef("pk"), key="metadata.tags." + value.lower(), value="true")

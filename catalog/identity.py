@@ -20,6 +20,7 @@ from django.utils import timezone
 from catalog.models import Entity, Relation, SearchRow
 from portal.auth.claims import REQUEST_ATTRIBUTE, local_claims
 from portal.auth.mapping import apply_rules
+from portal.jobs import enqueue_on_commit
 from portal.models import GroupMappingRule, Identity, LoginEvent
 
 logger = logging.getLogger(__name__)
@@ -135,13 +136,21 @@ RESOLVERS: dict[str, Callable[[Any, dict[str, Any]], Attempt]] = {
 # --- Groups and ownership ---------------------------------------------------------------------------
 
 
-def _rules_for(provider: str) -> list:
-    rules = GroupMappingRule.objects.filter(enabled=True).order_by("position", "id")
+def enabled_rules() -> list[GroupMappingRule]:
+    return list(GroupMappingRule.objects.filter(enabled=True).order_by("position", "id"))
+
+
+def _rules_for(provider: str, rules: list[GroupMappingRule] | None) -> list:
+    rules = enabled_rules() if rules is None else rules
     return [rule.as_spec() for rule in rules if not rule.provider or rule.provider == provider]
 
 
-def resolve(user, claims: dict[str, Any], resolvers: Iterable[str] | None = None) -> Resolution:
-    """Compute (without writing) who ``user`` is, given what their sign-in said."""
+def resolve(
+    user, claims: dict[str, Any], resolvers: Iterable[str] | None = None, *, rules: list | None = None
+) -> Resolution:
+    """Compute (without writing) who ``user`` is, given what their sign-in said.
+
+    ``rules``: the enabled mapping rules, when the caller resolves many people (read once for all)."""
     result = Resolution()
     for name in resolvers or settings.IDENTITY_RESOLVERS:
         resolver = RESOLVERS.get(name.strip())
@@ -162,7 +171,7 @@ def resolve(user, claims: dict[str, Any], resolvers: Iterable[str] | None = None
         for ref in member_of.values_list("target_ref", flat=True):
             groups.setdefault(ref, {"source": "catalog", "detail": f"{result.entity_ref} memberOf {ref}"})
     claim_groups = list(claims.get("groups") or [])
-    mapped, rejected = apply_rules(claim_groups, _rules_for(claims.get("provider", "")))
+    mapped, rejected = apply_rules(claim_groups, _rules_for(claims.get("provider", ""), rules))
     for mapping in mapped:
         groups.setdefault(
             mapping.ref,
@@ -194,10 +203,11 @@ def resolve(user, claims: dict[str, Any], resolvers: Iterable[str] | None = None
 # --- Storing ----------------------------------------------------------------------------------------
 
 
-def store(user, claims: dict[str, Any], *, login: bool = False) -> Identity:
+def store(user, claims: dict[str, Any], *, login: bool = False, rules: list | None = None) -> Identity:
     """Resolve and save the person's Identity; a login also records a LoginEvent for the explainer."""
-    result = resolve(user, claims)
+    result = resolve(user, claims, rules=rules)
     trace = result.trace(claims)
+    needs_review = result.needs_review(user)
     with transaction.atomic():
         identity, _ = Identity.objects.update_or_create(
             user=user,
@@ -210,7 +220,7 @@ def store(user, claims: dict[str, Any], *, login: bool = False) -> Identity:
                 "mapped_group_refs": result.mapped_refs,
                 "ownership_refs": result.ownership,
                 "trace": trace,
-                "needs_review": result.needs_review(user),
+                "needs_review": needs_review,
                 "resolved_at": timezone.now(),
             },
         )
@@ -221,11 +231,11 @@ def store(user, claims: dict[str, Any], *, login: bool = False) -> Identity:
                 provider_name=claims.get("provider_name", ""),
                 entity_ref=result.entity_ref,
                 matched_by=result.matched_by,
-                needs_review=result.needs_review(user),
+                needs_review=needs_review,
                 claims=claims,
                 trace=trace,
             )
-    if result.needs_review(user):
+    if needs_review:
         logger.info("Signed in without a catalog User entity (flagged for review): %s", user.get_username())
     return identity
 
@@ -241,11 +251,18 @@ def refresh_identities(user_ids: Iterable[int] | None = None) -> int:
     identities = Identity.objects.select_related("user").order_by("pk")
     if user_ids is not None:
         identities = identities.filter(user_id__in=list(user_ids))
+    rules = enabled_rules()
     count = 0
     for identity in identities.iterator(chunk_size=200):
-        store(identity.user, identity.claims or local_claims(identity.user))
+        store(identity.user, identity.claims or local_claims(identity.user), rules=rules)
         count += 1
     return count
+
+
+def refresh_pending_identities() -> int:
+    """The queued recompute: clears the pending mark first, so a change during the run queues another."""
+    cache.delete(PENDING_KEY)
+    return refresh_identities()
 
 
 PENDING_KEY = "catalog:identity-refresh-pending"
@@ -258,4 +275,4 @@ def schedule_refresh_identities() -> None:
     if not Identity.objects.exists():
         return
     if cache.add(PENDING_KEY, 1, timeout=600):
-        transaction.on_commit(task.delay)
+        enqueue_on_commit(task)

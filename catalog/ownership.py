@@ -30,9 +30,4 @@ def user_entity_ref(user) -> str | None:
 
 def identity_refs(user) -> set[str]:
     """The refs that make up a person's ownership: User entity, its groups, mapped groups, parent groups."""
-    if not (user and user.is_authenticated):
-        return set()
-    refs = Identity.objects.filter(user_id=user.pk).values_list("ownership_refs", flat=True).first()
-    if refs is None:
-        refs = identity.store(user, local_claims(user)).ownership_refs
-    return set(refs)
+    return person(user)[1]

@@ -8,11 +8,14 @@ computed once per request (memoised on the user object by ``portal.access.subjec
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from catalog.ingestion.refs import parse_ref
 from catalog.models import Entity, Location
 from catalog.ownership import identity_refs
+from catalog.querysets import iexact_any, kind_range
+from portal import access
 from portal.access import Decision, Filter, Target, actions, current_policy, hooks, subject_for
 
 READ = actions.ENTITY_READ
@@ -27,26 +30,12 @@ ADMIN = actions.ADMIN
 OVERRIDE_FIELDS = ("deprecation_note", "extra_tags", "verified_owner", "note")
 
 
-def _kind_q(values: list[str]) -> Q:
-    """Kinds as ranges of the (lower-cased) ref index, as the catalog's own kind filters do."""
-    q = Q()
-    for kind in values:
-        q |= Q(ref__gte=f"{kind}:", ref__lt=f"{kind};")
-    return q
-
-
 def _iexact(field: str):
-    def build(values: list[str]) -> Q:
-        q = Q()
-        for value in values:
-            q |= Q(**{f"{field}__iexact": value})
-        return q
-
-    return build
+    return lambda values: iexact_any(field, values)
 
 
 # Target attribute → Entity field (or Q builder); owner refs and refs are stored lower-cased.
-ENTITY_FIELDS = {"kind": _kind_q, "type": _iexact("spec_type"), "namespace": _iexact("namespace"),
+ENTITY_FIELDS = {"kind": kind_range, "type": _iexact("spec_type"), "namespace": _iexact("namespace"),
                  "owner": "owner_ref", "ref": "ref"}  # fmt: skip
 
 
@@ -55,8 +44,14 @@ def target_of(entity: Entity) -> Target:
                   ref=entity.ref)  # fmt: skip
 
 
+def require(decision: Decision) -> None:
+    """Refuse with the decision's reason (a 403 in the UI and, through DRF, in both APIs)."""
+    if not decision.allowed:
+        raise PermissionDenied(decision.reason)
+
+
 def decide(user, action: str, entity: Entity | None = None) -> Decision:
-    return current_policy().decide(subject_for(user), action, target_of(entity) if entity is not None else None)
+    return access.decide(user, action, target_of(entity) if entity is not None else None)
 
 
 def can(user, action: str, entity: Entity | None = None) -> bool:
@@ -76,9 +71,9 @@ def readable(queryset: QuerySet[Entity], user) -> QuerySet[Entity]:
     return allowed(queryset, user, READ)
 
 
-def readable_locations(queryset: QuerySet[Location], user) -> QuerySet[Location]:
+def readable_locations(queryset: QuerySet[Location], user, read: Filter | None = None) -> QuerySet[Location]:
     """Locations providing at least one entity the user may read (all of them for unrestricted readers)."""
-    read = entity_filter(user, READ)
+    read = read or entity_filter(user, READ)
     if read.unrestricted:
         return queryset
     if read.empty:
@@ -106,8 +101,8 @@ def readable_errors(queryset, user):
     read = entity_filter(user, READ)
     if read.unrestricted:
         return queryset
-    entities = readable(Entity.objects.all(), user).values("id")
-    locations = readable_locations(Location.objects.all(), user).values("pk")
+    entities = read.apply(Entity.objects.all()).values("id")
+    locations = readable_locations(Location.objects.all(), user, read).values("pk")
     return queryset.filter(Q(entity_id__in=entities) | Q(entity__isnull=True, location_id__in=locations))
 
 
@@ -163,6 +158,19 @@ def _resolve(ref: str) -> Target | None:
     return target_of(entity) if entity is not None else None
 
 
+def _resolve_many(refs: list[str]) -> dict[str, Target | None]:
+    """Many refs → Targets in one query; a malformed ref resolves to None."""
+    canonical: dict[str, str | None] = {}
+    for ref in refs:
+        try:
+            canonical[ref] = str(parse_ref(ref.strip())).lower()
+        except ValueError:
+            canonical[ref] = None
+    wanted = [c for c in canonical.values() if c]
+    found = {e.ref: target_of(e) for e in Entity.objects.filter(ref__in=wanted)} if wanted else {}
+    return {ref: found.get(c) if c else None for ref, c in canonical.items()}
+
+
 def register_hooks() -> None:
     hooks.set_identity_provider(identity_refs)
-    hooks.set_target_resolver(_resolve)
+    hooks.set_target_resolver(_resolve, _resolve_many)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import connection, models
+from django.db.models import Q
 from django.db.models.expressions import RawSQL
 
 # The entity's outgoing relations as one JSON array of [type, targetRef] pairs, read in the same query.
@@ -12,6 +13,24 @@ _RELATIONS_JSON = {
     "sqlite": "SELECT json_group_array(json_array(r.type, r.target_ref)) FROM catalog_relation r"
     " WHERE r.source_ref = catalog_entity.ref",
 }
+
+
+def kind_range(kinds) -> Q:
+    """Kinds as ranges of the ref index: refs are ``kind:namespace/name``, lower-cased, and a kind never
+    contains ':', so every ref of kind x lies in [x:, x;) — a bounded, ordered index walk."""
+    q = Q()
+    for kind in kinds:
+        kind = kind.lower()
+        q |= Q(ref__gte=f"{kind}:", ref__lt=f"{kind};")
+    return q
+
+
+def iexact_any(field: str, values) -> Q:
+    """``field`` equal to any of ``values``, ignoring case."""
+    q = Q()
+    for value in values:
+        q |= Q(**{f"{field}__iexact": value})
+    return q
 
 
 class EntityQuerySet(models.QuerySet):

@@ -16,6 +16,11 @@ SHAPE_FIELDS = ("id", "uid", "ref", "kind", "namespace", "name", "api_version", 
                 "owner_ref", "body", "etag", "generation", "error_count", "orphaned_at", "location_id")  # fmt: skip
 
 
+def for_shaping(queryset):
+    """Only the columns shaping reads, with each entity's relations brought along in the same query."""
+    return queryset.only(*SHAPE_FIELDS).with_relations_json()
+
+
 def entities_to_backstage(entities: Iterable[Entity], *, with_relations: bool = True) -> list[dict]:
     """Shape many entities with at most two queries in all (relations, errors); overrides come cached.
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from celery import shared_task
-from django.core.cache import cache
 
 from catalog import facets, identity
 from catalog.ingestion import refresh
@@ -38,7 +37,6 @@ def schedule_refresh(location_id, *, force: bool = False) -> None:
 @shared_task(name="catalog.refresh_identities")
 def refresh_identities() -> int:
     """Recompute every person's ownership after the catalog or the group mapping rules changed."""
-    cache.delete(identity.PENDING_KEY)
     with job_run("catalog.refresh_identities") as job:
-        job.result = {"identities": identity.refresh_identities()}
+        job.result = {"identities": identity.refresh_pending_identities()}
     return job.result["identities"]

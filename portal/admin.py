@@ -8,8 +8,8 @@ from django.contrib.auth import get_user_model
 from django.template.response import TemplateResponse
 from django.urls import path
 
-from portal.access import actions, engine
-from portal.access.why import WhyError, explain, is_admin
+from portal.access import actions, engine, is_admin
+from portal.access.why import WhyError, explain
 from portal.models import ApiToken, AuditEvent, JobRun, Role, RoleGrant, ServiceAccount
 
 

@@ -27,7 +27,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
@@ -85,15 +85,13 @@ def unbind(token) -> None:
 
 
 def client_ip(request) -> str | None:
-    """REMOTE_ADDR, or the address the trusted proxy appended to X-Forwarded-For when behind one."""
-    address = request.META.get("REMOTE_ADDR", "")
-    if getattr(settings, "BEHIND_TLS_PROXY", False):
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        if forwarded:
-            address = forwarded.split(",")[-1].strip()
+    """The client's address as allauth's sign-in rate limits see it (``ALLAUTH_TRUSTED_PROXY_COUNT``)."""
+    from allauth.account.adapter import get_adapter as get_account_adapter
+
     try:
+        address = get_account_adapter(request).get_client_ip(request)
         return str(ipaddress.ip_address(address))
-    except ValueError:
+    except (PermissionDenied, ImproperlyConfigured, ValueError):
         return None
 
 
@@ -186,7 +184,6 @@ def track(
     model: type[models.Model],
     *,
     label: str | None = None,
-    fields: Iterable[str] | None = None,
     exclude: Iterable[str] = (),
     secret: Iterable[str] = (),
     m2m: Iterable[str] = (),
@@ -194,7 +191,7 @@ def track(
 ) -> Tracking:
     """Record creations, changes (with old and new values) and deletions of ``model``.
 
-    ``fields`` defaults to every concrete field except ``exclude``; ``secret`` fields are recorded as changed
+    Every concrete field except ``exclude`` is recorded; ``secret`` fields are recorded as changed
     without their values; ``m2m`` names many-to-many fields whose additions and removals are recorded too.
     ``action_for(instance, verb, changes)`` may rename an event (e.g. ``token.revoked``). Idempotent.
     """
@@ -202,11 +199,7 @@ def track(
         return TRACKED[model]
     meta = model._meta
     skip = set(exclude)
-    names = (
-        list(fields)
-        if fields is not None
-        else [f.name for f in meta.concrete_fields if not f.primary_key and f.name not in skip]
-    )
+    names = [f.name for f in meta.concrete_fields if not f.primary_key and f.name not in skip]
     tracking = Tracking(model, label or f"{meta.app_label}.{meta.model_name}", names, set(secret), list(m2m),
                         action_for)  # fmt: skip
     TRACKED[model] = tracking
@@ -285,7 +278,9 @@ def _mirror_log_entry(sender, instance, created, raw=False, **kwargs) -> None:
     """Copy each Django admin LogEntry into the audit log, so every admin change is there."""
     if not created or raw:
         return
-    content_type = instance.content_type
+    from django.contrib.contenttypes.models import ContentType
+
+    content_type = ContentType.objects.get_for_id(instance.content_type_id) if instance.content_type_id else None
     target = Target(
         f"{content_type.app_label}.{content_type.model}" if content_type else "",
         str(instance.object_id or ""),

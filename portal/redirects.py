@@ -16,7 +16,7 @@ def is_safe_url(url: str, request) -> bool:
     )
 
 
-def safe_next(request, default: str = "/", param: str = "next") -> str:
+def safe_next(request, default: str = "/") -> str:
     """The request's ``next`` (POST, then GET) when it is safe, otherwise ``default``."""
-    url = request.POST.get(param) or request.GET.get(param) or ""
+    url = request.POST.get("next") or request.GET.get("next") or ""
     return url if is_safe_url(url, request) else default

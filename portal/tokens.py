@@ -23,9 +23,9 @@ EXPIRY_CHOICES: list[tuple[str, str, int | None]] = [
 DEFAULT_EXPIRY = "30"
 
 
-def expiry_from_choice(choice: str, now: datetime | None = None) -> datetime | None:
+def expiry_from_choice(choice: str) -> datetime | None:
     days = {value: days for value, _, days in EXPIRY_CHOICES}[choice]
-    return None if days is None else (now or timezone.now()) + timedelta(days=days)
+    return None if days is None else timezone.now() + timedelta(days=days)
 
 
 def manages_service_accounts(user) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import transaction
 from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from catalog.api.serializers import EntitySerializer, LocationSerializer, ProcessingErrorSerializer
@@ -22,13 +22,9 @@ from catalog.permissions import (
     readable,
     readable_errors,
     readable_locations,
+    require,
 )
 from catalog.tasks import schedule_refresh
-
-
-def require(decision) -> None:
-    if not decision.allowed:
-        raise PermissionDenied(decision.reason)
 
 
 class CatalogScopes:

@@ -100,7 +100,8 @@ def refresh_location(location_id, *, force: bool = False) -> RefreshResult:
     changed = bool(summary.added or summary.updated or summary.orphaned or summary.errors)
     if changed:
         bump_catalog_version()
-        schedule_refresh_identities()  # people's ownership follows the catalog (catalog/identity.py)
+        if summary.added or summary.updated or summary.orphaned:  # errors alone change nobody's groups
+            schedule_refresh_identities()  # people's ownership follows the catalog (catalog/identity.py)
     if summary.added + summary.updated >= ANALYZE_AFTER_ROWS:
         refresh_planner_statistics()
     return RefreshResult(str(location.pk), location.status, changed, summary, location.message)

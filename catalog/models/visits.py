@@ -37,11 +37,10 @@ def record_visit(user, entity_ref: str) -> None:
     Visit.objects.filter(user=user).exclude(id__in=Subquery(keep)).delete()
 
 
-def recent_visits(user, limit: int = KEEP_PER_USER) -> list[tuple[Visit, object]]:
-    """(visit, entity or None) pairs, newest first, in two queries. None: the entity left the catalog."""
-    from catalog.models.entities import Entity
-
-    visits = list(Visit.objects.filter(user=user).order_by("-visited_at", "-id")[:limit])
+def recent_visits(user, entities) -> list[tuple[Visit, object]]:
+    """(visit, entity or None) pairs, newest first, in two queries, from ``entities`` (those the user may
+    read). None: the entity left the catalog, or the user may no longer read it."""
+    visits = list(Visit.objects.filter(user=user).order_by("-visited_at", "-id")[:KEEP_PER_USER])
     columns = ["ref", "kind", "namespace", "name", "title", "spec_type", "error_count"]
-    entities = Entity.objects.only(*columns).in_bulk([v.entity_ref for v in visits], field_name="ref")
+    entities = entities.only(*columns).in_bulk([v.entity_ref for v in visits], field_name="ref")
     return [(v, entities.get(v.entity_ref)) for v in visits]

@@ -1,20 +1,18 @@
 """Every catalog page in a real Chromium: sign in, home, list with facets and search, entity tabs, register."""
 
 from io import StringIO
-from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from playwright.sync_api import expect
 
 from catalog.ingestion.refresh import refresh_location, register_location
 from portal.testing.access import grant
+from portal.testing.browser import shot, sign_in
 from portal.testing.gitrepos import git_target, make_repo
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-SHOTS = Path(settings.DATA_DIR) / "screenshots"
 
 ORG = """\
 apiVersion: backstage.io/v1alpha1
@@ -61,11 +59,6 @@ spec:
 """
 
 
-def shot(page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
-
-
 @pytest.fixture
 def org(allow_tmp):
     bare = allow_tmp / "org.git"
@@ -81,9 +74,7 @@ def signed_in(page, live_server, org):
     page.goto(f"{live_server.url}/")
     assert "/accounts/login/" in page.url
     shot(page, "login")
-    page.fill("input[name=login]", "pat")
-    page.fill("input[name=password]", "pw-pat-12345")
-    page.click("button[type=submit]")
+    sign_in(page, "pat", "pw-pat-12345")
     page.wait_for_url(f"{live_server.url}/")
     return page
 
@@ -165,10 +156,7 @@ def test_deep_graph_of_the_demo_org_stays_readable(page, live_server, settings, 
     settings.CATALOG_ALLOWED_PATHS = [str(tmp_path)]
     call_command("demo", "load", stdout=StringIO())
     get_user_model().objects.create_user("pat", "pat@example.com", "pw-pat-12345")
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("input[name=login]", "pat")
-    page.fill("input[name=password]", "pw-pat-12345")
-    page.click("button[type=submit]")
+    sign_in(page, "pat", "pw-pat-12345", base_url=live_server.url)
     page.goto(f"{live_server.url}/catalog/default/component/rider-bff/graph/?depth=3")
     page.wait_for_selector("#graph .node")
     assert page.locator("#graph .node").count() > 10
@@ -238,9 +226,7 @@ def test_admin_why_page(page, live_server, org):
     get_user_model().objects.create_user("pat", "pat@example.com", "pw-pat-12345")
     grant("viewer", name="Libraries are private", effect="deny", subject="signed_in", types="library")
     page.goto(f"{live_server.url}/admin/login/")  # hands over to the portal's sign-in page
-    page.fill("input[name=login]", "root")
-    page.fill("input[name=password]", "pw-root-12345")
-    page.click(".password-login button[type=submit]")
+    sign_in(page, "root", "pw-root-12345")
     page.wait_for_url(f"{live_server.url}/admin/")
     page.goto(f"{live_server.url}/admin/portal/rolegrant/")
     page.click("#why-link")

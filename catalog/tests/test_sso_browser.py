@@ -8,28 +8,21 @@ into catalog teams.
 from __future__ import annotations
 
 import socket
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from playwright.sync_api import expect
 
 from catalog.tests.sso_org import load_org
 from portal.auth.providers import oidc_app
 from portal.models import GroupMappingRule, Identity, LoginEvent
+from portal.testing.browser import shot, sign_in
 from portal.testing.oidc import IdpConfig, IdpUser, run_provider
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-SHOTS = Path(settings.DATA_DIR) / "screenshots"
 CLIENT_ID, CLIENT_SECRET = "callboard-test", "a-long-test-client-secret-0123456789"
-
-
-def shot(page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
 def free_port() -> int:
@@ -119,9 +112,7 @@ def test_person_missing_from_the_catalog_gets_in_and_is_flagged(page, live_serve
     page.context.clear_cookies()
     # /admin/login/ hands over to the portal's sign-in page (same rate limits, same SSO buttons).
     page.goto(f"{live_server.url}/admin/login/?next=/admin/portal/identity/%3Freview%3Dneeds")
-    page.fill("input[name=login]", "root")
-    page.fill("input[name=password]", "pw-root-12345")
-    page.click(".password-login button[type=submit]")
+    sign_in(page, "root", "pw-root-12345")
     rows = page.locator("#result_list tbody tr")
     expect(rows).to_have_count(1)
     assert "needs review" in rows.first.inner_text()

@@ -25,16 +25,12 @@ from catalog.permissions import (
     decide,
     location_decision,
     readable,
+    require,
 )
 from catalog.tasks import schedule_refresh
 from catalog.views.entities import get_entity
 
 TAG = re.compile(r"^[a-z0-9:+#-]{1,63}$")
-
-
-def require(decision) -> None:
-    if not decision.allowed:
-        raise PermissionDenied(decision.reason)
 
 
 @require_POST

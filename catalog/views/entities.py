@@ -12,10 +12,9 @@ from catalog.cache import versioned_key
 from catalog.filtersets import EntityFilterSet
 from catalog.models import Entity, EntityOverride, SearchRow, Star
 from catalog.models.visits import record_visit
-from catalog.ownership import identity_refs
 from catalog.permissions import REGISTER, can, entity_filter, owner_actions, readable
 from plugins.tabs import tabs_for
-from portal.access import access_version
+from portal.access import access_version, subject_for
 
 PAGE_SIZE = 50
 FACETS = [
@@ -78,7 +77,7 @@ def _count_facets(queryset, params) -> list[dict]:
 def entity_list(request):
     params = request.GET.copy()
     if params.get("mine") == "1":
-        refs = identity_refs(request.user)
+        refs = subject_for(request.user).refs  # the same memo the read filter uses
         params["owned_by"] = ",".join(refs) or "-"
     filterset = EntityFilterSet(params, queryset=readable(Entity.objects.all(), request.user), request=request)
     queryset = filterset.qs
@@ -145,13 +144,15 @@ def entity_tab(request, namespace: str, kind: str, name: str, tab: str):
         "tabs": tabs,
         "tab": current,
         "override": EntityOverride.objects.filter(entity_ref=entity.ref).first(),
-        "is_starred": request.user.is_authenticated
-        and Star.objects.filter(user=request.user, entity_ref=entity.ref).exists(),
-        "owner_actions": owner_actions(request.user, entity),
         **current.render(request, entity),
     }
     if request.htmx and request.htmx.target == "tab-body":
         return render(request, current.template, context)
+    # The page's header (star, owner buttons) is drawn on full page loads only.
+    context["is_starred"] = (
+        request.user.is_authenticated and Star.objects.filter(user=request.user, entity_ref=entity.ref).exists()
+    )
+    context["owner_actions"] = owner_actions(request.user, entity)
     if request.user.is_authenticated:
         record_visit(request.user, entity.ref)  # full page loads only; tab switches are the same visit
     return render(request, "catalog/entity_detail.html", context)

@@ -30,6 +30,6 @@ def home(request):
         "failing_locations": failing[:10],
         "recent": entities.order_by("-updated_at")[:8],
         "may_register": can(request.user, REGISTER),
-        "visited": recent_visits(request.user),
+        "visited": recent_visits(request.user, entities),
     }
     return render(request, "catalog/home.html", context)

@@ -13,7 +13,7 @@ from portal.access.engine import Decision, Filter, Policy, Rule, Subject, Target
 from portal.access.rules import access_version, current_policy
 
 __all__ = ["Decision", "Filter", "Policy", "Rule", "Subject", "Target", "access_version", "actions",
-           "current_policy", "decide", "hooks", "subject_for"]  # fmt: skip
+           "current_policy", "decide", "hooks", "is_admin", "subject_for"]  # fmt: skip
 
 
 def subject_for(user) -> Subject:
@@ -32,3 +32,8 @@ def subject_for(user) -> Subject:
 
 def decide(user, action: str, target: Target | None = None) -> Decision:
     return current_policy().decide(subject_for(user), action, target)
+
+
+def is_admin(user) -> bool:
+    """Superuser or platform admin (through any rule, group rules included)."""
+    return decide(user, actions.ADMIN).allowed

@@ -22,6 +22,3 @@ ACTIONS: list[tuple[str, str]] = [
     (ADMIN, "Administer Callboard: roles, rules, every override field"),
 ]
 KNOWN = {name for name, _ in ACTIONS}
-
-# Actions that are not about one entity: rules with entity conditions never grant them.
-TARGETLESS = {LOCATION_REGISTER, ADMIN}

@@ -35,9 +35,6 @@ DENY = "deny"
 
 PLATFORM_ADMIN = "platform-admin"
 
-# Target attributes a rule can have conditions on, with their labels.
-ATTRIBUTES = {"kind": "kind", "type": "type", "namespace": "namespace", "owner": "owner"}
-
 FieldMap = Mapping[str, "str | Callable[[list[str]], Q]"]
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 _identity_provider: Callable[[Any], set[str]] | None = None
 _target_resolver: Callable[[str], Any] | None = None
+_targets_resolver: Callable[[list[str]], dict[str, Any]] | None = None
 
 
 def set_identity_provider(provider: Callable[[Any], set[str]]) -> None:
@@ -19,10 +20,11 @@ def set_identity_provider(provider: Callable[[Any], set[str]]) -> None:
     _identity_provider = provider
 
 
-def set_target_resolver(resolver: Callable[[str], Any]) -> None:
-    """``resolver(ref) -> Target | None``; raises ValueError on a malformed ref."""
-    global _target_resolver
-    _target_resolver = resolver
+def set_target_resolver(resolver: Callable[[str], Any], many: Callable[[list[str]], dict[str, Any]]) -> None:
+    """``resolver(ref) -> Target | None``, raising ValueError on a malformed ref; ``many(refs)`` answers
+    ``{ref: Target | None}`` for a batch in one go (a malformed ref is None)."""
+    global _target_resolver, _targets_resolver
+    _target_resolver, _targets_resolver = resolver, many
 
 
 def identity_refs(user) -> set[str]:
@@ -35,3 +37,9 @@ def resolve_target(ref: str):
     if _target_resolver is None:
         return None
     return _target_resolver(ref)
+
+
+def resolve_targets(refs: list[str]) -> dict[str, Any]:
+    if _targets_resolver is None or not refs:
+        return dict.fromkeys(refs)
+    return _targets_resolver(refs)

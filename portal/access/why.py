@@ -6,9 +6,8 @@ from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 
-from portal.access import actions, hooks
-from portal.access.engine import Decision, Subject, Target
-from portal.access.rules import current_policy
+from portal.access import actions, decide, hooks, is_admin
+from portal.access.engine import Decision, Target
 
 
 class WhyError(Exception):
@@ -29,10 +28,6 @@ class Answer:
 
     def as_dict(self) -> dict:
         return {"user": self.username, "entity": self.entity_ref or None, **self.decision.as_dict()}
-
-
-def is_admin(user) -> bool:
-    return current_policy().decide(Subject(user), actions.ADMIN).allowed
 
 
 def explain(asker, *, username: str = "", action: str, entity_ref: str = "") -> Answer:
@@ -56,8 +51,8 @@ def explain(asker, *, username: str = "", action: str, entity_ref: str = "") -> 
             target = hooks.resolve_target(entity_ref)
         except ValueError as exc:
             raise WhyError(f"Malformed entity ref {entity_ref!r}: {exc}") from exc
-        asker_reads = target is not None and current_policy().decide(Subject(asker), actions.ENTITY_READ, target)
+        asker_reads = target is not None and decide(asker, actions.ENTITY_READ, target).allowed
         if target is None or not asker_reads:
             raise WhyError(f"No entity {entity_ref!r}", 404)
-    decision = current_policy().decide(Subject(user), action, target)
+    decision = decide(user, action, target)
     return Answer(user.get_username(), action, target.ref if target else "", target, decision)

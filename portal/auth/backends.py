@@ -18,17 +18,17 @@ def password_login_allowed(user) -> bool:
     return bool(settings.BREAK_GLASS_LOGIN and user.is_superuser)
 
 
-class PasswordBackend(ModelBackend):
-    """Django's username/password backend (the admin's login form uses it)."""
-
-    def authenticate(self, request, username=None, password=None, **kwargs):
-        user = super().authenticate(request, username=username, password=password, **kwargs)
-        return user if user is not None and password_login_allowed(user) else None
-
-
-class AllauthPasswordBackend(AuthenticationBackend):
-    """allauth's backend (username or email plus password) for the portal's login page."""
+class LocalLoginSwitch:
+    """Refuses a password check's user unless ``password_login_allowed``."""
 
     def authenticate(self, request, **credentials):
         user = super().authenticate(request, **credentials)
         return user if user is not None and password_login_allowed(user) else None
+
+
+class PasswordBackend(LocalLoginSwitch, ModelBackend):
+    """Django's username/password backend (the admin's login form uses it)."""
+
+
+class AllauthPasswordBackend(LocalLoginSwitch, AuthenticationBackend):
+    """allauth's backend (username or email plus password) for the portal's login page."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from allauth.account.adapter import get_adapter
 from django.conf import settings
 
 
@@ -13,5 +14,5 @@ def sign_in_options(request) -> dict:
         "break_glass_requested": bool(
             not settings.LOCAL_LOGIN and settings.BREAK_GLASS_LOGIN and "break-glass" in request.GET
         ),
-        "signup_open": settings.ACCOUNT_ALLOW_SIGNUP and settings.LOCAL_LOGIN,
+        "signup_open": get_adapter(request).is_open_for_signup(request),
     }

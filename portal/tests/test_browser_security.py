@@ -6,22 +6,15 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
-from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from playwright.sync_api import expect
 
+from portal.testing.browser import shot, sign_in
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-SHOTS = Path(settings.DATA_DIR) / "screenshots"
-
-
-def shot(page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.evaluate("window.scrollTo(0, 0)")  # the top bar is sticky: scrolled full-page shots draw it mid-page
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
 @pytest.fixture
@@ -32,10 +25,7 @@ def browser_context_args(browser_context_args):
 @pytest.fixture
 def signed_in(page, live_server):
     get_user_model().objects.create_user("pat", "pat@example.com", "pw-pat-12345")
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("input[name=login]", "pat")
-    page.fill("input[name=password]", "pw-pat-12345")
-    page.click("button[type=submit]")
+    sign_in(page, "pat", "pw-pat-12345", base_url=live_server.url)
     page.wait_for_url(f"{live_server.url}/")
     return page
 
@@ -132,10 +122,7 @@ def test_revoke_without_javascript_asks_on_a_page(browser, live_server):
     ApiToken.issue(user, name="legacy")
     context = browser.new_context(java_script_enabled=False)
     page = context.new_page()
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("input[name=login]", "pat")
-    page.fill("input[name=password]", "pw-pat-12345")
-    page.click("button[type=submit]")
+    sign_in(page, "pat", "pw-pat-12345", base_url=live_server.url)
     page.goto(f"{live_server.url}/accounts/tokens/")
     page.get_by_role("button", name="Revoke").click()
     expect(page.get_by_role("heading", name="Revoke this token?")).to_be_visible()

@@ -71,7 +71,7 @@ def token_list(request):
 @require_http_methods(["GET", "POST"])
 def token_revoke(request, pk: int):
     """GET (or a POST without ``confirm``) asks first; a confirmed POST revokes. htmx confirms in the browser."""
-    token = get_object_or_404(ApiToken.objects.select_related("user"), pk=pk)
+    token = get_object_or_404(ApiToken.objects.select_related("user", "user__service_account"), pk=pk)
     if not tokens.may_manage(request.user, token):
         raise Http404("No such token")
     if request.method == "POST" and (request.POST.get("confirm") == "yes" or request.htmx):

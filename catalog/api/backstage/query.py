@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from catalog.models import Entity, SearchRow
+from catalog.querysets import iexact_any, kind_range
 
 # Keys with a column of their own are matched on the column (indexed), the rest on search rows.
 COLUMN_KEYS = {"metadata.name": "name"}
@@ -39,24 +40,11 @@ def parse_filter(value: str) -> dict[str, list[str] | None]:
     return conditions
 
 
-def _kind_range(values: list[str]) -> Q:
-    """``kind=x`` as a range on the ref index: refs are ``kind:namespace/name``, lower-cased, and a kind
-    never contains ':', so every ref of kind x lies in [x:, x;) — a bounded, ordered index walk."""
-    q = Q()
-    for value in values:
-        q |= Q(ref__gte=f"{value}:", ref__lt=f"{value};")
-    return q
-
-
 def _condition(key: str, values: list[str] | None, *, correlated: bool) -> Q:
     if key == "kind" and values is not None:
-        return _kind_range(values)
+        return kind_range(values)
     if key in COLUMN_KEYS and values is not None:
-        column = COLUMN_KEYS[key]
-        q = Q()
-        for value in values:
-            q |= Q(**{f"{column}__iexact": value})
-        return q
+        return iexact_any(COLUMN_KEYS[key], values)
     rows = SearchRow.objects.filter(key=key)
     if values is not None:
         rows = rows.filter(value__in=values)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from functools import cached_property
 
 from django.core.cache import cache
 from django.db import transaction
@@ -30,10 +31,10 @@ from catalog.permissions import (
     decide,
     entity_filter,
     location_decision,
-    readable,
     readable_locations,
+    require,
 )  # fmt: skip
-from catalog.shapes import SHAPE_FIELDS, entities_to_backstage
+from catalog.shapes import SHAPE_FIELDS, entities_to_backstage, for_shaping
 from catalog.tasks import schedule_refresh
 
 ERROR_NAMES = {400: "InputError", 401: "AuthenticationError", 403: "NotAllowedError", 404: "NotFoundError",
@@ -59,13 +60,18 @@ class BackstageView(APIView):
     scope_read = "catalog:read"
     scope_write = "catalog:write"
 
+    @cached_property
+    def read_filter(self):
+        """What the caller may read, worked out once per request."""
+        return entity_filter(self.request.user, READ)
+
     def entities(self):
         """Every entity the caller may read: the base of every query here (filtered in SQL)."""
-        return readable(Entity.objects.all(), self.request.user)
+        return self.read_filter.apply(Entity.objects.all())
 
-    def require(self, decision) -> None:
-        if not decision.allowed:
-            raise exceptions.PermissionDenied(decision.reason)
+    def locations(self):
+        """Every location providing an entity the caller may read."""
+        return readable_locations(Location.objects.all(), self.request.user, self.read_filter)
 
     def handle_exception(self, exc):
         if isinstance(exc, QueryError | RefError | SourceError):
@@ -114,9 +120,8 @@ def _page(queryset, order: list[str], offset: int, limit: int, *, with_relations
     relations; offsets and other orders sort the ids first (a narrow sort), then read the full rows of just
     those ids."""
     if order == ["ref"] and offset == 0:  # with an offset PostgreSQL would compute skipped rows' relations
-        if with_relations:
-            queryset = queryset.with_relations_json()
-        return list(queryset.only(*SHAPE_FIELDS).order_by("ref")[offset : offset + limit])
+        queryset = for_shaping(queryset) if with_relations else queryset.only(*SHAPE_FIELDS)
+        return list(queryset.order_by("ref")[:limit])
     ids = list(queryset.order_by(*dict.fromkeys([*order, "ref"])).values_list("id", flat=True)[offset : offset + limit])
     by_id = Entity.objects.only(*SHAPE_FIELDS).in_bulk(ids)
     return [by_id[i] for i in ids if i in by_id]
@@ -205,13 +210,12 @@ class EntityByNameView(BackstageView):
 
     def get(self, request, kind: str, namespace: str, name: str):
         ref = f"{kind}:{namespace}/{name}".lower()
-        if not entity_filter(request.user, READ).unrestricted:
-            entity = self.entities().only(*SHAPE_FIELDS).with_relations_json().get(ref=ref)
-            return Response(entities_to_backstage([entity])[0])
+        if not self.read_filter.unrestricted:
+            return Response(entities_to_backstage([for_shaping(self.entities()).get(ref=ref)])[0])
         key = versioned_key("catalog:by-name", ref)
         shaped = cache.get(key)
         if shaped is None:
-            shaped = entities_to_backstage([Entity.objects.only(*SHAPE_FIELDS).with_relations_json().get(ref=ref)])[0]
+            shaped = entities_to_backstage([for_shaping(self.entities()).get(ref=ref)])[0]
             cache.set(key, shaped, CACHE_SECONDS)
         return Response(shaped)
 
@@ -245,12 +249,11 @@ class EntityAncestryView(BackstageView):
 
 class EntityByUidView(BackstageView):
     def get(self, request, uid):
-        entity = self.entities().only(*SHAPE_FIELDS).with_relations_json().get(uid=uid)
-        return Response(entities_to_backstage([entity])[0])
+        return Response(entities_to_backstage([for_shaping(self.entities()).get(uid=uid)])[0])
 
     def delete(self, request, uid):
         entity = self.entities().get(uid=uid)
-        self.require(decide(request.user, UNREGISTER, entity))
+        require(decide(request.user, UNREGISTER, entity))
         location_id = entity.location_id
         entity.delete()
         bump_catalog_version()
@@ -284,7 +287,7 @@ class EntityFacetsView(BackstageView):
         if not facets:
             raise QueryError("Missing facet parameter")
         filters = request.query_params.getlist("filter")
-        if not entity_filter(request.user, READ).unrestricted:
+        if not self.read_filter.unrestricted:
             return Response({"facets": self._count(facets, filters, self.entities(), restricted=True)})
         key = versioned_key("catalog:api-facets", request.query_params.urlencode())
         cached = cache.get(key)
@@ -324,11 +327,11 @@ def _location_json(location: Location) -> dict:
 
 class LocationsView(BackstageView):
     def get(self, request):
-        locations = readable_locations(Location.objects.all(), request.user)
+        locations = self.locations()
         return Response([{"data": _location_json(loc)} for loc in locations])
 
     def post(self, request):
-        self.require(decide(request.user, REGISTER))
+        require(decide(request.user, REGISTER))
         data = request.data if isinstance(request.data, dict) else {}
         location_type, target = data.get("type"), data.get("target")
         if not isinstance(location_type, str) or not isinstance(target, str) or not target:
@@ -353,11 +356,11 @@ class LocationsView(BackstageView):
 
 class LocationDetailView(BackstageView):
     def get(self, request, location_id):
-        return Response(_location_json(readable_locations(Location.objects.all(), request.user).get(pk=location_id)))
+        return Response(_location_json(self.locations().get(pk=location_id)))
 
     def delete(self, request, location_id):
-        location = readable_locations(Location.objects.all(), request.user).get(pk=location_id)
-        self.require(location_decision(request.user, UNREGISTER, location))
+        location = self.locations().get(pk=location_id)
+        require(location_decision(request.user, UNREGISTER, location))
         refresh.unregister_location(location.pk)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -380,7 +383,7 @@ class RefreshView(BackstageView):
         if not isinstance(ref, str):
             raise QueryError("Body must be {entityRef}")
         entity = self.entities().get(ref=str(parse_ref(ref)).lower())
-        self.require(decide(request.user, REFRESH, entity))
+        require(decide(request.user, REFRESH, entity))
         if entity.location_id:
             schedule_refresh(entity.location_id, force=True)
         return Response(status=status.HTTP_200_OK)
@@ -419,7 +422,7 @@ class AnalyzeLocationView(BackstageView):
     def post(self, request):
         data = request.data if isinstance(request.data, dict) else {}
         location = data.get("location") or {}
-        self.require(decide(request.user, REGISTER))
+        require(decide(request.user, REGISTER))
         if not isinstance(location, dict) or not isinstance(location.get("target"), str):
             raise QueryError("Body must be {location: {type, target}}")
         analysis = refresh.analyze(location["target"], type=location.get("type") or "url")
