@@ -119,6 +119,29 @@ def check_expected(data: Path) -> tuple[int, int]:
     return len(expected), mismatches
 
 
+def backend_cpu() -> float | None:
+    """CPU seconds spent by this connection's PostgreSQL backend (same machine only; else None)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return 0.0
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def cpu_figure(python_cpu: float, database_before: float | None, database_after: float | None) -> str:
+    if database_before is None or database_after is None:
+        return f"{python_cpu:.2f} s CPU in Python (database CPU not readable)"
+    database = database_after - database_before
+    return f"{python_cpu + database:.2f} s CPU ({python_cpu:.2f} Python + {database:.2f} database)"
+
+
 def database_size(bench_url: str | None, workdir: Path) -> int:
     from django.db import connection
 
@@ -152,9 +175,10 @@ def main() -> None:
             print("reusing the ingested database in", workdir)
             measure(args, location)
             return
-        start = time.perf_counter()
+        db_cpu, cpu, start = backend_cpu(), time.process_time(), time.perf_counter()
         result = refresh_location(location.pk)
         ingest = time.perf_counter() - start
+        ingest_cpu = cpu_figure(time.process_time() - cpu, db_cpu, backend_cpu())
         entities = Entity.objects.count()
         checked, mismatches = check_expected(data)
         cache_kind = "Redis" if args.redis else "files"
@@ -163,14 +187,14 @@ def main() -> None:
               f"{SearchRow.objects.count()} search rows, {result.summary.errors} errors")  # fmt: skip
         print(f"relations check: {checked - mismatches}/{checked} entities match expected.json")
         print(f"ingest wall:     {ingest:.2f} s  ({entities / ingest:.0f} entities/s)")
+        print(f"ingest CPU:      {ingest_cpu}  (steady on a busy machine, unlike wall time)")
         print(f"peak RSS:        {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
         print(f"database size:   {database_size(bench_url, workdir) / 1e6:.0f} MB")
 
-        cpu = time.process_time()
-        wall = time.perf_counter()
+        db_cpu, cpu, wall = backend_cpu(), time.process_time(), time.perf_counter()
         unchanged = refresh_location(location.pk)
-        print(f"unchanged refresh: {time.process_time() - cpu:.3f} s CPU, {time.perf_counter() - wall:.3f} s wall "
-              f"(changed={unchanged.changed})")  # fmt: skip
+        print(f"unchanged refresh: {cpu_figure(time.process_time() - cpu, db_cpu, backend_cpu())}, "
+              f"{time.perf_counter() - wall:.3f} s wall (changed={unchanged.changed})")  # fmt: skip
 
         measure(args, location)
         if bench_url:
@@ -190,15 +214,14 @@ def measure(args, location) -> None:
     client.force_login(user)
     names = list(Entity.objects.filter(kind="Component").values_list("name", flat=True)[: args.requests])
     n = args.requests
-    print(
-        "by-name:        ",
-        percentiles(
-            timed(
-                client,
-                [f"/api/catalog/entities/by-name/component/default/{names[i % len(names)]}" for i in range(n)],
-            )
-        ),
-    )
+    by_name = [f"/api/catalog/entities/by-name/component/default/{names[i % len(names)]}" for i in range(n)]
+    db_cpu, cpu = backend_cpu(), time.process_time()
+    samples = timed(client, by_name)
+    print("by-name:        ", percentiles(samples), " (each name once: every read misses the memory)")
+    python_ms, after = (time.process_time() - cpu) * 1000 / n, backend_cpu()
+    database_ms = (after - db_cpu) * 1000 / n if after is not None and db_cpu is not None else float("nan")
+    print(f"  CPU per read:  {python_ms + database_ms:.2f} ms ({python_ms:.2f} Python + {database_ms:.2f} database)")
+    print("by-name again:  ", percentiles(timed(client, by_name)), " (the same names: answered from memory)")
     filtered = "/api/catalog/entities?filter=kind=component,spec.lifecycle=production&limit=50"
     print("filtered list:  ", percentiles(paged(client, filtered, n)), " (paging with the Link cursor)")
     print(

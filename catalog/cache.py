@@ -11,6 +11,7 @@ from portal.versions import VersionCounter
 T = TypeVar("T")
 
 VERSION = VersionCounter("catalog:version")
+RECENT_PER_PROCESS = 5000  # shaped entities (a few kB each) kept per process for by-name reads
 
 
 def catalog_version() -> int:
@@ -30,3 +31,8 @@ def versioned_key(prefix: str, *parts: str) -> str:
 def per_version(key: str, build: Callable[[], T]) -> T:
     """``build()`` once per catalog version (small catalog-wide facts such as the override map)."""
     return VERSION.memo(key, build)
+
+
+def per_version_recent(name: str, key: str, build: Callable[[], T]) -> T:
+    """``build()`` once per key and catalog version, the most recently used kept in this process."""
+    return VERSION.recent(name, key, build, size=RECENT_PER_PROCESS)

@@ -10,7 +10,8 @@ milliseconds, so a flushed cache never reuses a version number that processes st
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from typing import Any
 
 from django.core.cache import cache
@@ -24,6 +25,7 @@ class VersionCounter:
         self._value: int | None = None
         self._expires = 0.0
         self._local: dict[str, tuple[int, Any]] = {}
+        self._lru: dict[str, tuple[int, OrderedDict[Hashable, Any]]] = {}
         _counters.append(self)
 
     def get(self) -> int:
@@ -60,8 +62,29 @@ class VersionCounter:
         self._local[name] = (version, value)
         return value
 
+    def recent(self, name: str, key: Hashable, build: Callable[[], Any], *, size: int = 2000) -> Any:
+        """``build()`` once per key and version, kept in this process only: the ``size`` most recently used.
+
+        For many small answers read often (an entity by name, the signed-in user): a hit costs no round
+        trip at all, a miss only ``build()``. ``None`` is not kept.
+        """
+        version = self.get()
+        held = self._lru.get(name)
+        if held is None or held[0] != version:
+            held = self._lru[name] = (version, OrderedDict())
+        values = held[1]
+        if key in values:
+            values.move_to_end(key)
+            return values[key]
+        value = build()
+        if value is not None:
+            values[key] = value
+            if len(values) > size:
+                values.popitem(last=False)
+        return value
+
     def forget(self) -> None:
-        self._value, self._expires, self._local = None, 0.0, {}
+        self._value, self._expires, self._local, self._lru = None, 0.0, {}, {}
 
 
 def forget_all() -> None:

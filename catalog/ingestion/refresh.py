@@ -40,14 +40,18 @@ class RefreshResult:
         }
 
 
-ANALYZE_AFTER_ROWS = 2000
+TIDY_AFTER_ROWS = 2000
 
 
-def refresh_planner_statistics() -> None:
-    """After a large write, let PostgreSQL's planner see the new row counts now, not at autovacuum time."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE catalog_entity, catalog_searchrow, catalog_relation")
+def tidy_after_large_write() -> None:
+    """After a large write, on PostgreSQL: fresh planner statistics now, not at autovacuum time, and a
+    vacuum that sets the visibility map (index-only counts for tag facets) and folds the trigram
+    indexes' pending lists. Inside a transaction (a caller's ``atomic``) only ``ANALYZE`` can run."""
+    if connection.vendor != "postgresql":
+        return
+    tables = "catalog_entity, catalog_searchrow, catalog_relation"
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {tables}" if connection.in_atomic_block else f"VACUUM (ANALYZE) {tables}")
 
 
 def next_refresh_time():
@@ -102,8 +106,8 @@ def refresh_location(location_id, *, force: bool = False) -> RefreshResult:
         bump_catalog_version()
         if summary.added or summary.updated or summary.orphaned:  # errors alone change nobody's groups
             schedule_refresh_identities()  # people's ownership follows the catalog (catalog/identity.py)
-    if summary.added + summary.updated >= ANALYZE_AFTER_ROWS:
-        refresh_planner_statistics()
+    if summary.added + summary.updated >= TIDY_AFTER_ROWS:
+        tidy_after_large_write()
     return RefreshResult(str(location.pk), location.status, changed, summary, location.message)
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
-from catalog.ingestion.bulk import insert_rows
+from catalog.ingestion.bulk import insert_instances, insert_rows
 from catalog.ingestion.collect import Found, Walk
 from catalog.ingestion.envelope import content_hash
 from catalog.ingestion.errors import DescriptorError
@@ -196,7 +196,7 @@ class LocationWriter:
                 if row[3] != len(errors):
                     error_only.append(Entity(id=row[0], error_count=len(errors)))
                 self.summary.unchanged += 1
-        Entity.objects.bulk_create(to_create, batch_size=BATCH)
+        insert_instances(Entity, to_create)
         Entity.objects.bulk_update(to_update, [*ENTITY_FIELDS, "updated_at"], batch_size=BATCH)
         Entity.objects.bulk_update(error_only, ["error_count"], batch_size=BATCH)
         self._rewrite_rows(rewrite, [entity.id for entity in to_update])

@@ -26,15 +26,15 @@ class Entity(models.Model):
     uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     # A constraint, not unique=True: on PostgreSQL that would add a second (LIKE) index on ref.
     ref = models.CharField(max_length=400, help_text="kind:namespace/name, lower-case")
-    kind = models.CharField(max_length=63, db_index=True)
+    kind = models.CharField(max_length=63)
     namespace = models.CharField(max_length=63, default="default")
     name = models.CharField(max_length=253)
     api_version = models.CharField(max_length=253)
     title = models.CharField(max_length=300, blank=True)
     description = models.TextField(blank=True)
-    spec_type = models.CharField(max_length=200, blank=True, db_index=True)
-    lifecycle = models.CharField(max_length=200, blank=True, db_index=True)
-    owner_ref = models.CharField(max_length=400, blank=True, db_index=True)
+    spec_type = models.CharField(max_length=200, blank=True)
+    lifecycle = models.CharField(max_length=200, blank=True)
+    owner_ref = models.CharField(max_length=400, blank=True)
     system_ref = models.CharField(max_length=400, blank=True)
     tags = models.JSONField(default=list, blank=True)
     body = models.JSONField(help_text="apiVersion, kind, metadata and spec as processed")
@@ -43,12 +43,12 @@ class Entity(models.Model):
     generation = models.PositiveIntegerField(default=1)
     known_kind = models.BooleanField(default=True)
     valid = models.BooleanField(default=True)
-    error_count = models.PositiveIntegerField(default=0, db_index=True)
+    error_count = models.PositiveIntegerField(default=0)
     location = models.ForeignKey(
         "catalog.Location", on_delete=models.CASCADE, related_name="entities", null=True, blank=True
     )
     source_file = models.CharField(max_length=1000, blank=True, help_text="managed-by-location ref")
-    orphaned_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    orphaned_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -58,8 +58,15 @@ class Entity(models.Model):
         verbose_name_plural = "entities"
         ordering = ["ref"]
         constraints = [models.UniqueConstraint(fields=["ref"], name="unique_entity_ref")]
+        # Few, narrow indexes: each costs every refresh a write per row. No single-column kind index (the
+        # pair below leads with kind) and no PostgreSQL LIKE twins (nothing filters these by prefix).
         indexes = [
             models.Index(fields=["kind", "spec_type"]),
+            models.Index(fields=["owner_ref"], name="entity_owner_idx"),
+            models.Index(fields=["error_count"], condition=models.Q(error_count__gt=0), name="entity_with_errors_idx"),
+            models.Index(
+                fields=["orphaned_at"], condition=models.Q(orphaned_at__isnull=False), name="entity_orphan_idx"
+            ),
             models.Index(fields=["namespace", "name"]),
             # Covers walks in ref order that count or facet the listing columns without reading bodies.
             models.Index(
@@ -97,7 +104,10 @@ class Entity(models.Model):
 class SearchRow(models.Model):
     """Backstage's flattened (key, value) rows, lower-cased, used by ``filter=`` and facets."""
 
-    entity = models.ForeignKey(Entity, on_delete=models.CASCADE, related_name="search_rows")
+    # No database constraint: rows are written and deleted only with their entity (catalog/ingestion/
+    # writer.py; Django's delete cascades), and checking ~25 rows per entity at commit was a third of the
+    # database's ingest work (docs/adr/0003).
+    entity = models.ForeignKey(Entity, on_delete=models.CASCADE, related_name="search_rows", db_constraint=False)
     key = models.CharField(max_length=200)
     value = models.CharField(max_length=200, null=True)  # noqa: DJ001 - Backstage stores long values as null
 

@@ -8,7 +8,10 @@ from django.db import models
 class Relation(models.Model):
     """One directed edge, owned by the entity whose descriptor emitted it (both directions are emitted)."""
 
-    origin = models.ForeignKey("catalog.Entity", on_delete=models.CASCADE, related_name="emitted_relations")
+    # No database constraint, like SearchRow.entity: derived rows, written and deleted with their entity.
+    origin = models.ForeignKey(
+        "catalog.Entity", on_delete=models.CASCADE, related_name="emitted_relations", db_constraint=False
+    )
     source_ref = models.CharField(max_length=400)
     type = models.CharField(max_length=100)
     target_ref = models.CharField(max_length=400)

@@ -270,6 +270,16 @@ def test_by_name_is_one_query_then_cached(api_client, catalog, django_assert_num
         assert api_client.get(url).json() == body
 
 
+def test_by_name_with_a_session_is_answered_from_memory(logged_in_client, catalog, django_assert_num_queries):
+    url = "/api/catalog/entities/by-name/api/default/artists"
+    current_policy()
+    logged_in_client.get("/api/catalog/entities?limit=1")  # the user is read once, then remembered
+    with django_assert_num_queries(1):  # the entity with its relations
+        body = logged_in_client.get(url).json()
+    with django_assert_num_queries(0):
+        assert logged_in_client.get(url).json() == body
+
+
 def test_by_name_cache_follows_catalog_changes(api_client, catalog, allow_tmp):
     url = "/api/catalog/entities/by-name/api/default/artists"
     assert api_client.get(url).json()["spec"]["type"] == "openapi"

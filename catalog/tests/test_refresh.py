@@ -152,6 +152,27 @@ def test_removed_descriptor_orphans_its_entities(repo):
     assert entity("component:default/billing").orphaned_at is None
 
 
+def test_deleting_entities_takes_their_derived_rows(repo, settings):
+    """Relations and search rows have no database constraint: Django's cascade must remove them."""
+    from catalog.ingestion.refresh import delete_expired_orphans
+    from catalog.models import SearchRow
+
+    location = register_location(git_target(repo))
+    refresh_location(location.pk)
+    group, billing = entity("group:default/team-a"), entity("component:default/billing")
+    assert Relation.objects.filter(origin=billing).exists() and SearchRow.objects.filter(entity=group).exists()
+    files = repo_files()
+    files["catalog-info.yaml"] = LOCATION.replace(", ./groups.yaml", "")
+    make_repo(repo, files)
+    refresh_location(location.pk)
+    settings.CATALOG_ORPHAN_GRACE_DAYS = -1
+    assert delete_expired_orphans() > 0  # the orphan, with its rows
+    billing.delete()
+    for gone in (group, billing):
+        assert not Relation.objects.filter(origin_id=gone.pk).exists()
+        assert not SearchRow.objects.filter(entity_id=gone.pk).exists()
+
+
 def test_second_location_with_same_ref_gets_a_conflict(repo, allow_tmp):
     first = register_location(git_target(repo))
     refresh_location(first.pk)

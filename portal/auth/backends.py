@@ -1,14 +1,22 @@
 """Password authentication that obeys CALLBOARD_LOCAL_LOGIN (with a break-glass for superusers).
 
 Only ``authenticate`` (checking a password) is restricted: sessions created by SSO keep working, since
-``get_user`` is untouched.
+``get_user`` does not ask about passwords. ``get_user`` (run on every request with a session) answers
+from this process's memory until any user changes (``USERS`` is bumped on every save or delete of a
+user, their groups or their permissions), so a signed-in request spends no query on it.
 """
 
 from __future__ import annotations
 
+import copy
+
 from allauth.account.auth_backends import AuthenticationBackend
 from django.conf import settings
 from django.contrib.auth.backends import ModelBackend
+
+from portal.versions import VersionCounter
+
+USERS = VersionCounter("auth:users")
 
 
 def password_login_allowed(user) -> bool:
@@ -26,9 +34,17 @@ class LocalLoginSwitch:
         return user if user is not None and password_login_allowed(user) else None
 
 
-class PasswordBackend(LocalLoginSwitch, ModelBackend):
+class RememberedUsers:
+    """``get_user`` from memory; each request gets its own copy, so nothing it caches leaks to the next."""
+
+    def get_user(self, user_id):
+        user = USERS.recent("users", str(user_id), lambda: super(RememberedUsers, self).get_user(user_id))
+        return copy.copy(user) if user is not None else None
+
+
+class PasswordBackend(RememberedUsers, LocalLoginSwitch, ModelBackend):
     """Django's username/password backend (the admin's login form uses it)."""
 
 
-class AllauthPasswordBackend(LocalLoginSwitch, AuthenticationBackend):
+class AllauthPasswordBackend(RememberedUsers, LocalLoginSwitch, AuthenticationBackend):
     """allauth's backend (username or email plus password) for the portal's login page."""

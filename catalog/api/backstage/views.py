@@ -16,7 +16,7 @@ from rest_framework.views import APIView
 
 from catalog import facets as facet_snapshot
 from catalog.api.backstage.query import QueryError, apply_filters, full_text, parse_fields, parse_order, project
-from catalog.cache import bump_catalog_version, versioned_key
+from catalog.cache import bump_catalog_version, per_version_recent, versioned_key
 from catalog.ingestion import refresh
 from catalog.ingestion.descriptor import process_file
 from catalog.ingestion.placeholders import PlaceholderReadError
@@ -40,7 +40,7 @@ from catalog.tasks import schedule_refresh
 ERROR_NAMES = {400: "InputError", 401: "AuthenticationError", 403: "NotAllowedError", 404: "NotFoundError",
                405: "InputError", 409: "ConflictError"}  # fmt: skip
 DEFAULT_QUERY_LIMIT = 200
-CACHE_SECONDS = 300  # facets and by-name; also until the catalog changes (keys carry its version)
+CACHE_SECONDS = 300  # facets; also until the catalog changes (keys carry its version)
 
 
 class Conflict(exceptions.APIException):
@@ -203,21 +203,19 @@ class EntitiesByQueryView(BackstageView):
 
 
 class EntityByNameView(BackstageView):
-    """The most frequent call: served from the cache until the catalog changes.
+    """The most frequent call: answered from this process's memory until the catalog changes.
 
-    The shared cache serves only callers who may read everything; others read through their filter.
+    Only callers who may read everything share the remembered answers; others read through their filter.
     """
 
     def get(self, request, kind: str, namespace: str, name: str):
         ref = f"{kind}:{namespace}/{name}".lower()
         if not self.read_filter.unrestricted:
-            return Response(entities_to_backstage([for_shaping(self.entities()).get(ref=ref)])[0])
-        key = versioned_key("catalog:by-name", ref)
-        shaped = cache.get(key)
-        if shaped is None:
-            shaped = entities_to_backstage([for_shaping(self.entities()).get(ref=ref)])[0]
-            cache.set(key, shaped, CACHE_SECONDS)
-        return Response(shaped)
+            return Response(self._shaped(ref))
+        return Response(per_version_recent("by-name", ref, lambda: self._shaped(ref)))
+
+    def _shaped(self, ref: str) -> dict:
+        return entities_to_backstage([for_shaping(self.entities()).get(ref=ref)])[0]
 
 
 class EntityAncestryView(BackstageView):
