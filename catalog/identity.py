@@ -145,6 +145,14 @@ def _rules_for(provider: str, rules: list[GroupMappingRule] | None) -> list:
     return [rule.as_spec() for rule in rules if not rule.provider or rule.provider == provider]
 
 
+def claim_origin(claims: dict[str, Any], claim: str) -> str:
+    """Where an IdP group came from: the team lookup (GitHub teams, GitLab groups) or the provider's claim."""
+    teams = claims.get("teams") or {}
+    if claim in (teams.get("groups") or []):
+        return str(teams.get("source") or "team lookup")
+    return "groups claim"
+
+
 def resolve(
     user, claims: dict[str, Any], resolvers: Iterable[str] | None = None, *, rules: list | None = None
 ) -> Resolution:
@@ -175,7 +183,11 @@ def resolve(
     for mapping in mapped:
         groups.setdefault(
             mapping.ref,
-            {"source": "rule", "detail": f"IdP group {mapping.claim!r} via rule {mapping.rule.label}"},
+            {
+                "source": "rule",
+                "detail": f"IdP group {mapping.claim!r} ({claim_origin(claims, mapping.claim)}) "
+                f"via rule {mapping.rule.label}",
+            },
         )
     result.mapped_refs = sorted({m.ref for m in mapped})
     result.rejected = [{"claim": r.claim, "rule": r.rule.label, "reason": r.reason} for r in rejected]

@@ -7,6 +7,7 @@ from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from django.conf import settings
 
 from portal.auth.claims import REQUEST_ATTRIBUTE, claims_from_sociallogin
+from portal.auth.teams import add_team_groups, lookup_teams
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -21,5 +22,7 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
 
     def pre_social_login(self, request, sociallogin) -> None:
         # The login signal fires later in this request; identity resolution reads the claims from here.
-        setattr(request, REQUEST_ATTRIBUTE, claims_from_sociallogin(sociallogin))
+        # GitHub/GitLab: their teams join the groups (a failed lookup is recorded, never raised).
+        claims = add_team_groups(claims_from_sociallogin(sociallogin), lookup_teams(sociallogin))
+        setattr(request, REQUEST_ATTRIBUTE, claims)
         super().pre_social_login(request, sociallogin)

@@ -3,7 +3,9 @@
 Providers can also be added at run time as allauth ``SocialApp`` rows in the Django admin; both kinds show
 on the login page. Callboard-specific keys live in each app's ``settings`` (the same keys in the admin's
 JSON field): ``groups_claim`` (claim holding IdP groups), ``annotation`` and ``annotation_claim`` (match
-the catalog User whose annotation ``annotation`` equals the claim ``annotation_claim``).
+the catalog User whose annotation ``annotation`` equals the claim ``annotation_claim``); for GitHub and
+GitLab also ``teams`` (ask for the person's teams/groups at sign-in, portal/auth/teams.py) and
+``github_url`` / ``gitlab_url`` (GitHub Enterprise Server or self-hosted GitLab for that app).
 """
 
 from __future__ import annotations
@@ -105,8 +107,14 @@ def build_providers(env) -> tuple[dict[str, Any], list[str]]:
     # Every variable is read (documented and checked by a test), even when its provider is not configured.
     github_id, github_secret = env.str("GITHUB_CLIENT_ID", default=""), env.str("GITHUB_CLIENT_SECRET", default="")
     github_url = env.str("GITHUB_URL", default="").rstrip("/")
+    github_teams = env.bool("CALLBOARD_GITHUB_TEAMS", default=True)
     apps.append("allauth.socialaccount.providers.github")
-    providers["github"] = {"SCOPE": ["read:user", "user:email", "read:org"]}
+    providers["github"] = {
+        "SCOPE": ["read:user", "user:email", "read:org"],
+        # Callboard's subclass reads GITHUB_URL (or an app's github_url) per sign-in, not once at import.
+        "provider_class": "portal.auth.github.provider.GitHubProvider",
+        "TEAMS": github_teams,
+    }
     if github_url and github_url != "https://github.com":
         providers["github"]["GITHUB_URL"] = github_url
     if github_id:
@@ -116,7 +124,10 @@ def build_providers(env) -> tuple[dict[str, Any], list[str]]:
 
     gitlab_id, gitlab_secret = env.str("GITLAB_CLIENT_ID", default=""), env.str("GITLAB_CLIENT_SECRET", default="")
     apps.append("allauth.socialaccount.providers.gitlab")
-    providers["gitlab"] = {"SCOPE": ["read_user", "openid", "email"]}
+    providers["gitlab"] = {
+        "SCOPE": ["read_user", "openid", "email"],
+        "TEAMS": env.bool("CALLBOARD_GITLAB_GROUPS", default=True),
+    }
     if gitlab_url := env.str("GITLAB_URL", default="").rstrip("/"):
         providers["gitlab"]["GITLAB_URL"] = gitlab_url
     if gitlab_id:

@@ -191,6 +191,8 @@ SOCIALACCOUNT_AUTO_SIGNUP = True
 SOCIALACCOUNT_EMAIL_AUTHENTICATION = env.bool("CALLBOARD_SSO_LINK_BY_EMAIL", default=True)
 SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = SOCIALACCOUNT_EMAIL_AUTHENTICATION
 SOCIALACCOUNT_QUERY_EMAIL = True
+# Seconds per request when asking GitHub for teams / GitLab for groups at sign-in (portal/auth/teams.py).
+SSO_TEAMS_TIMEOUT = env.float("CALLBOARD_SSO_TEAMS_TIMEOUT", default=5.0)
 # Ordered ways to find a person's User entity in the catalog (catalog/identity.py).
 IDENTITY_RESOLVERS = env.list("CALLBOARD_IDENTITY_RESOLVERS", default=["email", "annotation", "username"])
 # Catalog annotations matched against a provider's login name, by provider ("github", "gitlab", ...).

@@ -196,3 +196,33 @@ def test_admin_can_open_identity_and_rule_lists(client, admin_user):
     for url in ["/admin/portal/identity/?review=needs", "/admin/portal/loginevent/", "/admin/portal/groupmappingrule/"]:
         assert client.get(url).status_code == 200, url
     assert get_user_model().objects.count() == 1
+
+
+# --- GitHub teams / GitLab groups settings ------------------------------------------------------------
+
+
+def test_team_lookup_switches_and_github_provider_class(monkeypatch):
+    providers, _ = build_providers(env)
+    assert providers["github"]["TEAMS"] is True and providers["gitlab"]["TEAMS"] is True
+    assert "read:org" in providers["github"]["SCOPE"] and "openid" in providers["gitlab"]["SCOPE"]
+    assert providers["github"]["provider_class"] == "portal.auth.github.provider.GitHubProvider"
+    monkeypatch.setenv("CALLBOARD_GITHUB_TEAMS", "false")
+    monkeypatch.setenv("CALLBOARD_GITLAB_GROUPS", "no")
+    providers, _ = build_providers(env)
+    assert providers["github"]["TEAMS"] is False and providers["gitlab"]["TEAMS"] is False
+
+
+def test_github_and_gitlab_urls_per_app_then_provider_then_public(settings):
+    from types import SimpleNamespace
+
+    from portal.auth.teams import github_urls, gitlab_url, teams_enabled
+
+    settings.SOCIALACCOUNT_PROVIDERS = {"github": {"TEAMS": False}, "gitlab": {"GITLAB_URL": "https://git.acme.io"}}
+    public = SimpleNamespace(settings={})
+    assert github_urls(public) == {"web": "https://github.com", "api": "https://api.github.com"}
+    ghe = SimpleNamespace(settings={"github_url": "https://ghe.acme.io/", "teams": "on"})
+    assert github_urls(ghe) == {"web": "https://ghe.acme.io", "api": "https://ghe.acme.io/api/v3"}
+    assert gitlab_url(public) == "https://git.acme.io"
+    assert gitlab_url(SimpleNamespace(settings={"gitlab_url": "https://gl.example"})) == "https://gl.example"
+    assert not teams_enabled("github", public) and teams_enabled("github", ghe)
+    assert teams_enabled("gitlab", public)
