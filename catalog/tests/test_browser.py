@@ -273,3 +273,19 @@ def test_admin_identity_review_in_the_list_and_on_the_change_page(page, live_ser
     expect(page.locator("#review")).to_contain_text("Note: contractor, no catalog entry")
     shot(page, "admin-identity-reviewed")
     assert not Identity.objects.get(user__username="casey").needs_review
+
+
+def test_verified_owner_in_the_catalog_list(signed_in, live_server):
+    from catalog.models import EntityOverride
+
+    EntityOverride.objects.create(entity_ref="component:default/ledger", verified_owner="group:default/platform",
+                                  updated_by="root")  # fmt: skip
+    page = signed_in
+    page.goto(f"{live_server.url}/catalog/")
+    row = page.locator("#entity-table tbody tr", has_text="ledger")
+    expect(row).to_contain_text("platform ✔")
+    expect(page.locator("#facets a", has_text="platform")).to_contain_text("1")
+    shot(page, "catalog-list-verified-owner")
+    page.goto(f"{live_server.url}/catalog/?mine=1")
+    expect(page.locator("#entity-table tbody tr", has_text="checkout").first).to_be_visible()
+    expect(page.locator("#entity-table tbody tr", has_text="ledger")).to_have_count(0)
