@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from catalog.models import Entity, Relation, SearchRow
+from portal import audit
 from portal.auth.claims import REQUEST_ATTRIBUTE, local_claims
 from portal.auth.mapping import apply_rules
 from portal.jobs import enqueue_on_commit
@@ -215,27 +216,43 @@ def resolve(
 # --- Storing ----------------------------------------------------------------------------------------
 
 
+def review_email(claims: dict[str, Any]) -> str:
+    """The email a review is tied to: the one the sign-in carried, lower-cased ("" when none)."""
+    return str(claims.get("email") or "").strip().lower()
+
+
+def _review_holds(identity: Identity, result: Resolution, claims: dict[str, Any]) -> bool:
+    """An admin's "stays unmatched" holds while the person is still unmatched and signs in with the same email."""
+    return bool(identity.reviewed_at) and not result.entity_ref and identity.reviewed_email == review_email(claims)
+
+
 def store(user, claims: dict[str, Any], *, login: bool = False, rules: list | None = None) -> Identity:
-    """Resolve and save the person's Identity; a login also records a LoginEvent for the explainer."""
+    """Resolve and save the person's Identity; a login also records a LoginEvent for the explainer.
+
+    Unmatched people are flagged for review unless an admin reviewed them (``mark_reviewed``) and nothing
+    changed since: a match, or another email in the sign-in, ends the review (audited)."""
     result = resolve(user, claims, rules=rules)
     trace = result.trace(claims)
-    needs_review = result.needs_review(user)
     with transaction.atomic():
-        identity, _ = Identity.objects.update_or_create(
-            user=user,
-            defaults={
-                "entity_ref": result.entity_ref,
-                "matched_by": result.matched_by,
-                "provider": claims.get("provider", ""),
-                "claims": claims,
-                "claim_groups": list(claims.get("groups") or []),
-                "mapped_group_refs": result.mapped_refs,
-                "ownership_refs": result.ownership,
-                "trace": trace,
-                "needs_review": needs_review,
-                "resolved_at": timezone.now(),
-            },
-        )
+        identity = Identity.objects.select_for_update().filter(user=user).first() or Identity(user=user)
+        needs_review = result.needs_review(user)
+        if identity.reviewed_at:
+            if _review_holds(identity, result, claims):
+                needs_review = False
+            else:
+                why = "matched " + result.entity_ref if result.entity_ref else "the sign-in's email changed"
+                _end_review(identity, "system", why)
+        identity.entity_ref = result.entity_ref
+        identity.matched_by = result.matched_by
+        identity.provider = claims.get("provider", "")
+        identity.claims = claims
+        identity.claim_groups = list(claims.get("groups") or [])
+        identity.mapped_group_refs = result.mapped_refs
+        identity.ownership_refs = result.ownership
+        identity.trace = trace
+        identity.needs_review = needs_review
+        identity.resolved_at = timezone.now()
+        identity.save()
         if login:
             LoginEvent.objects.create(
                 user=user,
@@ -250,6 +267,53 @@ def store(user, claims: dict[str, Any], *, login: bool = False, rules: list | No
     if needs_review:
         logger.info("Signed in without a catalog User entity (flagged for review): %s", user.get_username())
     return identity
+
+
+# --- Review -----------------------------------------------------------------------------------------
+
+
+def mark_reviewed(identities: Iterable[Identity], by, note: str = "") -> int:
+    """Mark as "stays unmatched, that's fine": clear the flag of unmatched identities, recording who, when and why.
+
+    Matched identities and ones already reviewed are left alone; returns how many were marked."""
+    count = 0
+    now = timezone.now()
+    for identity in identities:
+        if identity.entity_ref or identity.reviewed_at:
+            continue
+        identity.reviewed_at, identity.reviewed_by = now, by.get_username()
+        identity.reviewed_email, identity.review_note = review_email(identity.claims or {}), note.strip()[:300]
+        identity.needs_review = False
+        with transaction.atomic():
+            identity.save(update_fields=["reviewed_at", "reviewed_by", "reviewed_email", "review_note",
+                                         "needs_review"])  # fmt: skip
+            audit.record(by, "identity.reviewed", identity,
+                         {"email": identity.reviewed_email, "note": identity.review_note})  # fmt: skip
+        count += 1
+    return count
+
+
+def clear_review(identities: Iterable[Identity], by) -> int:
+    """Take an admin's review back: unmatched people are flagged again. Returns how many changed."""
+    count = 0
+    for identity in identities:
+        if not identity.reviewed_at:
+            continue
+        with transaction.atomic():
+            _end_review(identity, by, "cleared by an admin")
+            identity.needs_review = not identity.entity_ref and not identity.user.is_superuser
+            identity.save(update_fields=["reviewed_at", "reviewed_by", "reviewed_email", "review_note",
+                                         "needs_review"])  # fmt: skip
+        count += 1
+    return count
+
+
+def _end_review(identity: Identity, actor, reason: str) -> None:
+    """Forget the review on ``identity`` (the caller saves) and audit why."""
+    before = {"reviewed_by": identity.reviewed_by, "reviewed_at": identity.reviewed_at,
+              "email": identity.reviewed_email}  # fmt: skip
+    identity.reviewed_at, identity.reviewed_by, identity.reviewed_email, identity.review_note = None, "", "", ""
+    audit.record(actor, "identity.review_cleared", identity, {"reason": reason, **before})
 
 
 def on_user_logged_in(sender, request, user, **kwargs) -> None:

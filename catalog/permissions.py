@@ -13,6 +13,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from catalog.ingestion.refs import parse_ref
 from catalog.models import Entity, Location
+from catalog.owners import effective_owner, owned_by_q
 from catalog.ownership import identity_refs
 from catalog.querysets import iexact_any, kind_range
 from portal import access
@@ -34,14 +35,15 @@ def _iexact(field: str):
     return lambda values: iexact_any(field, values)
 
 
-# Target attribute → Entity field (or Q builder); owner refs and refs are stored lower-cased.
+# Target attribute → Entity field (or Q builder); owner refs and refs are stored lower-cased. The owner is
+# the effective one: an admin's verified owner replaces spec.owner (catalog/owners.py).
 ENTITY_FIELDS = {"kind": kind_range, "type": _iexact("spec_type"), "namespace": _iexact("namespace"),
-                 "owner": "owner_ref", "ref": "ref"}  # fmt: skip
+                 "owner": owned_by_q, "ref": "ref"}  # fmt: skip
 
 
 def target_of(entity: Entity) -> Target:
-    return Target(kind=entity.kind, type=entity.spec_type, namespace=entity.namespace, owner=entity.owner_ref,
-                  ref=entity.ref)  # fmt: skip
+    return Target(kind=entity.kind, type=entity.spec_type, namespace=entity.namespace,
+                  owner=effective_owner(entity), ref=entity.ref)  # fmt: skip
 
 
 def require(decision: Decision) -> None:
@@ -141,6 +143,7 @@ def allowed_override_fields(user, entity: Entity) -> list[str]:
     if not decide(user, OVERRIDE, entity).allowed:
         return []
     return [f for f in OVERRIDE_FIELDS if f in settings.CATALOG_OWNER_OVERRIDE_FIELDS]
+
 
 def owner_actions(user, entity: Entity) -> dict:
     """Which buttons the entity page shows (the views check again on submit)."""

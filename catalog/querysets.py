@@ -35,7 +35,10 @@ def iexact_any(field: str, values) -> Q:
 
 class EntityQuerySet(models.QuerySet):
     def owned_by(self, refs) -> EntityQuerySet:
-        return self.filter(owner_ref__in=list(refs))
+        """Owned by any of ``refs``, a verified owner replacing ``spec.owner`` (catalog/owners.py)."""
+        from catalog.owners import owned_by_q  # catalog.owners reads the models, which import this module
+
+        return self.filter(owned_by_q(refs))
 
     def with_relations_json(self) -> EntityQuerySet:
         """Annotate ``relations_json`` so a single entity is shaped with one query (see shapes.py)."""

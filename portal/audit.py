@@ -120,9 +120,15 @@ def _describe(target: Any) -> Target:
     return Target(repr=str(target)[:300])
 
 
-def record(actor: Any, action: str, target: Any = None, changes: dict | None = None) -> AuditEvent:
-    """Write one event. ``actor``: a user, a name (``"system"``) or None for whoever is acting now."""
+def record(
+    actor: Any, action: str, target: Any = None, changes: dict | None = None, *, request: Any = None
+) -> AuditEvent:
+    """Write one event. ``actor``: a user, a name (``"system"``) or None for whoever is acting now.
+
+    ``request``: take the client IP from it (when the event comes with its own request, e.g. a signal)."""
     user, name, ip = current_actor()
+    if request is not None:
+        ip = client_ip(request)
     if actor is not None:
         if isinstance(actor, str):
             user, name = None, actor
@@ -143,6 +149,36 @@ def record(actor: Any, action: str, target: Any = None, changes: dict | None = N
 
 def _jsonable(value: Any) -> Any:
     return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
+
+
+# --- Failed sign-ins ------------------------------------------------------------------------------------
+
+#: Credential keys that name who tried to sign in; nothing else of the credentials is ever recorded.
+LOGIN_KEYS = ("username", "email", "login", "phone")
+
+
+def attempted_login(credentials: dict) -> str:
+    """The name a failed sign-in tried (username, email or phone), never the password."""
+    for key in LOGIN_KEYS:
+        value = credentials.get(key)
+        if isinstance(value, str) and value.strip():
+            return value.strip()[:150]
+    return ""
+
+
+def sign_in_failed(request: Any, action: str, *, login: str = "", provider: str = "password", **details) -> None:
+    """One failed sign-in: ``auth.login_failed`` (wrong password), ``auth.login_rate_limited`` (refused by the
+    failed-sign-in limit) or ``auth.sso_failed`` (an SSO callback error). The actor is ``anonymous``; the
+    attempted name is the target, so the admin's search finds every attempt on one account."""
+    target = Target("auth.login", "", login or f"(sign-in via {provider})")
+    record("anonymous", action, target, {"login": login, "provider": provider, **details}, request=request)
+
+
+def _user_login_failed(sender, credentials, request=None, **kwargs) -> None:
+    """Django's ``user_login_failed``: its credentials have the password masked; only the name is kept."""
+    if request is None:
+        return  # authenticate() without a request (scripts, the shell): not a sign-in
+    sign_in_failed(request, "auth.login_failed", login=attempted_login(credentials))
 
 
 # --- Tracking models --------------------------------------------------------------------------------------
@@ -329,6 +365,7 @@ def install() -> None:
     from django.contrib.admin.models import LogEntry
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group
+    from django.contrib.auth.signals import user_login_failed
 
     from portal.models import ApiToken, GroupMappingRule, Role, RoleGrant, ServiceAccount
 
@@ -342,4 +379,5 @@ def install() -> None:
     track(Role, label="access.role")
     track(RoleGrant, label="access.rule")
     post_save.connect(_mirror_log_entry, sender=LogEntry, dispatch_uid="portal.audit:logentry", weak=False)
+    user_login_failed.connect(_user_login_failed, dispatch_uid="portal.audit:login-failed", weak=False)
     admin.site.add_action(audited_delete_selected, "delete_selected")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from catalog.models import Entity, Location, ProcessingError
+from catalog.owners import effective_owner
 
 
 class ProcessingErrorSerializer(serializers.ModelSerializer):
@@ -15,17 +16,23 @@ class ProcessingErrorSerializer(serializers.ModelSerializer):
 
 class EntitySerializer(serializers.ModelSerializer):
     orphaned = serializers.SerializerMethodField()
+    effective_owner_ref = serializers.SerializerMethodField(
+        help_text="The owner that counts: an admin's verified owner, else owner_ref (spec.owner)"
+    )
 
     class Meta:
         model = Entity
         fields = [
             "uid", "ref", "kind", "namespace", "name", "title", "description", "spec_type", "lifecycle",
-            "owner_ref", "system_ref", "tags", "error_count", "orphaned", "valid", "known_kind", "etag",
-            "generation", "source_file", "updated_at",
+            "owner_ref", "effective_owner_ref", "system_ref", "tags", "error_count", "orphaned", "valid", "known_kind",
+            "etag", "generation", "source_file", "updated_at",
         ]  # fmt: skip
 
     def get_orphaned(self, entity: Entity) -> bool:
         return entity.orphaned_at is not None
+
+    def get_effective_owner_ref(self, entity: Entity) -> str:
+        return effective_owner(entity)
 
 
 class LocationSerializer(serializers.ModelSerializer):

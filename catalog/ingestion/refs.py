@@ -104,3 +104,18 @@ def ref_of(entity: dict[str, Any]) -> EntityRef:
         if not isinstance(part, str) or not part:
             raise RefError(f"entity {label} must be a non-empty string, got {part!r}")
     return EntityRef(kind, namespace, name)  # type: ignore[arg-type]
+
+
+OWNER_KINDS = ("group", "user")
+
+
+def owner_ref(value: str, *, of: str) -> str:
+    """An owner as Backstage reads ``spec.owner`` (kind Group, the entity's namespace by default), canonical.
+
+    ``of``: the owned entity's ref, whose namespace is the default. Raises :class:`RefError` for a malformed
+    ref or one that is not a Group or User."""
+    namespace = _split(of)[1] if of else None
+    parsed = parse_ref(value.strip(), default_kind="Group", default_namespace=namespace or DEFAULT_NAMESPACE)
+    if parsed.kind.lower() not in OWNER_KINDS:
+        raise RefError(f'An owner must be a Group or User, not a {parsed.kind} ("{value}")')
+    return parsed.key

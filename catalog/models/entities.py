@@ -5,9 +5,11 @@ from __future__ import annotations
 import uuid
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
 
+from catalog.ingestion.refs import RefError, owner_ref
 from catalog.querysets import EntityQuerySet
 
 
@@ -131,6 +133,16 @@ class EntityOverride(models.Model):
 
     def __str__(self) -> str:
         return f"override for {self.entity_ref}"
+
+    def clean(self) -> None:
+        """``verified_owner`` as a canonical owner ref (``payments`` → ``group:<namespace>/payments``)."""
+        if self.verified_owner.strip():
+            try:
+                self.verified_owner = owner_ref(self.verified_owner, of=self.entity_ref)
+            except RefError as exc:
+                raise ValidationError({"verified_owner": str(exc)}) from exc
+        else:
+            self.verified_owner = ""
 
     def as_dict(self) -> dict:
         data = {

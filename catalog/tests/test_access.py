@@ -366,3 +366,126 @@ def test_staff_refresh_action_skips_locations_they_may_not_refresh(client, staff
     response = client.post("/admin/catalog/location/", {"action": "refresh_now", "_selected_action": [str(org.pk)]},
                            follow=True)  # fmt: skip
     assert b"not refreshed" in response.content
+
+
+# --- Verified owner: an admin's override replaces spec.owner ----------------------------------------------
+ARTIST = "component:default/artist-lookup"  # spec.owner: team-a (ana); bob is in team-b
+
+
+def verify_owner(client, admin_user, owner: str, ref: str = ARTIST) -> None:
+    """Set the verified owner through the entity page's override form, as a platform admin does."""
+    kind, rest = ref.split(":")
+    namespace, name = rest.split("/")
+    response = logged_in(client, admin_user).post(f"/catalog/{namespace}/{kind}/{name}/overrides/",
+                                                  {"verified_owner": owner})  # fmt: skip
+    assert response.status_code == 302, response.content.decode()
+
+
+def owned_names(client, user, url: str = "/catalog/?mine=1") -> set[str]:
+    page = logged_in(client, user).get(url).content.decode()
+    return {n for n in ("artist-lookup", "artists", "web-player", "payroll") if f">{n}<" in page}
+
+
+def native_names(user, query: str) -> set[str]:
+    return {e["name"] for e in token_client(user).get(f"/api/v1/catalog/entities/?{query}").json()["results"]}
+
+
+def test_verified_owner_replaces_spec_owner_everywhere(client, ana, bob, admin_user):
+    assert owned_names(client, bob) == {"web-player", "payroll"}
+    verify_owner(client, admin_user, "team-b")  # a bare name: a Group in the entity's namespace
+    assert EntityOverride.objects.get(entity_ref=ARTIST).verified_owner == "group:default/team-b"
+    # The catalog list's "mine" switch and owner filter, and the owner facet's counts.
+    assert owned_names(client, bob) == {"artist-lookup", "web-player", "payroll"}
+    assert owned_names(client, ana) == {"artists"}
+    assert owned_names(client, ana, "/catalog/?owner=group:default/team-b") == {"artist-lookup", "web-player",
+                                                                                "payroll"}  # fmt: skip
+    facets = client.get("/catalog/").context["facets"]
+    owners = {i["value"]: i["count"] for i in next(f for f in facets if f["param"] == "owner")["items"]}
+    assert owners == {"group:default/team-b": 3, "group:default/team-a": 1}
+    # The home page's "owned by me and my teams".
+    home = logged_in(client, bob).get("/")
+    assert ARTIST in {e.ref for e in home.context["owned"]} and home.context["owned_count"] == 3
+    assert ARTIST not in {e.ref for e in logged_in(client, ana).get("/").context["owned"]}
+    # The owner role: bob may refresh, ana (spec.owner's team) may not any more; the reason names the owner.
+    body = {"entityRef": ARTIST}
+    assert token_client(bob).post("/api/catalog/refresh", body, format="json").status_code == 200
+    denied = token_client(ana).post("/api/catalog/refresh", body, format="json")
+    assert denied.status_code == 403
+    assert logged_in(client, bob).post("/catalog/default/component/artist-lookup/refresh/").status_code == 302
+    page = client.get("/catalog/default/component/artist-lookup/").content.decode()
+    assert 'id="refresh-entity"' in page and 'id="edit-overrides"' in page
+    # The native API's owner filters, and what it says the owner is.
+    assert native_names(ana, "owner=group:default/team-b") == {"artist-lookup", "web-player", "payroll"}
+    assert native_names(ana, "owned_by=group:default/team-a") == {"artists"}
+    (row,) = token_client(ana).get("/api/v1/catalog/entities/?name=artist-lookup&q=artist-lookup").json()["results"]
+    assert (row["owner_ref"], row["effective_owner_ref"]) == ("group:default/team-a", "group:default/team-b")
+    # The Backstage API keeps the descriptor as git has it, with the override beside it.
+    shaped = token_client(ana).get("/api/catalog/entities/by-name/component/default/artist-lookup").json()
+    assert shaped["spec"]["owner"] == "team-a" and shaped["overrides"]["verifiedOwner"] == "group:default/team-b"
+
+
+def test_verified_owner_in_read_filters_for_owners_only(client, ana, bob, admin_user, settings):
+    settings.CALLBOARD_DEFAULT_ROLE = "none"  # people read only what they own: the read filter is the owner Q
+    assert native_names(bob, "") == {"web-player", "payroll"}
+    verify_owner(client, admin_user, "group:default/team-b")
+    assert native_names(bob, "") == {"artist-lookup", "web-player", "payroll"}
+    assert native_names(ana, "") == {"artists"}
+    assert logged_in(client, ana).get("/catalog/default/component/artist-lookup/").status_code == 404
+
+
+def test_removing_the_verified_owner_gives_ownership_back_at_once(client, ana, bob, admin_user):
+    verify_owner(client, admin_user, "team-b")
+    assert "artist-lookup" in owned_names(client, bob)
+    verify_owner(client, admin_user, "")  # cleared on the form: spec.owner counts again
+    assert "artist-lookup" not in owned_names(client, bob) and "artist-lookup" in owned_names(client, ana)
+    verify_owner(client, admin_user, "user:default/bob")
+    EntityOverride.objects.get(entity_ref=ARTIST).delete()  # deleting the row (admin, shell) bumps the version too
+    assert "artist-lookup" in owned_names(client, ana)
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [("component:default/x", "An owner must be a Group or User, not a component"),
+     ("group:/x", "was not on the form")],
+)  # fmt: skip
+def test_a_bad_verified_owner_is_refused_on_its_field(client, ana, admin_user, value, message):
+    url = "/catalog/default/component/artist-lookup/overrides/"
+    response = logged_in(client, admin_user).post(url, {"verified_owner": value})
+    assert response.status_code == 200 and message in response.context["form"].errors["verified_owner"][0]
+    assert not EntityOverride.objects.exists()
+    admin_form = {"entity_ref": ARTIST, "verified_owner": value, "deprecation_note": "", "extra_tags": "[]", "note": ""}
+    response = client.post("/admin/catalog/entityoverride/add/", admin_form)
+    assert response.status_code == 200 and message in str(response.context["adminform"].form.errors["verified_owner"])
+    admin_form["verified_owner"] = "User:Default/Bob"
+    assert client.post("/admin/catalog/entityoverride/add/", admin_form).status_code == 302
+    assert EntityOverride.objects.get().verified_owner == "user:default/bob"
+
+
+def test_verified_owners_cost_no_query_on_owner_filtered_lists(client, ana, bob, admin_user, settings):
+    """Owner filters with overrides stay one SQL condition: the same queries as without any override."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    settings.CALLBOARD_DEFAULT_ROLE = "none"
+    api = token_client(bob)
+    paths = ["/api/v1/catalog/entities/?owner=group:default/team-b", "/api/catalog/entities"]
+    logged_in(client, bob)
+
+    def counts() -> list[int]:
+        found = []
+        for path in paths:
+            api.get(path)  # warm: the token, the stored identity, the override map
+            with CaptureQueriesContext(connection) as queries:
+                assert api.get(path).status_code == 200
+            found.append(len(queries))
+        client.get("/")
+        with CaptureQueriesContext(connection) as queries:
+            client.get("/")
+        return [*found, len(queries)]
+
+    before = counts()
+    verify_owner(client, admin_user, "team-b")
+    EntityOverride.objects.create(entity_ref="component:default/web-player", verified_owner="group:default/team-a")
+    logged_in(client, bob)
+    assert counts() == before
+    assert native_names(bob, "owner=group:default/team-b") == {"artist-lookup", "payroll"}

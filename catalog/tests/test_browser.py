@@ -244,3 +244,48 @@ def test_admin_why_page(page, live_server, org):
     page.wait_for_selector("#why-answer.denied")
     assert page.locator("#why-answer").get_by_text("Libraries are private").is_visible()
     shot(page, "admin-why-denied")
+
+
+def test_admin_identity_review_in_the_list_and_on_the_change_page(page, live_server, org):
+    from catalog import identity
+    from portal.models import Identity
+
+    root = get_user_model().objects.create_superuser("root", "root@example.com", "pw-root-12345")
+    for name, email in [("pat", "pat@example.com"), ("casey", "casey@contractor.example"),
+                        ("robin", "robin@contractor.example")]:  # fmt: skip
+        person = get_user_model().objects.create_user(name, email, "pw-12345-long")
+        identity.store(person, identity.local_claims(person))
+    identity.mark_reviewed(Identity.objects.filter(user__username="robin"), root, "agency designer")
+    page.goto(f"{live_server.url}/admin/login/")
+    sign_in(page, "root", "pw-root-12345")
+    page.wait_for_url(f"{live_server.url}/admin/")
+    page.goto(f"{live_server.url}/admin/portal/identity/")
+    expect(page.locator("#changelist-filter")).to_contain_text("Unmatched, reviewed")
+    expect(page.locator("#result_list")).to_contain_text("unmatched — reviewed by root")
+    expect(page.locator("#result_list")).to_contain_text("unmatched — needs review")
+    shot(page, "admin-identities-review-filter")
+    page.get_by_role("link", name="Unmatched / needs review").click()
+    expect(page.locator("#result_list tbody tr")).to_have_count(1)
+    page.get_by_role("link", name="casey").click()
+    page.fill("#id_review_note", "contractor, no catalog entry")
+    page.get_by_role("button", name="Mark reviewed").click()
+    expect(page.locator(".messagelist")).to_contain_text("Marked reviewed")
+    expect(page.locator("#review")).to_contain_text("Note: contractor, no catalog entry")
+    shot(page, "admin-identity-reviewed")
+    assert not Identity.objects.get(user__username="casey").needs_review
+
+
+def test_verified_owner_in_the_catalog_list(signed_in, live_server):
+    from catalog.models import EntityOverride
+
+    EntityOverride.objects.create(entity_ref="component:default/ledger", verified_owner="group:default/platform",
+                                  updated_by="root")  # fmt: skip
+    page = signed_in
+    page.goto(f"{live_server.url}/catalog/")
+    row = page.locator("#entity-table tbody tr", has_text="ledger")
+    expect(row).to_contain_text("platform ✔")
+    expect(page.locator("#facets a", has_text="platform")).to_contain_text("1")
+    shot(page, "catalog-list-verified-owner")
+    page.goto(f"{live_server.url}/catalog/?mine=1")
+    expect(page.locator("#entity-table tbody tr", has_text="checkout").first).to_be_visible()
+    expect(page.locator("#entity-table tbody tr", has_text="ledger")).to_have_count(0)

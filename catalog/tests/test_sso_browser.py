@@ -7,7 +7,6 @@ into catalog teams.
 
 from __future__ import annotations
 
-import socket
 from urllib.parse import urlsplit
 
 import pytest
@@ -18,17 +17,11 @@ from catalog.tests.sso_org import load_org
 from portal.auth.providers import oidc_app
 from portal.models import GroupMappingRule, Identity, LoginEvent
 from portal.testing.browser import shot, sign_in
-from portal.testing.oidc import IdpConfig, IdpUser, run_provider
+from portal.testing.oidc import IdpConfig, IdpUser, free_port, run_provider
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 CLIENT_ID, CLIENT_SECRET = "callboard-test", "a-long-test-client-secret-0123456789"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")

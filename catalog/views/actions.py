@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from catalog.cache import bump_catalog_version
 from catalog.ingestion import refresh
+from catalog.ingestion.refs import RefError, owner_ref
 from catalog.models import Entity, EntityOverride
 from catalog.permissions import (
     OVERRIDE,
@@ -68,11 +69,17 @@ class OverrideForm(forms.Form):
         help_text="Shown on the entity page; empty when it is not deprecated.",
     )
     extra_tags = forms.CharField(required=False, max_length=1000, help_text="Comma-separated, e.g. pci, tier-1")
-    verified_owner = forms.CharField(required=False, max_length=400, help_text="Owner ref confirmed by an admin")
+    verified_owner = forms.CharField(
+        required=False,
+        max_length=400,
+        help_text="Replaces spec.owner for ownership (permissions, filters, My stuff): a Group or User ref; "
+        "a bare name means a Group in this entity's namespace.",
+    )
     note = forms.CharField(required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 3}))
 
-    def __init__(self, *args, fields: list[str], **kwargs):
+    def __init__(self, *args, fields: list[str], entity_ref: str, **kwargs):
         super().__init__(*args, **kwargs)
+        self.entity_ref = entity_ref
         for name in list(self.fields):
             if name not in fields:
                 del self.fields[name]
@@ -84,6 +91,13 @@ class OverrideForm(forms.Form):
             raise forms.ValidationError(f"Tags are 1 to 63 of a-z 0-9 : + # -; not: {', '.join(bad)}")
         return list(dict.fromkeys(tags))
 
+    def clean_verified_owner(self) -> str:
+        value = self.cleaned_data["verified_owner"].strip()
+        try:
+            return owner_ref(value, of=self.entity_ref) if value else ""
+        except RefError as exc:
+            raise forms.ValidationError(str(exc)) from exc
+
 
 def edit_overrides(request, namespace: str, kind: str, name: str):
     entity = get_entity(request, kind, namespace, name)
@@ -94,7 +108,7 @@ def edit_overrides(request, namespace: str, kind: str, name: str):
     initial = {f: getattr(override, f) for f in fields}
     if "extra_tags" in initial:
         initial["extra_tags"] = ", ".join(override.extra_tags or [])
-    form = OverrideForm(request.POST or None, initial=initial, fields=fields)
+    form = OverrideForm(request.POST or None, initial=initial, fields=fields, entity_ref=entity.ref)
     if request.method == "POST" and form.is_valid():
         for field in fields:
             setattr(override, field, form.cleaned_data[field])

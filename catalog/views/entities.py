@@ -12,6 +12,7 @@ from catalog.cache import versioned_key
 from catalog.filtersets import EntityFilterSet
 from catalog.models import Entity, EntityOverride, SearchRow, Star
 from catalog.models.visits import record_visit
+from catalog.owners import effective_owner, effective_owner_expression
 from catalog.permissions import REGISTER, can, entity_filter, owner_actions, readable
 from plugins.tabs import tabs_for
 from portal.access import access_version, subject_for
@@ -20,12 +21,14 @@ PAGE_SIZE = 50
 FACETS = [
     ("kind", "kind", "Kind"),
     ("type", "spec_type", "Type"),
-    ("owner", "owner_ref", "Owner"),
+    ("owner", "effective_owner", "Owner"),
     ("lifecycle", "lifecycle", "Lifecycle"),
     ("system", "system_ref", "System"),
     ("namespace", "namespace", "Namespace"),
 ]
-
+# Facet columns that are expressions (annotated only on the query counting them): the owner that counts is
+# an admin's verified owner, else spec.owner (catalog/owners.py).
+COMPUTED = {"effective_owner": effective_owner_expression}
 
 FACET_CACHE_SECONDS = 300
 
@@ -61,7 +64,8 @@ def _facet_items(rows, param: str, params) -> list[dict]:
 def _count_facets(queryset, params) -> list[dict]:
     facets = []
     for param, column, label in FACETS:
-        rows = queryset.exclude(**{column: ""}).values_list(column).annotate(n=Count("id")).order_by("-n", column)
+        rows = queryset.annotate(**{column: COMPUTED[column]()}) if column in COMPUTED else queryset
+        rows = rows.exclude(**{column: ""}).values_list(column).annotate(n=Count("id")).order_by("-n", column)
         facets.append({"param": param, "label": label, "items": _facet_items(rows[:30], param, params)})
     tags = (
         SearchRow.objects.filter(key="metadata.tags", entity__in=queryset)
@@ -88,6 +92,8 @@ def entity_list(request):
                 queryset.order_by("ref")[: PAGE_SIZE + 1])  # fmt: skip
     has_next = len(page) > PAGE_SIZE
     page = page[:PAGE_SIZE]
+    for entity in page:
+        entity.effective_owner = effective_owner(entity)
     next_query = None
     if has_next:
         next_params = request.GET.copy()

@@ -7,6 +7,7 @@ from django.shortcuts import render
 
 from catalog.models import Entity, Location, ProcessingError, Star
 from catalog.models.visits import recent_visits
+from catalog.owners import owned_by_q
 from catalog.ownership import person
 from catalog.permissions import REGISTER, can, readable, readable_errors, readable_locations
 
@@ -15,7 +16,7 @@ def home(request):
     entity_ref, refs = person(request.user)
     entities = readable(Entity.objects.all(), request.user)
     owned = entities.owned_by(refs).order_by("kind", "name") if refs else Entity.objects.none()
-    owned_errors = readable_errors(ProcessingError.objects.filter(entity__owner_ref__in=refs), request.user)
+    owned_errors = readable_errors(ProcessingError.objects.filter(owned_by_q(refs, "entity__")), request.user)
     starred_refs = list(Star.objects.filter(user=request.user).values_list("entity_ref", flat=True)[:50])
     failing = readable_locations(Location.objects.filter(status=Location.Status.ERROR), request.user)
     context = {

@@ -64,6 +64,10 @@ class IdentityQuerySet(models.QuerySet):
     def needs_review(self):
         return self.filter(needs_review=True)
 
+    def reviewed(self):
+        """Unmatched people an admin has looked at and accepted as unmatched."""
+        return self.filter(reviewed_at__isnull=False)
+
 
 class Identity(models.Model):
     """A person's resolved identity: their User entity (or none), groups, and the ownership set."""
@@ -85,6 +89,14 @@ class Identity(models.Model):
     trace = models.JSONField(default=dict, blank=True, help_text="The explanation of the last resolution")
     needs_review = models.BooleanField(default=False, db_index=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
+    # "Stays unmatched, that's fine": set by an admin; holds until the person matches a User entity or the
+    # email their sign-in carries changes (catalog/identity.py), then the flag can come back.
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    reviewed_by = models.CharField(max_length=150, blank=True)
+    reviewed_email = models.CharField(
+        max_length=254, blank=True, help_text="The sign-in's email when it was reviewed (lower-cased)"
+    )
+    review_note = models.CharField(max_length=300, blank=True)
 
     objects = IdentityQuerySet.as_manager()
 

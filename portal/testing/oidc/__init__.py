@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -37,6 +38,13 @@ class IdpConfig:
     redirect_uris: list[str]
     users: list[IdpUser]
     db_path: str = ""
+
+
+def free_port() -> int:
+    """A port nobody listens on now (for the IdP process, which binds it itself)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 @contextmanager
