@@ -489,3 +489,42 @@ def test_verified_owners_cost_no_query_on_owner_filtered_lists(client, ana, bob,
     logged_in(client, bob)
     assert counts() == before
     assert native_names(bob, "owner=group:default/team-b") == {"artist-lookup", "payroll"}
+
+
+# --- Running templates (the scaffolder will ask this; the rules and answers are ready) ----------------------
+TEMPLATES = """\
+apiVersion: scaffolder.backstage.io/v1beta3
+kind: Template
+metadata: {name: python-service}
+spec: {type: service, owner: team-a, steps: []}
+---
+apiVersion: scaffolder.backstage.io/v1beta3
+kind: Template
+metadata: {name: aws-account}
+spec: {type: infrastructure, owner: team-b, steps: []}
+"""
+
+
+def test_who_may_run_which_template_is_data(allow_tmp, ana, bob):
+    path = allow_tmp / "templates.yaml"
+    path.write_text(TEMPLATES)
+    refresh_location(register_location(str(path), type="file").pk)
+    from portal.models import Role
+
+    Role.objects.create(slug="template-runner", name="Template runner", actions=["scaffolder.template.run"])
+    grant("contributor", name="Engineers", subject="signed_in")
+    grant("template-runner", name="Infrastructure goes through the platform team", effect="deny", subject="signed_in",
+          kinds="Template", types="infrastructure")  # fmt: skip
+    check = "/api/v1/access/check?action=scaffolder.template.run&entity=template:default/"
+    service = token_client(ana).get(check + "python-service").json()
+    assert service["allowed"] is True and service["rule"]["name"] == "Engineers"
+    infra = token_client(ana).get(check + "aws-account").json()
+    assert infra["allowed"] is False and infra["rule"]["name"] == "Infrastructure goes through the platform team"
+    body = {"items": [
+        {"id": "1", "permission": {"name": "scaffolder.task.create", "type": "resource"},
+         "resourceRef": "template:default/python-service"},
+        {"id": "2", "permission": {"name": "scaffolder.task.create", "type": "resource"},
+         "resourceRef": "template:default/aws-account"},
+    ]}  # fmt: skip
+    answers = token_client(bob).post("/api/permission/authorize", body, format="json").json()
+    assert answers == {"items": [{"id": "1", "result": "ALLOW"}, {"id": "2", "result": "DENY"}]}
