@@ -13,6 +13,7 @@ import os
 import re
 import subprocess
 import sys
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import pytest
@@ -160,3 +161,31 @@ def test_saml_username_and_annotation_through_attribute_mapping(saml_response):
     assert sociallogin.account.uid == "kim@idp.example"
     assert claims["username"] == "kim" and claims["annotations"] == {"example.com/saml-uid": "kim"}
     assert claims["email"] == "kim@example.com"  # email unmapped here: from the NameID
+
+
+def test_sp_metadata_tells_the_idp_admin_what_to_register(client, db):
+    """What an IdP admin imports: the SP entity id and the ACS URL (HTTP-POST) under /accounts/saml/<slug>/."""
+    if reason := saml_unavailable_reason():
+        pytest.skip(f"SAML support cannot run here: {reason}")
+    from portal.testing.saml import base64_der, self_signed
+
+    x509 = base64_der(self_signed("idp.example.com")[1])
+    SocialApp.objects.create(
+        provider="saml", provider_id="corp", name="Corp", client_id="corp",
+        settings={"idp": {"entity_id": "https://idp.example.com", "sso_url": "https://idp.example.com/sso",
+                          "x509cert": x509}},
+    )  # fmt: skip
+    response = client.get("/accounts/saml/corp/metadata/", HTTP_HOST="localhost")
+    assert response.status_code == 200 and response["Content-Type"] == "text/xml"
+    xml = response.content.decode()
+    assert 'entityID="http://localhost/accounts/saml/corp/metadata/"' in xml
+    assert 'Location="http://localhost/accounts/saml/corp/acs/"' in xml and "HTTP-POST" in xml
+
+
+def test_installed_saml_libraries_load():
+    """requirements.txt installs them: an lxml/xmlsec libxml2 mismatch must fail here, not skip the SAML tests."""
+    try:
+        installed = version("xmlsec"), version("lxml"), version("python3-saml")
+    except PackageNotFoundError as exc:
+        pytest.skip(f"{exc} is not installed (requirements.txt installs it)")
+    assert saml_unavailable_reason() == "", f"xmlsec/lxml/python3-saml {installed}"

@@ -73,8 +73,12 @@ class SamlIdp:
 
     @property
     def cert_b64(self) -> str:
-        """The certificate as metadata and allauth's ``x509cert`` carry it: base64 DER, no PEM armour."""
-        return "".join(line for line in self.cert_pem.splitlines() if "-----" not in line)
+        return base64_der(self.cert_pem)
+
+
+def base64_der(pem: str) -> str:
+    """A certificate as metadata and allauth's ``x509cert`` carry it: base64 DER, no PEM armour."""
+    return "".join(line for line in pem.splitlines() if "-----" not in line)
 
 
 def self_signed(common_name: str) -> tuple[str, str]:
