@@ -60,11 +60,18 @@ def _provider_data(sociallogin) -> dict:
     return data
 
 
+def _names(value: Any) -> list[str]:
+    """A setting holding one attribute name or a list of them (anything else: none)."""
+    if isinstance(value, str):
+        return [value] if value else []
+    return [name for name in value if isinstance(name, str) and name] if isinstance(value, list) else []
+
+
 def _saml_attributes(data: dict, mapping: dict) -> dict[str, str]:
     """allauth's ``attribute_mapping`` applied to the raw attributes (name -> list of values): first value wins."""
     mapped = {}
     for key, names in mapping.items():
-        for name in [names] if isinstance(names, str) else list(names or []):
+        for name in _names(names):
             values = data.get(name)
             if isinstance(values, list) and values and (value := _text(values[0])):
                 mapped[key] = value
@@ -75,7 +82,7 @@ def _saml_attributes(data: dict, mapping: dict) -> dict[str, str]:
 def _saml_claims(claims: dict[str, Any], sociallogin, data: dict, provider, app_settings: dict) -> None:
     """SAML: allauth keeps the assertion's attributes as ``{name: [values]}``; names are often URIs."""
     mapping = app_settings.get("attribute_mapping") or getattr(provider, "default_attribute_mapping", {})
-    mapped = _saml_attributes(data, mapping)
+    mapped = _saml_attributes(data, mapping if isinstance(mapping, dict) else {})
     # Unmapped: common plain attribute names, then what allauth took (a NameID in emailAddress format).
     fallback = _saml_attributes(data, {"email": ["email", "mail"]}).get("email") or _text(sociallogin.user.email)
     claims["email"] = (mapped.get("email") or fallback or "").lower()
@@ -85,9 +92,8 @@ def _saml_claims(claims: dict[str, Any], sociallogin, data: dict, provider, app_
         value = mapped.get(str(name)) or _saml_attributes(data, {"value": str(name)}).get("value")
         if value:
             claims["annotations"][str(annotation)[:200]] = value
-    names = app_settings.get("groups_attribute", SAML_GROUP_ATTRIBUTES)
-    for name in [names] if isinstance(names, str) else list(names or []):
-        if name and isinstance(data.get(name), list):  # the first attribute the IdP sent, even if empty
+    for name in _names(app_settings.get("groups_attribute", list(SAML_GROUP_ATTRIBUTES))):
+        if isinstance(data.get(name), list):  # the first attribute the IdP sent, even if empty
             claims["groups"] = _groups(data[name])
             break
 

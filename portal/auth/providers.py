@@ -208,8 +208,8 @@ def build_providers(env) -> tuple[dict[str, Any], list[str]]:
         if saml_json.strip():
             raise ProviderConfigError(
                 f"CALLBOARD_SAML_PROVIDERS is set but SAML support cannot run: {reason}. "
-                "pip install -r requirements.txt installs it from wheels; where no wheel fits, "
-                "apt-get install libxmlsec1-dev pkg-config first (see docs/sso.md)"
+                "pip install -r requirements.txt installs it from wheels; where no wheel fits, build lxml and xmlsec "
+                "against the system's libxml2 and libxmlsec1-dev (docs/sso.md, 'Where no wheel fits')"
             )
     else:
         # Installed whenever it can run: admins may add SAML apps as SocialApp rows at run time too.

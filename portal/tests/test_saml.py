@@ -189,3 +189,10 @@ def test_installed_saml_libraries_load():
     except PackageNotFoundError as exc:
         pytest.skip(f"{exc} is not installed (requirements.txt installs it)")
     assert saml_unavailable_reason() == "", f"xmlsec/lxml/python3-saml {installed}"
+
+
+def test_saml_annotation_from_a_raw_attribute_name(saml_response):
+    settings = {"annotation": "example.com/saml-uid", "annotation_claim": "urn:oid:0.9.2342.19200300.100.1.1",
+                "groups_attribute": ["roles", ENTRA]}  # fmt: skip
+    claims = claims_from_sociallogin(saml_response(settings))
+    assert claims["annotations"] == {"example.com/saml-uid": "kim"} and claims["groups"] == ["team-a", "team-b"]
