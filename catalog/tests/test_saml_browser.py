@@ -95,6 +95,24 @@ def test_saml_sign_in_maps_the_groups_attribute_to_teams_and_ownership(page, liv
     shot(page, "saml-explainer")
 
 
+def test_a_replayed_saml_response_signs_nobody_in(page, browser, live_server, saml, idp):
+    """A valid Response captured after use, posted again: by another browser, and by the same one."""
+    sign_in_with_saml(page, live_server.url, "pat", "idp-pass-pat")
+    captured = idp.sent[-1]
+    assert LoginEvent.objects.count() == 1
+    other = browser.new_context()
+    try:
+        replay = other.request.post(f"{live_server.url}/accounts/saml/{SLUG}/acs/", form={"SAMLResponse": captured})
+        assert replay.status == 403  # it answers no AuthnRequest of this browser's session
+        assert "sessionid" not in {cookie["name"] for cookie in other.cookies()}
+    finally:
+        other.close()
+    # The same browser, still signed in: the AuthnRequest it answered was used up by the first sign-in.
+    replay = page.request.post(f"{live_server.url}/accounts/saml/{SLUG}/acs/", form={"SAMLResponse": captured})
+    assert replay.status == 403
+    assert LoginEvent.objects.count() == 1
+
+
 def test_saml_person_missing_from_the_catalog_gets_in_and_is_flagged(page, live_server, saml):
     sign_in_with_saml(page, live_server.url, "newbie", "idp-pass-new")
     body = page.locator("main").inner_text()

@@ -62,6 +62,7 @@ class SamlIdp:
     base_url: str = ""
     key_pem: str = ""
     cert_pem: str = ""
+    sent: list[str] = field(default_factory=list)  # every base64 SAMLResponse posted back, for replay tests
 
     @property
     def entity_id(self) -> str:
@@ -283,6 +284,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(200, self._login_form(fields, "Wrong username or password."))
             return
         saml_response = base64.b64encode(response_xml(self.idp, user, request).encode()).decode()
+        self.idp.sent.append(saml_response)
         relay = (fields.get("RelayState") or [""])[0]
         body = f"""<h1>Signed in as {html.escape(user.username)}</h1><p>Returning to the application…</p>
 <form method="post" action={quoteattr(request.acs_url)} id="saml-post">
