@@ -71,3 +71,16 @@ def load_org(directory: Path, text: str = ORG):
     location = register_location(str(path), type="file")
     refresh_location(location.pk, force=True)
     return location
+
+
+def assert_owns_through_teams(page, stored) -> None:
+    """pat's home page and stored Identity after an SSO sign-in whose IdP groups include ``team-platform``."""
+    body = page.locator("main").inner_text()
+    assert "Checkout" in body  # catalog: pat memberOf payments
+    assert "Deploy Bot" in body  # IdP group team-platform → group:default/platform (mapping rule)
+    assert "Engineering Handbook" in body  # parent of both teams
+    assert (stored.entity_ref, stored.matched_by) == ("user:default/pat", "email")
+    assert stored.mapped_group_refs == ["group:default/platform"]
+    teams = {"group:default/payments", "group:default/platform", "group:default/engineering"}
+    assert set(stored.ownership_refs) == {"user:default/pat", *teams}
+    assert not stored.needs_review

@@ -13,10 +13,10 @@ import pytest
 from django.contrib.auth import get_user_model
 from playwright.sync_api import expect
 
-from catalog.tests.sso_org import load_org
+from catalog.tests.sso_org import assert_owns_through_teams, load_org
 from portal.auth.providers import oidc_app
 from portal.models import GroupMappingRule, Identity, LoginEvent
-from portal.testing.browser import shot, sign_in
+from portal.testing.browser import shot, sign_in, sign_in_with_idp
 from portal.testing.oidc import IdpConfig, IdpUser, free_port, run_provider
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -61,14 +61,8 @@ def sso(settings, idp, allow_tmp):
 
 
 def sign_in_with_sso(page, base_url: str, username: str, password: str) -> None:
-    page.goto(f"{base_url}/")
-    assert "/accounts/login/" in page.url
-    page.get_by_role("button", name="Continue with Acme SSO").click()
-    page.wait_for_selector("#idp-username")
-    page.fill("#idp-username", username)
-    page.fill("#idp-password", password)
-    page.click("#idp-submit")
-    page.wait_for_url(f"{base_url}/")
+    sign_in_with_idp(page, base_url, "Continue with Acme SSO", username, password)
+    assert page.url == f"{base_url}/"
 
 
 def test_sso_sign_in_maps_idp_groups_to_teams_and_ownership(page, live_server, sso):
@@ -76,19 +70,9 @@ def test_sso_sign_in_maps_idp_groups_to_teams_and_ownership(page, live_server, s
     shot(page, "sso-login")
     sign_in_with_sso(page, live_server.url, "pat", "idp-pass-pat")
     shot(page, "sso-home")
-    body = page.locator("main").inner_text()
-    assert "Checkout" in body  # catalog: pat memberOf payments
-    assert "Deploy Bot" in body  # IdP group team-platform → group:default/platform
-    assert "Engineering Handbook" in body  # parent of both teams
-
-    user = get_user_model().objects.get(email="pat@example.com")
-    stored = Identity.objects.get(user=user)
-    assert (stored.entity_ref, stored.matched_by, stored.provider) == ("user:default/pat", "email", "acme")
-    assert stored.claim_groups == ["all-staff", "team-platform"]
-    assert stored.mapped_group_refs == ["group:default/platform"]
-    teams = {"group:default/payments", "group:default/platform", "group:default/engineering"}
-    assert set(stored.ownership_refs) == {"user:default/pat", *teams}
-    assert not stored.needs_review
+    stored = Identity.objects.get(user__email="pat@example.com")
+    assert_owns_through_teams(page, stored)
+    assert stored.provider == "acme" and stored.claim_groups == ["all-staff", "team-platform"]
 
 
 def test_person_missing_from_the_catalog_gets_in_and_is_flagged(page, live_server, sso):

@@ -16,6 +16,15 @@ from django.conf import settings
 REQUEST_ATTRIBUTE = "_callboard_sso_claims"
 MAX_GROUPS = 500
 MAX_TEXT = 300
+# Where SAML IdPs commonly put group membership, tried in order when an app sets no ``groups_attribute``:
+# plain "groups" (Okta, Keycloak, authentik), Entra ID/ADFS, AD-style memberOf, eduPerson isMemberOf.
+SAML_GROUP_ATTRIBUTES = (
+    "groups",
+    "http://schemas.microsoft.com/ws/2008/06/identity/claims/groups",
+    "http://schemas.xmlsoap.org/claims/Group",
+    "memberOf",
+    "urn:oid:1.3.6.1.4.1.5923.1.5.1.1",
+)
 
 
 def _text(value: Any) -> str:
@@ -51,12 +60,48 @@ def _provider_data(sociallogin) -> dict:
     return data
 
 
+def _names(value: Any) -> list[str]:
+    """A setting holding one attribute name or a list of them (anything else: none)."""
+    if isinstance(value, str):
+        return [value] if value else []
+    return [name for name in value if isinstance(name, str) and name] if isinstance(value, list) else []
+
+
+def _saml_attributes(data: dict, mapping: dict) -> dict[str, str]:
+    """allauth's ``attribute_mapping`` applied to the raw attributes (name -> list of values): first value wins."""
+    mapped = {}
+    for key, names in mapping.items():
+        for name in _names(names):
+            values = data.get(name)
+            if isinstance(values, list) and values and (value := _text(values[0])):
+                mapped[key] = value
+                break
+    return mapped
+
+
+def _saml_claims(claims: dict[str, Any], sociallogin, data: dict, provider, app_settings: dict) -> None:
+    """SAML: allauth keeps the assertion's attributes as ``{name: [values]}``; names are often URIs."""
+    mapping = app_settings.get("attribute_mapping") or getattr(provider, "default_attribute_mapping", {})
+    mapped = _saml_attributes(data, mapping if isinstance(mapping, dict) else {})
+    # Unmapped: common plain attribute names, then what allauth took (a NameID in emailAddress format).
+    fallback = _saml_attributes(data, {"email": ["email", "mail"]}).get("email") or _text(sociallogin.user.email)
+    claims["email"] = (mapped.get("email") or fallback or "").lower()
+    claims["username"] = mapped.get("username", "")
+    annotation, name = app_settings.get("annotation"), app_settings.get("annotation_claim")
+    if annotation and name:
+        value = mapped.get(str(name)) or _saml_attributes(data, {"value": str(name)}).get("value")
+        if value:
+            claims["annotations"][str(annotation)[:200]] = value
+    for name in _names(app_settings.get("groups_attribute", list(SAML_GROUP_ATTRIBUTES))):
+        if isinstance(data.get(name), list):  # the first attribute the IdP sent, even if empty
+            claims["groups"] = _groups(data[name])
+            break
+
+
 def claims_from_sociallogin(sociallogin) -> dict[str, Any]:
     provider = sociallogin.account.get_provider()
     app_settings = dict(getattr(getattr(provider, "app", None), "settings", None) or {})
-    kind = provider.id if provider.id in ("github", "gitlab", "google", "microsoft") else "openid_connect"
-    if getattr(provider, "sub_id", None) == "saml" or provider.id == "saml":
-        kind = "saml"
+    kind = provider.id if provider.id in ("github", "gitlab", "google", "microsoft", "saml") else "openid_connect"
     data = _provider_data(sociallogin)
     emails = [addr.email.lower() for addr in sociallogin.email_addresses if addr.email and addr.verified]
     email = _text(data.get("email") or data.get("mail") or "").lower()
@@ -70,6 +115,9 @@ def claims_from_sociallogin(sociallogin) -> dict[str, Any]:
         "groups": [],
         "annotations": {},
     }
+    if kind == "saml":
+        _saml_claims(claims, sociallogin, data, provider, app_settings)
+        return claims
     login = ""
     if kind == "github":
         login = _text(data.get("login"))

@@ -2,15 +2,15 @@
 
 Providers can also be added at run time as allauth ``SocialApp`` rows in the Django admin; both kinds show
 on the login page. Callboard-specific keys live in each app's ``settings`` (the same keys in the admin's
-JSON field): ``groups_claim`` (claim holding IdP groups), ``annotation`` and ``annotation_claim`` (match
-the catalog User whose annotation ``annotation`` equals the claim ``annotation_claim``); for GitHub and
-GitLab also ``teams`` (ask for the person's teams/groups at sign-in, portal/auth/teams.py) and
-``github_url`` / ``gitlab_url`` (GitHub Enterprise Server or self-hosted GitLab for that app).
+JSON field): ``groups_claim`` (OIDC claim holding IdP groups) or ``groups_attribute`` (SAML attribute(s)
+holding them), ``annotation`` and ``annotation_claim`` (match the catalog User whose annotation
+``annotation`` equals the claim or attribute ``annotation_claim``); for GitHub and GitLab also ``teams``
+(ask for the person's teams/groups at sign-in, portal/auth/teams.py) and ``github_url`` / ``gitlab_url``
+(GitHub Enterprise Server or self-hosted GitLab for that app).
 """
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from typing import Any
 
@@ -62,22 +62,82 @@ def oidc_apps(single: dict[str, Any] | None, many_json: str) -> list[dict[str, A
     if single and (single.get("server_url") or single.get("client_id")):
         apps.append(oidc_app(single, where="CALLBOARD_OIDC_*"))
     if many_json.strip():
-        try:
-            many = json.loads(many_json)
-        except json.JSONDecodeError as exc:
-            raise ProviderConfigError(f"CALLBOARD_OIDC_PROVIDERS is not valid JSON: {exc}") from exc
-        if not isinstance(many, list):
-            raise ProviderConfigError("CALLBOARD_OIDC_PROVIDERS must be a JSON list of objects")
+        many = _json_list("CALLBOARD_OIDC_PROVIDERS", many_json, "objects")
         apps += [oidc_app(spec, where=f"CALLBOARD_OIDC_PROVIDERS[{i}]") for i, spec in enumerate(many)]
-    ids = [app["provider_id"] for app in apps]
-    if dupes := sorted({i for i in ids if ids.count(i) > 1}):
-        raise ProviderConfigError(f"OIDC provider ids must be unique: {', '.join(dupes)} appear more than once")
+    _unique("OIDC provider ids", [app["provider_id"] for app in apps])
     return apps
 
 
+def _json_list(variable: str, value: str, of: str) -> list:
+    try:
+        many = json.loads(value)
+    except json.JSONDecodeError as exc:
+        raise ProviderConfigError(f"{variable} is not valid JSON: {exc}") from exc
+    if not isinstance(many, list):
+        raise ProviderConfigError(f"{variable} must be a JSON list of {of}")
+    return many
+
+
+def _unique(what: str, values: list[str]) -> None:
+    if dupes := sorted({v for v in values if values.count(v) > 1}):
+        raise ProviderConfigError(f"{what} must be unique: {', '.join(dupes)} appear more than once")
+
+
+def saml_unavailable_reason() -> str:
+    """Why allauth's SAML provider cannot run here, or "" when it can.
+
+    python3-saml needs ``xmlsec``, whose import also checks that lxml was built against the same libxml2
+    (the pinned wheels in requirements.txt are); a mismatch raises at import, so this imports for real.
+    """
+    try:
+        import xmlsec  # noqa: F401
+        from onelogin.saml2.auth import OneLogin_Saml2_Auth  # noqa: F401
+    except ImportError as exc:
+        return f"python3-saml/xmlsec are not installed ({exc})"
+    except Exception as exc:  # xmlsec.InternalError: "lxml & xmlsec libxml2 library version mismatch"
+        return f"xmlsec cannot load: {exc}"
+    return ""
+
+
 def saml_available() -> bool:
-    """allauth's SAML provider needs python3-saml (and xmlsec's system libraries)."""
-    return importlib.util.find_spec("onelogin") is not None and importlib.util.find_spec("xmlsec") is not None
+    return not saml_unavailable_reason()
+
+
+def saml_app(spec: dict[str, Any], *, where: str) -> dict[str, Any]:
+    """One allauth SAML app (provider_id, name, client_id, settings{idp, attribute_mapping, ...}), checked."""
+    if not isinstance(spec, dict):
+        raise ProviderConfigError(f"{where}: expected an object, got {type(spec).__name__}")
+    client_id = str(spec.get("client_id") or "").strip()
+    if not client_id or not client_id.replace("-", "").replace("_", "").isalnum():
+        raise ProviderConfigError(
+            f"{where}: client_id (the URL slug of /accounts/saml/<client_id>/) is required and may only hold "
+            "letters, digits, '-' and '_'"
+        )
+    settings = spec.get("settings")
+    if not isinstance(settings, dict) or not isinstance(settings.get("idp"), dict):
+        raise ProviderConfigError(
+            f"{where}: settings.idp is required (entity_id and metadata_url, or sso_url and x509cert)"
+        )
+    idp = settings["idp"]
+    if not idp.get("entity_id"):
+        raise ProviderConfigError(f"{where}: settings.idp.entity_id is required")
+    if not idp.get("metadata_url") and not (idp.get("sso_url") and idp.get("x509cert")):
+        raise ProviderConfigError(f"{where}: settings.idp needs metadata_url, or both sso_url and x509cert")
+    groups = settings.get("groups_attribute")
+    if groups is not None and not (
+        isinstance(groups, str) or (isinstance(groups, list) and all(isinstance(g, str) for g in groups))
+    ):
+        raise ProviderConfigError(f"{where}: settings.groups_attribute must be a string or a list of strings")
+    return {**spec, "client_id": client_id, "provider_id": str(spec.get("provider_id") or client_id)}
+
+
+def saml_apps(many_json: str) -> list[dict[str, Any]]:
+    """The SAML apps of CALLBOARD_SAML_PROVIDERS (a JSON list)."""
+    many = _json_list("CALLBOARD_SAML_PROVIDERS", many_json, "allauth SAML app objects")
+    apps = [saml_app(spec, where=f"CALLBOARD_SAML_PROVIDERS[{i}]") for i, spec in enumerate(many)]
+    _unique("SAML client_ids", [app["client_id"] for app in apps])
+    _unique("SAML provider ids", [app["provider_id"] for app in apps])
+    return apps
 
 
 def build_providers(env) -> tuple[dict[str, Any], list[str]]:
@@ -155,18 +215,15 @@ def build_providers(env) -> tuple[dict[str, Any], list[str]]:
         ]
 
     saml_json = env.str("CALLBOARD_SAML_PROVIDERS", default="")
-    if saml_json.strip():
-        if not saml_available():
+    if reason := saml_unavailable_reason():
+        if saml_json.strip():
             raise ProviderConfigError(
-                "CALLBOARD_SAML_PROVIDERS is set but SAML support is not installed: "
-                "apt-get install libxmlsec1-dev pkg-config, then pip install 'django-allauth[saml]' (see docs/sso.md)"
+                f"CALLBOARD_SAML_PROVIDERS is set but SAML support cannot run: {reason}. "
+                "pip install -r requirements.txt installs it from wheels; where no wheel fits, build lxml and xmlsec "
+                "against the system's libxml2 and libxmlsec1-dev (docs/sso.md, 'Where no wheel fits')"
             )
-        try:
-            saml = json.loads(saml_json)
-        except json.JSONDecodeError as exc:
-            raise ProviderConfigError(f"CALLBOARD_SAML_PROVIDERS is not valid JSON: {exc}") from exc
-        if not isinstance(saml, list) or not all(isinstance(item, dict) for item in saml):
-            raise ProviderConfigError("CALLBOARD_SAML_PROVIDERS must be a JSON list of allauth SAML app objects")
+    else:
+        # Installed whenever it can run: admins may add SAML apps as SocialApp rows at run time too.
         apps.append("allauth.socialaccount.providers.saml")
-        providers["saml"] = {"APPS": saml}
+        providers["saml"] = {"APPS": saml_apps(saml_json) if saml_json.strip() else []}
     return providers, apps

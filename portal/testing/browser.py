@@ -23,3 +23,16 @@ def sign_in(page, login: str, password: str, *, base_url: str | None = None) -> 
     page.fill("input[name=login]", login)
     page.fill("input[name=password]", password)
     page.click(".password-login button[type=submit]")
+
+
+def sign_in_with_idp(page, base_url: str, button: str, username: str, password: str) -> None:
+    """From the portal's sign-in page through a test IdP's form (``#idp-username``, ``#idp-password``, ``#idp-submit``)
+    back to ``base_url``: where the portal lands depends on whether the IdP's answer was accepted."""
+    page.goto(f"{base_url}/")
+    assert "/accounts/login/" in page.url
+    page.get_by_role("button", name=button).click()
+    page.wait_for_selector("#idp-username")
+    page.fill("#idp-username", username)
+    page.fill("#idp-password", password)
+    page.click("#idp-submit")
+    page.wait_for_url(f"{base_url}/**")

@@ -123,6 +123,11 @@ CSRF_EXEMPT_ALLOWED = {
     "catalog.api.backstage.views.PushWebhookView": "called by GitHub/GitLab, authenticated by the shared secret",
     "allauth.socialaccount.providers.google.views.LoginByTokenView": "Google posts a signed ID token; allauth "
     "verifies its signature and Google's g_csrf_token double-submit cookie",
+    "allauth.socialaccount.providers.saml.views.ACSView": "the IdP posts the SAML Response from its own site; "
+    "python3-saml verifies its signature, audience and destination, and allauth only signs in when it answers an "
+    "AuthnRequest started in this browser's session (IdP-initiated sign-in is refused)",
+    "allauth.socialaccount.providers.saml.views.SLSView": "SAML single logout messages from the IdP, validated "
+    "by python3-saml; the most a forged one could do is sign the person out",
 }
 
 
