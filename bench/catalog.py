@@ -76,6 +76,14 @@ def setup_django(workdir: Path, postgres: str | None, reuse: bool = False, redis
     return bench_url
 
 
+def machine_speed() -> float:
+    """Seconds for a fixed pure-Python loop: figures from different days or machines compare through it."""
+    start, total = time.perf_counter(), 0
+    for i in range(10_000_000):
+        total += i
+    return time.perf_counter() - start
+
+
 def percentiles(samples: list[float]) -> str:
     ordered = sorted(samples)
     pick = lambda q: ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000  # noqa: E731
@@ -183,6 +191,7 @@ def main() -> None:
         checked, mismatches = check_expected(data)
         cache_kind = "Redis" if args.redis else "files"
         print(f"database:        {'PostgreSQL' if bench_url else 'SQLite'}, cache: {cache_kind}")
+        print(f"machine speed:   {machine_speed():.2f} s for 10M pure-Python additions (lower is faster)")
         print(f"ingested:        {entities} entities, {Relation.objects.count()} relation rows, "
               f"{SearchRow.objects.count()} search rows, {result.summary.errors} errors")  # fmt: skip
         print(f"relations check: {checked - mismatches}/{checked} entities match expected.json")
