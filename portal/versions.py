@@ -9,6 +9,7 @@ milliseconds, so a flushed cache never reuses a version number that processes st
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
@@ -26,6 +27,7 @@ class VersionCounter:
         self._expires = 0.0
         self._local: dict[str, tuple[int, Any]] = {}
         self._lru: dict[str, tuple[int, OrderedDict[Hashable, Any]]] = {}
+        self._lru_lock = threading.Lock()  # threaded servers share one process's memory
         _counters.append(self)
 
     def get(self) -> int:
@@ -69,18 +71,20 @@ class VersionCounter:
         trip at all, a miss only ``build()``. ``None`` is not kept.
         """
         version = self.get()
-        held = self._lru.get(name)
-        if held is None or held[0] != version:
-            held = self._lru[name] = (version, OrderedDict())
-        values = held[1]
-        if key in values:
-            values.move_to_end(key)
-            return values[key]
+        with self._lru_lock:
+            held = self._lru.get(name)
+            if held is None or held[0] != version:
+                held = self._lru[name] = (version, OrderedDict())
+            values = held[1]
+            if key in values:
+                values.move_to_end(key)
+                return values[key]
         value = build()
         if value is not None:
-            values[key] = value
-            if len(values) > size:
-                values.popitem(last=False)
+            with self._lru_lock:
+                values[key] = value
+                if len(values) > size:
+                    values.popitem(last=False)
         return value
 
     def forget(self) -> None:

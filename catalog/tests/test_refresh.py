@@ -259,3 +259,21 @@ def test_ancestry_and_location_by_entity(repo, api_client):
     assert found == {"id": str(location.pk), "type": "url", "target": git_target(repo)}
     assert api_client.get("/api/catalog/locations/by-entity/component/default/nope").status_code == 404
     assert api_client.get("/api/catalog/entities/by-name/component/default/nope/ancestry").status_code == 404
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_large_refresh_ends_with_vacuum_analyze(allow_tmp, monkeypatch):
+    """Outside a transaction a large write is followed by VACUUM (ANALYZE) on PostgreSQL (a no-op on SQLite)."""
+    from django.db import connection
+
+    from catalog.ingestion import refresh
+
+    monkeypatch.setattr(refresh, "TIDY_AFTER_ROWS", 1)  # "large" from the first row, for a small test file
+    (allow_tmp / "catalog-info.yaml").write_text(GROUP)
+    location = register_location(str(allow_tmp / "catalog-info.yaml"), type="file")
+    assert refresh_location(location.pk).summary.added == 1
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_stat_clear_snapshot()")
+            cursor.execute("SELECT last_vacuum IS NOT NULL FROM pg_stat_user_tables WHERE relname = 'catalog_entity'")
+            assert cursor.fetchone() == (True,)
