@@ -9,12 +9,13 @@ from functools import cached_property
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Count
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from catalog import facets as facet_snapshot
+from catalog import shapes_sql
 from catalog.api.backstage.query import QueryError, apply_filters, full_text, parse_fields, parse_order, project
 from catalog.cache import bump_catalog_version, per_version_recent, versioned_key
 from catalog.ingestion import refresh
@@ -115,16 +116,30 @@ def _decode_cursor(value: str) -> dict:
     return data
 
 
-def _page(queryset, order: list[str], offset: int, limit: int, *, with_relations: bool = True) -> list[Entity]:
+def _page(queryset, order: list[str], offset: int, limit: int, *, with_relations: bool = True,
+          as_json: bool = False) -> list[Entity]:
     """One page, sorted. In ref order (the default, and keyset paging) one query brings the rows and their
     relations; offsets and other orders sort the ids first (a narrow sort), then read the full rows of just
-    those ids."""
+    those ids. ``as_json``: rows carry their Backstage document as JSON text (``catalog/shapes_sql.py``)."""
     if order == ["ref"] and offset == 0:  # with an offset PostgreSQL would compute skipped rows' relations
-        queryset = for_shaping(queryset) if with_relations else queryset.only(*SHAPE_FIELDS)
+        if as_json:
+            queryset = shapes_sql.with_shaped_json(queryset)
+        else:
+            queryset = for_shaping(queryset) if with_relations else queryset.only(*SHAPE_FIELDS)
         return list(queryset.order_by("ref")[:limit])
     ids = list(queryset.order_by(*dict.fromkeys([*order, "ref"])).values_list("id", flat=True)[offset : offset + limit])
-    by_id = Entity.objects.only(*SHAPE_FIELDS).in_bulk(ids)
+    rows = shapes_sql.with_shaped_json(Entity.objects.all()) if as_json else Entity.objects.only(*SHAPE_FIELDS)
+    by_id = rows.in_bulk(ids)
     return [by_id[i] for i in ids if i in by_id]
+
+
+def _as_json(fields) -> bool:
+    """Whole entities are assembled by the database where it can (every field wanted, a known database)."""
+    return fields is None and shapes_sql.supported()
+
+
+def _json_response(text: str) -> HttpResponse:
+    return HttpResponse(text.encode(), content_type="application/json")
 
 
 def _wants_relations(fields) -> bool:
@@ -152,8 +167,12 @@ class EntitiesView(BackstageView):
         elif cursor:
             offset = _int(cursor.get("offset"), 0, name="offset")
         limit = _int(params.get("limit"), MAX_LIMIT if not paged else 100, name="limit")
-        rows = _page(queryset, order, offset, limit + 1, with_relations=_wants_relations(fields))
-        response = Response(_shaped(rows[:limit], fields))
+        as_json = _as_json(fields)
+        rows = _page(queryset, order, offset, limit + 1, with_relations=_wants_relations(fields), as_json=as_json)
+        if as_json:
+            response = _json_response(shapes_sql.items_json(rows[:limit]))
+        else:
+            response = Response(_shaped(rows[:limit], fields))
         if paged and len(rows) > limit:
             query = params.copy()
             query.pop("offset", None)
@@ -190,15 +209,20 @@ class EntitiesByQueryView(BackstageView):
         limit = _int(params.get("limit"), DEFAULT_QUERY_LIMIT, name="limit")
         offset = int(source.get("offset") or 0)
         fields = parse_fields(params.getlist("fields"))
-        rows = _page(queryset, order, offset, limit + 1, with_relations=_wants_relations(fields))
+        as_json = _as_json(fields)
+        rows = _page(queryset, order, offset, limit + 1, with_relations=_wants_relations(fields), as_json=as_json)
         page_info = {}
         if len(rows) > limit:
             page_info["nextCursor"] = _encode_cursor({**source, "offset": offset + limit})
         if offset > 0:
             page_info["prevCursor"] = _encode_cursor({**source, "offset": max(0, offset - limit)})
-        body = {"items": _shaped(rows[:limit], fields), "pageInfo": page_info}
+        body = {"pageInfo": page_info}
         if params.get("totalItems") != "exclude":
             body["totalItems"] = queryset.count()
+        if as_json:  # the items are JSON text already: the envelope is written around them
+            envelope = json.dumps(body, separators=(",", ":"))
+            return _json_response(f'{{"items":{shapes_sql.items_json(rows[:limit])},{envelope[1:]}')
+        body["items"] = _shaped(rows[:limit], fields)
         return Response(body)
 
 
