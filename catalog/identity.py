@@ -271,6 +271,8 @@ def store(user, claims: dict[str, Any], *, login: bool = False, rules: list | No
 
 # --- Review -----------------------------------------------------------------------------------------
 
+REVIEW_FIELDS = ["reviewed_at", "reviewed_by", "reviewed_email", "review_note", "needs_review"]
+
 
 def mark_reviewed(identities: Iterable[Identity], by, note: str = "") -> int:
     """Mark as "stays unmatched, that's fine": clear the flag of unmatched identities, recording who, when and why.
@@ -285,8 +287,7 @@ def mark_reviewed(identities: Iterable[Identity], by, note: str = "") -> int:
         identity.reviewed_email, identity.review_note = review_email(identity.claims or {}), note.strip()[:300]
         identity.needs_review = False
         with transaction.atomic():
-            identity.save(update_fields=["reviewed_at", "reviewed_by", "reviewed_email", "review_note",
-                                         "needs_review"])  # fmt: skip
+            identity.save(update_fields=REVIEW_FIELDS)
             audit.record(by, "identity.reviewed", identity,
                          {"email": identity.reviewed_email, "note": identity.review_note})  # fmt: skip
         count += 1
@@ -302,8 +303,7 @@ def clear_review(identities: Iterable[Identity], by) -> int:
         with transaction.atomic():
             _end_review(identity, by, "cleared by an admin")
             identity.needs_review = not identity.entity_ref and not identity.user.is_superuser
-            identity.save(update_fields=["reviewed_at", "reviewed_by", "reviewed_email", "review_note",
-                                         "needs_review"])  # fmt: skip
+            identity.save(update_fields=REVIEW_FIELDS)
         count += 1
     return count
 

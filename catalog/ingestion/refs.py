@@ -119,3 +119,9 @@ def owner_ref(value: str, *, of: str) -> str:
     if parsed.kind.lower() not in OWNER_KINDS:
         raise RefError(f'An owner must be a Group or User, not a {parsed.kind} ("{value}")')
     return parsed.key
+
+
+def verified_owner_ref(value: str, *, of: str) -> str:
+    """A governance override's verified owner, canonical (``owner_ref``), or "" when blank."""
+    value = value.strip()
+    return owner_ref(value, of=of) if value else ""

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
 
-from catalog.ingestion.refs import RefError, owner_ref
+from catalog.ingestion.refs import RefError, verified_owner_ref
 from catalog.querysets import EntityQuerySet
 
 
@@ -136,13 +136,10 @@ class EntityOverride(models.Model):
 
     def clean(self) -> None:
         """``verified_owner`` as a canonical owner ref (``payments`` → ``group:<namespace>/payments``)."""
-        if self.verified_owner.strip():
-            try:
-                self.verified_owner = owner_ref(self.verified_owner, of=self.entity_ref)
-            except RefError as exc:
-                raise ValidationError({"verified_owner": str(exc)}) from exc
-        else:
-            self.verified_owner = ""
+        try:
+            self.verified_owner = verified_owner_ref(self.verified_owner, of=self.entity_ref)
+        except RefError as exc:
+            raise ValidationError({"verified_owner": str(exc)}) from exc
 
     def as_dict(self) -> dict:
         data = {

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 
 from catalog.cache import bump_catalog_version
 from catalog.ingestion import refresh
-from catalog.ingestion.refs import RefError, owner_ref
+from catalog.ingestion.refs import RefError, verified_owner_ref
 from catalog.models import Entity, EntityOverride
 from catalog.permissions import (
     OVERRIDE,
@@ -92,9 +92,8 @@ class OverrideForm(forms.Form):
         return list(dict.fromkeys(tags))
 
     def clean_verified_owner(self) -> str:
-        value = self.cleaned_data["verified_owner"].strip()
         try:
-            return owner_ref(value, of=self.entity_ref) if value else ""
+            return verified_owner_ref(self.cleaned_data["verified_owner"], of=self.entity_ref)
         except RefError as exc:
             raise forms.ValidationError(str(exc)) from exc
 

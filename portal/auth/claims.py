@@ -41,7 +41,8 @@ def _claim(data: dict, path: str) -> Any:
     return value
 
 
-def _groups(value: Any) -> list[str]:
+def group_names(value: Any) -> list[str]:
+    """Group names from a claim (one name or a list): trimmed, without duplicates, at most MAX_GROUPS."""
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, list):
@@ -94,7 +95,7 @@ def _saml_claims(claims: dict[str, Any], sociallogin, data: dict, provider, app_
             claims["annotations"][str(annotation)[:200]] = value
     for name in _names(app_settings.get("groups_attribute", list(SAML_GROUP_ATTRIBUTES))):
         if isinstance(data.get(name), list):  # the first attribute the IdP sent, even if empty
-            claims["groups"] = _groups(data[name])
+            claims["groups"] = group_names(data[name])
             break
 
 
@@ -135,7 +136,7 @@ def claims_from_sociallogin(sociallogin) -> dict[str, Any]:
         claims["annotations"][str(annotation)[:200]] = value
     groups_claim = app_settings.get("groups_claim", "groups")
     if groups_claim:
-        claims["groups"] = _groups(_claim(data, str(groups_claim)))
+        claims["groups"] = group_names(_claim(data, str(groups_claim)))
     return claims
 
 

@@ -25,6 +25,8 @@ from allauth.socialaccount import app_settings as allauth_settings
 from django.conf import settings
 from requests.utils import parse_header_links
 
+from portal.auth.claims import MAX_GROUPS, group_names
+
 logger = logging.getLogger(__name__)
 
 GITHUB_COM = "https://github.com"
@@ -32,7 +34,6 @@ GITLAB_COM = "https://gitlab.com"
 PER_PAGE = 100
 MAX_PAGES = 10
 MAX_BYTES = 2_000_000
-MAX_TEAMS = 500  # the same bound as claims.MAX_GROUPS
 
 
 class TeamsError(Exception):
@@ -111,7 +112,10 @@ class _Client:
         self.session.trust_env = False  # no proxy or netrc from the environment: only the configured host
         self.session.headers.update({"Authorization": f"Bearer {token}", "Accept": "application/json"})
 
-    def close(self) -> None:
+    def __enter__(self) -> _Client:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
         self.session.close()
 
     def get(self, url: str, hint: str = "") -> tuple[Any, requests.Response]:
@@ -158,11 +162,8 @@ class _Client:
 
 def fetch_github_teams(api_url: str, token: str, *, timeout: float) -> tuple[list[str], str]:
     """``(["org/team-slug", ...], note)`` from ``GET /user/teams``, all pages up to MAX_PAGES."""
-    client = _Client(api_url, token, timeout)
-    try:
+    with _Client(api_url, token, timeout) as client:
         return _github_pages(client, api_url)
-    finally:
-        client.close()
 
 
 def _github_pages(client: _Client, api_url: str) -> tuple[list[str], str]:
@@ -199,11 +200,8 @@ def _github_pages(client: _Client, api_url: str) -> tuple[list[str], str]:
 
 def fetch_gitlab_groups(base_url: str, token: str, *, timeout: float) -> tuple[list[str], str]:
     """``(["group/full/path", ...], note)`` from the OIDC userinfo endpoint's ``groups`` claim."""
-    client = _Client(base_url, token, timeout)
-    try:
+    with _Client(base_url, token, timeout) as client:
         data, _ = client.get(f"{base_url}/oauth/userinfo", hint="the groups claim needs the openid scope")
-    finally:
-        client.close()
     if not isinstance(data, dict):
         raise TeamsError(f"expected a JSON object from userinfo, got {type(data).__name__}")
     groups = data.get("groups")
@@ -239,9 +237,9 @@ def lookup_teams(sociallogin) -> TeamLookup | None:
         logger.exception("%s lookup failed for %s", source, sociallogin.account.uid)
         return TeamLookup(source, endpoint, "failed", f"teams not fetched: {type(exc).__name__} (see the log)")
     groups = list(dict.fromkeys(groups))
-    if len(groups) > MAX_TEAMS:
-        note += f"; only the first {MAX_TEAMS} kept"
-    return TeamLookup(source, endpoint, "fetched", note, groups[:MAX_TEAMS])
+    if len(groups) > MAX_GROUPS:
+        note += f"; only the first {MAX_GROUPS} kept"
+    return TeamLookup(source, endpoint, "fetched", note, groups[:MAX_GROUPS])
 
 
 def add_team_groups(claims: dict[str, Any], lookup: TeamLookup | None) -> dict[str, Any]:
@@ -249,5 +247,5 @@ def add_team_groups(claims: dict[str, Any], lookup: TeamLookup | None) -> dict[s
     if lookup is None:
         return claims
     claims["teams"] = lookup.as_dict()
-    claims["groups"] = list(dict.fromkeys([*claims.get("groups", []), *lookup.groups]))[:MAX_TEAMS]
+    claims["groups"] = group_names([*claims.get("groups", []), *lookup.groups])
     return claims

@@ -17,15 +17,16 @@ from __future__ import annotations
 
 import json
 import secrets
-import threading
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlencode, urlsplit
+
+from portal.testing.httpserver import serve_http
 
 
 @dataclass
@@ -162,16 +163,9 @@ def _handler(forge: Forge) -> type[BaseHTTPRequestHandler]:
 @contextmanager
 def run_forge(forge: Forge) -> Iterator[Forge]:
     """Serve ``forge`` on a free port of 127.0.0.1; ``forge.url`` is its base URL while the block runs."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(forge))
-    server.daemon_threads = True
-    forge.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serve_http(_handler(forge)) as url:
+        forge.url = url
         yield forge
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def sign_in_through(client, provider: str, forge: Forge, login: str):

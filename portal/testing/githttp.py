@@ -7,12 +7,13 @@ protocol GitHub and GitLab do for clones and fetches.
 from __future__ import annotations
 
 import subprocess
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import urlsplit
+
+from portal.testing.httpserver import serve_http
 
 
 def _handler(root: Path) -> type[BaseHTTPRequestHandler]:
@@ -63,11 +64,5 @@ def _handler(root: Path) -> type[BaseHTTPRequestHandler]:
 @contextmanager
 def git_http_server(root: Path) -> Iterator[str]:
     """Serve ``root`` over git smart HTTP on a free port; yields the base URL."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(Path(root)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serve_http(_handler(Path(root))) as url:
+        yield url

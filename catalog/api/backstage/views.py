@@ -235,10 +235,10 @@ class EntityByNameView(BackstageView):
     def get(self, request, kind: str, namespace: str, name: str):
         ref = f"{kind}:{namespace}/{name}".lower()
         if not self.read_filter.unrestricted:
-            return Response(self._shaped(ref))
-        return Response(per_version_recent("by-name", ref, lambda: self._shaped(ref)))
+            return Response(self._one(ref))
+        return Response(per_version_recent("by-name", ref, lambda: self._one(ref)))
 
-    def _shaped(self, ref: str) -> dict:
+    def _one(self, ref: str) -> dict:
         return entities_to_backstage([for_shaping(self.entities()).get(ref=ref)])[0]
 
 

@@ -17,12 +17,11 @@ import base64
 import datetime as dt
 import html
 import secrets
-import threading
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
 from xml.sax.saxutils import escape, quoteattr
 
@@ -33,6 +32,8 @@ from cryptography.x509.oid import NameOID
 from onelogin.saml2.constants import OneLogin_Saml2_Constants as C
 from onelogin.saml2.utils import OneLogin_Saml2_Utils
 from onelogin.saml2.xml_utils import OneLogin_Saml2_XML
+
+from portal.testing.httpserver import serve_http
 
 EMAIL_ATTRIBUTE = "urn:oid:0.9.2342.19200300.100.1.3"
 SUBJECT_ID_ATTRIBUTE = "urn:oasis:names:tc:SAML:attribute:subject-id"
@@ -298,17 +299,8 @@ class _Handler(BaseHTTPRequestHandler):
 @contextmanager
 def run_idp(idp: SamlIdp) -> Iterator[SamlIdp]:
     """Serve ``idp`` on ``http://HOST:<free port>`` until the block ends; fills in base_url, key and cert."""
-    handler = type("SamlIdpHandler", (_Handler,), {"idp": idp})
-    server = ThreadingHTTPServer((idp.host, 0), handler)
-    server.daemon_threads = True
-    idp.base_url = f"http://{idp.host}:{server.server_address[1]}"
     if not idp.key_pem:
         idp.key_pem, idp.cert_pem = self_signed(f"Test SAML IdP {idp.host}")
-    thread = threading.Thread(target=server.serve_forever, name="test-saml-idp", daemon=True)
-    thread.start()
-    try:
+    with serve_http(type("SamlIdpHandler", (_Handler,), {"idp": idp}), idp.host) as url:
+        idp.base_url = url
         yield idp
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
