@@ -127,6 +127,12 @@ def check_expected(data: Path) -> tuple[int, int]:
     return len(expected), mismatches
 
 
+def children_cpu() -> float:
+    """CPU seconds of this process's finished children (the parse helper)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def backend_cpu() -> float | None:
     """CPU seconds spent by this connection's PostgreSQL backend (same machine only; else None)."""
     from django.db import connection
@@ -183,10 +189,13 @@ def main() -> None:
             print("reusing the ingested database in", workdir)
             measure(args, location)
             return
+        children_before = children_cpu()
         db_cpu, cpu, start = backend_cpu(), time.process_time(), time.perf_counter()
         result = refresh_location(location.pk)
         ingest = time.perf_counter() - start
         ingest_cpu = cpu_figure(time.process_time() - cpu, db_cpu, backend_cpu())
+        ingest_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # before the check below
+        helper_cpu = children_cpu() - children_before
         entities = Entity.objects.count()
         checked, mismatches = check_expected(data)
         cache_kind = "Redis" if args.redis else "files"
@@ -196,8 +205,14 @@ def main() -> None:
               f"{SearchRow.objects.count()} search rows, {result.summary.errors} errors")  # fmt: skip
         print(f"relations check: {checked - mismatches}/{checked} entities match expected.json")
         print(f"ingest wall:     {ingest:.2f} s  ({entities / ingest:.0f} entities/s)")
-        print(f"ingest CPU:      {ingest_cpu}  (steady on a busy machine, unlike wall time)")
-        print(f"peak RSS:        {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+        helper_part = f" + {helper_cpu:.2f} s in the parse helper process" if result.helper_rss_kb else ""
+        print(f"ingest CPU:      {ingest_cpu}{helper_part}  (steady on a busy machine, unlike wall time)")
+        helper = (
+            f" + {result.helper_rss_kb / 1024:.0f} MB parse helper process"
+            if result.helper_rss_kb
+            else " (no helper process)"
+        )
+        print(f"peak RSS:        {ingest_rss_mb:.0f} MB{helper}")
         print(f"database size:   {database_size(bench_url, workdir) / 1e6:.0f} MB")
 
         db_cpu, cpu, wall = backend_cpu(), time.process_time(), time.perf_counter()

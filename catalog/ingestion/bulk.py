@@ -2,19 +2,37 @@
 
 The ORM's bulk_create builds a model instance and prepares every value: for the ~500k rows of a
 10k-component catalog that costs most of the ingest time. Here rows are plain tuples: PostgreSQL gets
-``COPY``, SQLite a single ``executemany``. Entities are model instances (their ids are needed for their
-rows); they take the same path with ids reserved first: bulk_create compiles SQL per value (a quarter
-of SQLite's ingest), and on PostgreSQL sends ``UNNEST`` arrays quoted in Python, JSON bodies included,
-which cost more than everything else the database is sent.
+``COPY``, SQLite a single ``executemany``. New entities take the same path with ids reserved first
+(their relation and search rows need them): bulk_create compiles SQL per value (a quarter of SQLite's
+ingest), and on PostgreSQL sends ``UNNEST`` arrays quoted in Python, JSON bodies included.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 
-from django.db import connection, models, transaction
+from django.db import connection
 
-BATCH = 1000
+#: SQLite page cache for a refresh's write transaction (KiB): random index inserts stay in memory.
+SQLITE_WRITE_CACHE_KIB = 65_536
+
+
+@contextmanager
+def write_cache() -> Iterator[None]:
+    """A larger SQLite page cache while a refresh writes (the connection's own is 2 MiB); restored after."""
+    if connection.vendor != "sqlite":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA cache_size")
+        before = cursor.fetchone()[0]
+        cursor.execute(f"PRAGMA cache_size = -{SQLITE_WRITE_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA cache_size = {int(before)}")
 
 
 def insert_rows(table: str, columns: Sequence[str], rows: Iterable[tuple]) -> None:
@@ -30,34 +48,9 @@ def insert_rows(table: str, columns: Sequence[str], rows: Iterable[tuple]) -> No
             cursor.executemany(f"INSERT INTO {quoted} ({column_list}) VALUES ({placeholders})", list(rows))  # noqa: S608
 
 
-def insert_instances(model: type[models.Model], objs: list[models.Model]) -> None:
-    """bulk_create without the ORM's per-value SQL compilation; each object's id is set.
-
-    Ids are reserved first (PostgreSQL: from the table's sequence; SQLite: above the highest id and the
-    AUTOINCREMENT counter, inside the write transaction, which SQLite holds alone), then the rows go
-    through ``insert_rows``.
-    """
-    if not objs:
-        return
-    if connection.vendor not in ("postgresql", "sqlite"):
-        model._default_manager.bulk_create(objs, batch_size=BATCH)
-        return
-    meta = model._meta
-    with transaction.atomic():
-        ids = _reserve_ids(meta.db_table, meta.pk.column, len(objs))
-        for obj, pk in zip(objs, ids, strict=True):
-            obj.pk = pk
-        fields = meta.concrete_fields
-        insert_rows(
-            meta.db_table,
-            [field.column for field in fields],
-            ([field.get_db_prep_save(field.pre_save(obj, True), connection) for field in fields] for obj in objs),
-        )
-    for obj in objs:
-        obj._state.adding, obj._state.db = False, connection.alias
-
-
-def _reserve_ids(table: str, column: str, count: int) -> list[int]:
+def reserve_ids(table: str, column: str, count: int) -> list[int]:
+    """``count`` unused ids for ``table`` (PostgreSQL: from its sequence; SQLite: above the highest id and
+    the AUTOINCREMENT counter; call inside the write transaction, which SQLite holds alone)."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(

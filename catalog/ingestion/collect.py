@@ -6,13 +6,16 @@ that belong to no entity (a file that cannot be read or parsed, a cycle) are col
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from catalog.ingestion.descriptor import ProcessedEntity, location_targets, process_file
 from catalog.ingestion.errors import DescriptorError
+from catalog.ingestion.offload import ParseHelper, two_cores
 from catalog.ingestion.placeholders import PlaceholderReadError
 from catalog.ingestion.readers import ReadError, SourceReader
+from catalog.ingestion.rows import EntityRow, apply_annotations, entity_row
 from catalog.ingestion.sources import GitSource, Source, SourceError
 
 MAX_FILES_PER_LOCATION = 20_000
@@ -27,6 +30,8 @@ class Walk:
     files: list[str] = field(default_factory=list)
     #: Each file read → the Location entity ref that included it (None for the root file).
     parents: dict[str, str | None] = field(default_factory=dict)
+    #: Peak RSS of the parse helper process, when one ran (kB).
+    helper_rss_kb: int = 0
 
 
 @dataclass(slots=True)
@@ -37,69 +42,138 @@ class Found:
     source: Source
     parent_ref: str | None
     added_annotations: dict[str, str]
+    row: EntityRow
 
 
-def annotate(entity: dict, source: Source, origin: Source) -> dict[str, str]:
-    """Set the location annotations Backstage's catalog sets (spec section 5); returns what changed."""
-    metadata = entity.setdefault("metadata", {})
-    if not isinstance(metadata.get("annotations"), dict):
-        metadata["annotations"] = {}
-    annotations = metadata["annotations"]
-    before = dict(annotations)
-    annotations["backstage.io/managed-by-location"] = source.location_ref
-    annotations["backstage.io/managed-by-origin-location"] = origin.location_ref
+def location_annotations(source: Source, origin: Source) -> tuple[dict[str, str], dict[str, str]]:
+    """The annotations every entity of ``source`` gets: (always set, set unless the descriptor did)."""
+    forced = {
+        "backstage.io/managed-by-location": source.location_ref,
+        "backstage.io/managed-by-origin-location": origin.location_ref,
+    }
+    defaults: dict[str, str] = {}
     if isinstance(source, GitSource):
-        annotations.setdefault("backstage.io/source-location", f"url:{source.directory_target}")
+        defaults["backstage.io/source-location"] = f"url:{source.directory_target}"
         if source.view_url:
-            annotations.setdefault("backstage.io/view-url", source.view_url)
+            defaults["backstage.io/view-url"] = source.view_url
         if source.edit_url:
-            annotations.setdefault("backstage.io/edit-url", source.edit_url)
-    for key in ("backstage.io/view-url", "backstage.io/edit-url"):
-        if str(annotations.get(key, "")).strip().lower().startswith("javascript:"):
-            annotations[key] = "https://backstage.io/annotation-rejected-for-security-reasons"
-    return {k: v for k, v in annotations.items() if before.get(k) != v}
+            defaults["backstage.io/edit-url"] = source.edit_url
+    return forced, defaults
 
 
-def walk(root: Source, reader: SourceReader, walk_state: Walk, *, presence: str = "required") -> Iterator[Found]:
-    """Breadth-first over the root file and every Location target reachable from it."""
-    queue: list[tuple[Source, str | None, bool]] = [(root, None, presence != "optional")]
+#: Files read ahead of the one being processed (each at most the reader's size limit, 1 MiB).
+READ_AHEAD = 4
+
+
+@dataclass(slots=True)
+class _Step:
+    """One step of the walk, taken in order: a file to process, or an error found while expanding."""
+
+    source: Source | None = None
+    parent_ref: str | None = None
+    content: bytes | None = None
+    read_error: str = ""
+    error: DescriptorError | None = None
+    last: bool = False  # stop the walk after this step (too many files)
+    submitted: bool = False
+
+
+def walk(
+    root: Source,
+    reader: SourceReader,
+    walk_state: Walk,
+    *,
+    presence: str = "required",
+    helper_min_bytes: int | None = None,
+) -> Iterator[Found]:
+    """Breadth-first over the root file and every Location target reachable from it.
+
+    Files are read a few ahead of the one being processed. When ``helper_min_bytes`` is set and the
+    files read ahead hold at least that many bytes, a :class:`ParseHelper` process parses and validates
+    them while this process writes the database (see :mod:`.offload`); results and errors come out in
+    the same order either way.
+    """
+    queue: deque[tuple[Source, str | None, bool]] = deque([(root, None, presence != "optional")])
+    to_read: deque[tuple[Source, str | None]] = deque()
+    ahead: deque[_Step] = deque()
     seen: set[str] = set()
-    while queue:
-        pattern, parent_ref, required = queue.pop(0)
+    stopped = False
+
+    def expand(pattern: Source, parent_ref: str | None, required: bool) -> None:
+        nonlocal stopped
         try:
             sources = reader.expand(pattern)
         except (ReadError, SourceError) as exc:
-            _fail(walk_state, pattern.location_ref, "read-failed", str(exc))
-            continue
+            ahead.append(_Step(error=_error(pattern.location_ref, "read-failed", str(exc))))
+            return
         if not sources and required:
-            _fail(walk_state, pattern.location_ref, "not-found", f"No file matches {pattern.target}")
+            ahead.append(_Step(error=_error(pattern.location_ref, "not-found", f"No file matches {pattern.target}")))
         for source in sources:
             key = source.location_ref
             if key in seen:
                 if parent_ref:
-                    walk_state.errors.append(
-                        DescriptorError(
-                            file=key, document=None, field="spec.targets", rule="location-cycle",
-                            message=f"{parent_ref} includes {source.target}, which was already read in "
-                            "this refresh (a Location that includes itself or a cycle); skipped",
-                        )
-                    )  # fmt: skip
+                    ahead.append(_Step(error=_cycle_error(key, parent_ref, source.target)))
                 continue
             seen.add(key)
             if len(seen) > MAX_FILES_PER_LOCATION:
-                _fail(walk_state, key, "too-many-files", f"More than {MAX_FILES_PER_LOCATION} files")
+                error = _error(key, "too-many-files", f"More than {MAX_FILES_PER_LOCATION} files")
+                ahead.append(_Step(error=error, last=True))
+                stopped = True
                 return
-            yield from _read_one(source, root, reader, walk_state, parent_ref, queue)
+            to_read.append((source, parent_ref))
+
+    def read_ahead() -> None:
+        while not stopped and len(ahead) < READ_AHEAD and (to_read or queue):
+            if not to_read:
+                expand(*queue.popleft())
+                continue
+            source, parent_ref = to_read.popleft()
+            step = _Step(source=source, parent_ref=parent_ref)
+            try:
+                step.content = reader.read(source)
+            except ReadError as exc:
+                step.read_error = str(exc)
+            ahead.append(step)
+
+    with ParseHelper() as helper:
+        while queue or to_read or ahead:
+            read_ahead()
+            if helper_min_bytes is not None:
+                _share_with(helper, ahead, root, helper_min_bytes, reader.max_bytes)
+            step = ahead.popleft()
+            if step.error is not None:
+                if step.error.rule != "location-cycle":  # the others mean the file was not read
+                    walk_state.failed_files.add(step.error.file)
+                walk_state.errors.append(step.error)
+                if step.last:
+                    return
+                continue
+            yield from _process_step(step, root, reader, walk_state, queue, helper)
+        walk_state.helper_rss_kb = helper.close()
 
 
-def _read_one(source, root, reader, walk_state, parent_ref, queue) -> Iterator[Found]:
+def _share_with(helper: ParseHelper, ahead: deque[_Step], root: Source, min_bytes: int, max_bytes: int) -> None:
+    """Hand the files behind the next one to the helper (started once enough bytes wait)."""
+    waiting = [step for step in list(ahead)[1:] if step.content is not None and not step.submitted]
+    if not waiting:
+        return
+    if not helper.running:
+        if helper.broken or sum(len(step.content) for step in waiting) < min_bytes or not two_cores():
+            return
+        if not helper.start():
+            return
+    for step in waiting:
+        forced, defaults = location_annotations(step.source, root)
+        step.submitted = helper.submit(step.source.location_ref, step.content, max_bytes, forced, defaults)
+
+
+def _process_step(step: _Step, root, reader, walk_state: Walk, queue, helper: ParseHelper) -> Iterator[Found]:
+    source = step.source
     key = source.location_ref
     walk_state.files.append(key)
-    walk_state.parents[key] = parent_ref
-    try:
-        content = reader.read(source)
-    except ReadError as exc:
-        _fail(walk_state, key, "read-failed", str(exc))
+    walk_state.parents[key] = step.parent_ref
+    if step.content is None:
+        _fail(walk_state, key, "read-failed", step.read_error)
         return
 
     def read_text(target: str) -> str:
@@ -112,13 +186,22 @@ def _read_one(source, root, reader, walk_state, parent_ref, queue) -> Iterator[F
         except UnicodeDecodeError as exc:
             raise PlaceholderReadError(f"{target} is not UTF-8 text") from exc
 
-    result = process_file(content, file=key, read_text=read_text)
+    forced, defaults = location_annotations(source, root)
+    answer = helper.result(key) if step.submitted else None
+    if answer is None:
+        result = process_file(step.content, file=key, read_text=read_text)
+        prepared = []
+        for processed in result.entities:
+            added = apply_annotations(processed.entity, forced, defaults)
+            prepared.append((added, entity_row(processed, added)))
+    else:
+        result, prepared = answer
+    step.content = None
     if result.errors:
         walk_state.errors.extend(result.errors)
         if not result.entities:
             walk_state.failed_files.add(key)
-    for processed in result.entities:
-        added = annotate(processed.entity, source, root)
+    for processed, (added, row) in zip(result.entities, prepared, strict=True):
         if processed.valid and processed.entity.get("kind") == "Location":
             nested_presence = (processed.entity.get("spec") or {}).get("presence", "required")
             for target in location_targets(processed.entity):
@@ -131,9 +214,21 @@ def _read_one(source, root, reader, walk_state, parent_ref, queue) -> Iterator[F
                             rule="bad-target", message=str(exc),
                         )
                     )  # fmt: skip
-        yield Found(processed=processed, source=source, parent_ref=parent_ref, added_annotations=added)
+        yield Found(processed, source, step.parent_ref, added, row)
+
+
+def _cycle_error(key: str, parent_ref: str, target: str) -> DescriptorError:
+    return DescriptorError(
+        file=key, document=None, field="spec.targets", rule="location-cycle",
+        message=f"{parent_ref} includes {target}, which was already read in "
+        "this refresh (a Location that includes itself or a cycle); skipped",
+    )  # fmt: skip
+
+
+def _error(file: str, rule: str, message: str) -> DescriptorError:
+    return DescriptorError(file=file, document=None, field="", rule=rule, message=message)
 
 
 def _fail(walk_state: Walk, file: str, rule: str, message: str) -> None:
     walk_state.failed_files.add(file)
-    walk_state.errors.append(DescriptorError(file=file, document=None, field="", rule=rule, message=message))
+    walk_state.errors.append(_error(file, rule, message))

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from catalog.cache import bump_catalog_version
 from catalog.identity import schedule_refresh_identities
+from catalog.ingestion.bulk import write_cache
 from catalog.ingestion.collect import Walk, walk
 from catalog.ingestion.readers import SourceReader
 from catalog.ingestion.sources import SourceError, parse_target
@@ -29,6 +30,7 @@ class RefreshResult:
     changed: bool
     summary: Summary
     message: str = ""
+    helper_rss_kb: int = 0  # peak RSS of the parse helper process, when one ran
 
     def as_dict(self) -> dict:
         return {
@@ -82,9 +84,10 @@ def refresh_location(location_id, *, force: bool = False) -> RefreshResult:
             Location.objects.filter(pk=location.pk).update(last_checked_at=now, next_refresh_at=next_refresh_time())
             return RefreshResult(str(location.pk), location.status, False, Summary())
         walk_state = Walk()
-        with transaction.atomic():
+        with transaction.atomic(), write_cache():
             writer = LocationWriter(location)
-            for found in walk(root, reader, walk_state, presence=location.presence):
+            helper_min_bytes = settings.CATALOG_PARSE_HELPER_MIN_BYTES or None
+            for found in walk(root, reader, walk_state, presence=location.presence, helper_min_bytes=helper_min_bytes):
                 writer.add(found)
             summary = writer.finish(walk_state)
             root_failed = root.location_ref in walk_state.failed_files
@@ -108,7 +111,9 @@ def refresh_location(location_id, *, force: bool = False) -> RefreshResult:
             schedule_refresh_identities()  # people's ownership follows the catalog (catalog/identity.py)
     if summary.added + summary.updated >= TIDY_AFTER_ROWS:
         tidy_after_large_write()
-    return RefreshResult(str(location.pk), location.status, changed, summary, location.message)
+    return RefreshResult(
+        str(location.pk), location.status, changed, summary, location.message, walk_state.helper_rss_kb
+    )
 
 
 def _fail_location(location: Location, message: str) -> RefreshResult:

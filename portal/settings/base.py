@@ -307,6 +307,10 @@ CATALOG_GITLAB_HOSTS = env.list("CATALOG_GITLAB_HOSTS", default=["gitlab.com"])
 CATALOG_ALLOWED_PATHS = env.list("CATALOG_ALLOWED_PATHS", default=[str(DATA_DIR), str(BASE_DIR / "demo")])
 CATALOG_ORPHAN_GRACE_DAYS = env.int("CATALOG_ORPHAN_GRACE_DAYS", default=7)
 CATALOG_WEBHOOK_SECRET = env.str("CATALOG_WEBHOOK_SECRET", default="")
+# A refresh with at least this many bytes of descriptors waiting to be processed starts a helper
+# process that parses and validates them while the refresh writes the database (two cores at work;
+# catalog/ingestion/offload.py). 0 turns the helper off.
+CATALOG_PARSE_HELPER_MIN_BYTES = env.int("CATALOG_PARSE_HELPER_MIN_BYTES", default=1_048_576)
 # EntityOverride fields that owners may set themselves; the others (verified owner, note) need an admin.
 CATALOG_OWNER_OVERRIDE_FIELDS = env.list("CATALOG_OWNER_OVERRIDE_FIELDS", default=["deprecation_note", "extra_tags"])
 
