@@ -68,6 +68,11 @@ def with_shaped_json(queryset: models.QuerySet) -> models.QuerySet:
     return queryset.only(*_ROW_FIELDS).annotate(shaped_json=shaped)
 
 
+def entity_json(queryset: models.QuerySet, ref: str) -> str:
+    """The entity ``ref`` of ``queryset`` as one JSON document (raises ``Entity.DoesNotExist``)."""
+    return items_json([with_shaped_json(queryset).get(ref=ref)])[1:-1]
+
+
 def items_json(rows: Sequence[Entity]) -> str:
     """A JSON array of ``rows`` (annotated by ``with_shaped_json``) in Backstage's shape, in order."""
     overrides = override_map()

@@ -235,11 +235,15 @@ class EntityByNameView(BackstageView):
     def get(self, request, kind: str, namespace: str, name: str):
         ref = f"{kind}:{namespace}/{name}".lower()
         if not self.read_filter.unrestricted:
-            return Response(self._one(ref))
-        return Response(per_version_recent("by-name", ref, lambda: self._one(ref)))
+            return _json_response(self._one(ref))
+        return _json_response(per_version_recent("by-name", ref, lambda: self._one(ref)))
 
-    def _one(self, ref: str) -> dict:
-        return entities_to_backstage([for_shaping(self.entities()).get(ref=ref)])[0]
+    def _one(self, ref: str) -> str:
+        """The document as JSON text: written by the database where it can (``catalog/shapes_sql.py``)."""
+        if shapes_sql.supported():
+            return shapes_sql.entity_json(self.entities(), ref)
+        entity = entities_to_backstage([for_shaping(self.entities()).get(ref=ref)])[0]
+        return json.dumps(entity, ensure_ascii=False, separators=(",", ":"))
 
 
 class EntityAncestryView(BackstageView):
