@@ -9,6 +9,7 @@ ingest), and on PostgreSQL sends ``UNNEST`` arrays quoted in Python, JSON bodies
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 
@@ -40,12 +41,62 @@ def insert_rows(table: str, columns: Sequence[str], rows: Iterable[tuple]) -> No
     quoted = connection.ops.quote_name(table)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            with cursor.cursor.copy(f"COPY {quoted} ({column_list}) FROM STDIN") as copy:
+            with cursor.cursor.copy(_copy_statement(table, columns)) as copy:
                 for row in rows:
                     copy.write_row(row)
         else:
             placeholders = ", ".join(["%s"] * len(columns))
             cursor.executemany(f"INSERT INTO {quoted} ({column_list}) VALUES ({placeholders})", list(rows))  # noqa: S608
+
+
+class BackgroundCopy:
+    """PostgreSQL: ``COPY`` rows on a thread, inside the caller's transaction, while the caller goes on.
+
+    The database then inserts (and indexes) one batch while the refresh prepares the next. psycopg
+    holds the connection's lock for a whole ``COPY``, so any query the caller sends meanwhile waits for
+    it. ``wait`` joins the thread and raises what it raised: call it before using the results or ending
+    the transaction. Other databases insert at once.
+    """
+
+    def __init__(self) -> None:
+        self._thread: threading.Thread | None = None
+        self._error: BaseException | None = None
+
+    def insert(self, jobs: list[tuple[str, Sequence[str], list[tuple]]]) -> None:
+        """Insert each (table, columns, rows); on PostgreSQL in the background."""
+        self.wait()
+        if connection.vendor != "postgresql":
+            for table, columns, rows in jobs:
+                insert_rows(table, columns, rows)
+            return
+        raw = connection.connection
+        statements = [(_copy_statement(table, columns), rows) for table, columns, rows in jobs]
+
+        def run() -> None:
+            try:
+                with raw.cursor() as cursor:
+                    for statement, rows in statements:
+                        with cursor.copy(statement) as copy:
+                            for row in rows:
+                                copy.write_row(row)
+            except BaseException as exc:  # handed to the caller by wait()
+                self._error = exc
+
+        self._thread = threading.Thread(target=run, name="catalog-copy", daemon=True)
+        self._thread.start()
+
+    def wait(self) -> None:
+        thread, self._thread = self._thread, None
+        if thread is not None:
+            thread.join()
+        error, self._error = self._error, None
+        if error is not None:
+            raise error
+
+
+def _copy_statement(table: str, columns: Sequence[str]) -> str:
+    column_list = ", ".join(connection.ops.quote_name(c) for c in columns)
+    return f"COPY {connection.ops.quote_name(table)} ({column_list}) FROM STDIN"
 
 
 def reserve_ids(table: str, column: str, count: int) -> list[int]:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from django.db import connection
 from django.utils import timezone
 
-from catalog.ingestion.bulk import insert_rows, reserve_ids
+from catalog.ingestion.bulk import BackgroundCopy, insert_rows, reserve_ids
 from catalog.ingestion.collect import Found, Walk
 from catalog.ingestion.errors import DescriptorError
 from catalog.models import CatalogRule, Entity, Location, ProcessingError, Relation, SearchRow
@@ -69,6 +69,7 @@ class LocationWriter:
         self.seen: set[str] = set()
         self.pending: list[Found] = []
         self.rules = list(CatalogRule.objects.all())
+        self.copier = BackgroundCopy()
         self.conflict_errors: list[DescriptorError] = []
 
     def add(self, found: Found) -> None:
@@ -113,6 +114,7 @@ class LocationWriter:
     def flush(self) -> None:
         if not self.pending:
             return
+        self.copier.wait()
         batch, self.pending = self.pending, []
         refs = [str(f.processed.ref) for f in batch]
         taken = dict(
@@ -165,11 +167,11 @@ class LocationWriter:
         new_ids = self._insert_new(to_create)
         Entity.objects.bulk_update(to_update, [*ENTITY_FIELDS, "updated_at"], batch_size=BATCH)
         Entity.objects.bulk_update(error_only, ["error_count"], batch_size=BATCH)
-        self._rewrite_rows(
+        self._write_entity_errors([(ref, new_ids.get(id(key), key), errors) for ref, key, errors in error_rows])
+        self._rewrite_rows(  # last: on PostgreSQL it goes on in the background
             [(new_ids.get(id(key), key), relations, search) for key, relations, search in rewrite],
             [entity.id for entity in to_update],
         )
-        self._write_entity_errors([(ref, new_ids.get(id(key), key), errors) for ref, key, errors in error_rows])
 
     def _insert_new(self, to_create: list[tuple[Found, int]]) -> dict[int, int]:
         """Insert new entities as plain rows (their JSON is ready); returns id(found) -> the entity's id."""
@@ -230,10 +232,13 @@ class LocationWriter:
         # SQLite's time for the search rows (bench/catalog.py) and keeps PostgreSQL's B-trees local.
         relations = [(pk, s, t, d) for pk, entity_relations, _ in rewrite for s, t, d in entity_relations]
         relations.sort(key=_by_target)
-        insert_rows(Relation._meta.db_table, ("origin_id", "source_ref", "type", "target_ref"), relations)
         search = [(pk, k, v) for pk, _, entity_rows in rewrite for k, v in entity_rows]
         search.sort(key=_by_key_value)
-        insert_rows(SearchRow._meta.db_table, ("entity_id", "key", "value"), search)
+        # PostgreSQL inserts these while the next batch is read and prepared (waited for at the next flush).
+        self.copier.insert([
+            (Relation._meta.db_table, ("origin_id", "source_ref", "type", "target_ref"), relations),
+            (SearchRow._meta.db_table, ("entity_id", "key", "value"), search),
+        ])  # fmt: skip
 
     def _write_entity_errors(self, error_rows: list[tuple[str, int, list[DescriptorError]]]) -> None:
         """Replace the batch's entity errors; ids come from the rows just written (created ones after insert)."""
@@ -255,6 +260,7 @@ class LocationWriter:
     def finish(self, walk_state: Walk) -> Summary:
         """Flush, mark orphans, record location-level errors and the location's state."""
         self.flush()
+        self.copier.wait()
         gone = [row for ref, row in self.existing.items() if ref not in self.seen]
         kept_by_failure = {row[0] for row in gone if row[4] in walk_state.failed_files}
         orphan_ids = [row[0] for row in gone if row[4] not in walk_state.failed_files and row[5] is None]

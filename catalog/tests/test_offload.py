@@ -117,3 +117,27 @@ def test_the_helper_hands_back_files_whose_placeholders_need_a_read():
         assert helper.result("apis.yaml") is None
         assert not helper.broken
     assert process_file(content, file="apis.yaml").entities  # processed by the caller, with its reader
+
+
+def test_a_failed_background_copy_fails_the_refresh_that_started_it():
+    from django.db import IntegrityError, transaction
+
+    from catalog.ingestion.bulk import BackgroundCopy
+
+    expected = (IntegrityError,)
+    try:
+        import psycopg
+
+        expected += (psycopg.errors.NotNullViolation,)  # raised on the copying thread, as psycopg raised it
+    except ImportError:  # pragma: no cover - psycopg is a requirement
+        pass
+    copier = BackgroundCopy()
+
+    def copy_a_bad_row() -> None:
+        with transaction.atomic():
+            copier.insert([(SearchRow._meta.db_table, ("entity_id", "key", "value"), [(1, None, "x")])])
+            copier.wait()
+
+    with pytest.raises(expected):
+        copy_a_bad_row()
+    assert not SearchRow.objects.exists()
