@@ -59,18 +59,37 @@ def supported() -> bool:
     return connection.vendor in _SQL
 
 
+def _shaped_sql() -> str:
+    sql = _SQL[connection.vendor]
+    return f"CASE WHEN {_SQLITE_HAS_SPEC} THEN {sql} END" if connection.vendor == "sqlite" else sql
+
+
 def with_shaped_json(queryset: models.QuerySet) -> models.QuerySet:
     """Only what deciding the path needs, plus ``shaped_json``: the document as text (SQL, no input)."""
-    sql = _SQL[connection.vendor]
-    if connection.vendor == "sqlite":
-        sql = f"CASE WHEN {_SQLITE_HAS_SPEC} THEN {sql} END"
-    shaped = RawSQL(sql, (), output_field=models.TextField())  # noqa: S611 - constant SQL, no input
+    shaped = RawSQL(_shaped_sql(), (), output_field=models.TextField())  # noqa: S611 - constant SQL, no input
     return queryset.only(*_ROW_FIELDS).annotate(shaped_json=shaped)
 
 
 def entity_json(queryset: models.QuerySet, ref: str) -> str:
     """The entity ``ref`` of ``queryset`` as one JSON document (raises ``Entity.DoesNotExist``)."""
     return items_json([with_shaped_json(queryset).get(ref=ref)])[1:-1]
+
+
+def readable_entity_json(ref: str) -> str:
+    """``entity_json`` for a reader who may read every entity: one fixed statement, no query building.
+
+    By-name is the catalog's most frequent call; building and compiling its query was a third of its cost.
+    """
+    columns = ", ".join(connection.ops.quote_name(c) for c in _ROW_FIELDS)
+    sql = f"SELECT {columns}, {_shaped_sql()} FROM catalog_entity WHERE catalog_entity.ref = %s"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [ref])
+        row = cursor.fetchone()
+    if row is None:
+        raise Entity.DoesNotExist(ref)
+    entity = Entity(**dict(zip(_ROW_FIELDS, row[:-1], strict=True)))
+    entity.shaped_json = row[-1]
+    return items_json([entity])[1:-1]
 
 
 def items_json(rows: Sequence[Entity]) -> str:

@@ -109,3 +109,16 @@ def test_the_api_page_is_written_by_the_database(api_client, allow_tmp, django_a
     assert shaped[0] == {"metadata": {"name": "svc-api"}}
     query = api_client.get("/api/catalog/entities/by-query?limit=3").json()
     assert len(query["items"]) == 3 and query["totalItems"] == 8 and "nextCursor" in query["pageInfo"]
+
+
+def test_by_name_documents_are_the_same_both_ways(allow_tmp):
+    (allow_tmp / "catalog-info.yaml").write_text(RICH)
+    refresh_location(register_location(str(allow_tmp / "catalog-info.yaml"), type="file").pk)
+    EntityOverride.objects.create(entity_ref="component:default/svc", extra_tags=["überprüft"])
+    Entity.objects.filter(ref="user:default/bob").update(orphaned_at=timezone.now())
+    for entity in for_shaping(Entity.objects.all()):
+        from_python = entities_to_backstage([entity])[0]
+        assert json.loads(shapes_sql.readable_entity_json(entity.ref)) == from_python  # every reader
+        assert json.loads(shapes_sql.entity_json(Entity.objects.all(), entity.ref)) == from_python  # filtered
+    with pytest.raises(Entity.DoesNotExist):
+        shapes_sql.readable_entity_json("component:default/nowhere")

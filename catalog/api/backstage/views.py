@@ -241,6 +241,8 @@ class EntityByNameView(BackstageView):
     def _one(self, ref: str) -> str:
         """The document as JSON text: written by the database where it can (``catalog/shapes_sql.py``)."""
         if shapes_sql.supported():
+            if self.read_filter.unrestricted:
+                return shapes_sql.readable_entity_json(ref)
             return shapes_sql.entity_json(self.entities(), ref)
         entity = entities_to_backstage([for_shaping(self.entities()).get(ref=ref)])[0]
         return json.dumps(entity, ensure_ascii=False, separators=(",", ":"))
