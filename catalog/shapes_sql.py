@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from typing import NamedTuple
 
 from django.db import connection, models
 from django.db.models.expressions import RawSQL
@@ -55,6 +56,17 @@ _SQLITE_HAS_SPEC = "json_type(catalog_entity.body, '$.spec') = 'object'"
 _ROW_FIELDS = ("id", "ref", "valid", "error_count", "orphaned_at")
 
 
+class ShapedRow(NamedTuple):
+    """An entity row as ``with_shaped_json`` gives it."""
+
+    id: int
+    ref: str
+    valid: bool
+    error_count: int
+    orphaned_at: object
+    shaped_json: str | None
+
+
 def supported() -> bool:
     return connection.vendor in _SQL
 
@@ -65,9 +77,10 @@ def _shaped_sql() -> str:
 
 
 def with_shaped_json(queryset: models.QuerySet) -> models.QuerySet:
-    """Only what deciding the path needs, plus ``shaped_json``: the document as text (SQL, no input)."""
+    """Rows (named tuples, no model instances) of what deciding the path needs, plus ``shaped_json``: the
+    document as text (SQL, no input)."""
     shaped = RawSQL(_shaped_sql(), (), output_field=models.TextField())  # noqa: S611 - constant SQL, no input
-    return queryset.only(*_ROW_FIELDS).annotate(shaped_json=shaped)
+    return queryset.annotate(shaped_json=shaped).values_list(*_ROW_FIELDS, "shaped_json", named=True)
 
 
 def entity_json(queryset: models.QuerySet, ref: str) -> str:
@@ -87,12 +100,10 @@ def readable_entity_json(ref: str) -> str:
         row = cursor.fetchone()
     if row is None:
         raise Entity.DoesNotExist(ref)
-    entity = Entity(**dict(zip(_ROW_FIELDS, row[:-1], strict=True)))
-    entity.shaped_json = row[-1]
-    return items_json([entity])[1:-1]
+    return items_json([ShapedRow(*row)])[1:-1]
 
 
-def items_json(rows: Sequence[Entity]) -> str:
+def items_json(rows: Sequence[ShapedRow]) -> str:
     """A JSON array of ``rows`` (annotated by ``with_shaped_json``) in Backstage's shape, in order."""
     overrides = override_map()
     texts: dict[int, str] = {}

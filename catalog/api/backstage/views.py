@@ -117,7 +117,7 @@ def _decode_cursor(value: str) -> dict:
 
 
 def _page(queryset, order: list[str], offset: int, limit: int, *, with_relations: bool = True,
-          as_json: bool = False) -> list[Entity]:
+          as_json: bool = False) -> list:
     """One page, sorted. In ref order (the default, and keyset paging) one query brings the rows and their
     relations; offsets and other orders sort the ids first (a narrow sort), then read the full rows of just
     those ids. ``as_json``: rows carry their Backstage document as JSON text (``catalog/shapes_sql.py``)."""
@@ -128,8 +128,10 @@ def _page(queryset, order: list[str], offset: int, limit: int, *, with_relations
             queryset = for_shaping(queryset) if with_relations else queryset.only(*SHAPE_FIELDS)
         return list(queryset.order_by("ref")[:limit])
     ids = list(queryset.order_by(*dict.fromkeys([*order, "ref"])).values_list("id", flat=True)[offset : offset + limit])
-    rows = shapes_sql.with_shaped_json(Entity.objects.all()) if as_json else Entity.objects.only(*SHAPE_FIELDS)
-    by_id = rows.in_bulk(ids)
+    if as_json:
+        by_id = {row.id: row for row in shapes_sql.with_shaped_json(Entity.objects.filter(id__in=ids))}
+    else:
+        by_id = Entity.objects.only(*SHAPE_FIELDS).in_bulk(ids)
     return [by_id[i] for i in ids if i in by_id]
 
 
