@@ -122,6 +122,16 @@ def test_by_name_is_case_insensitive_and_404s(api_client, catalog):
     assert body["request"]["method"] == "GET"
 
 
+def test_answers_are_json_whatever_the_accept_header_says(api_client, catalog):
+    for accept in ("text/html", "application/xml", "*/*"):
+        found = api_client.get("/api/catalog/entities/by-name/component/default/artist-lookup", HTTP_ACCEPT=accept)
+        missing = api_client.get("/api/catalog/entities/by-name/component/default/nope", HTTP_ACCEPT=accept)
+        facets = api_client.get("/api/catalog/entity-facets?facet=kind", HTTP_ACCEPT=accept)
+        assert [found.status_code, missing.status_code, facets.status_code] == [200, 404, 200]
+        assert {r["Content-Type"] for r in (found, missing, facets)} == {"application/json"}
+        assert missing.json()["error"]["name"] == "NotFoundError"
+
+
 def test_by_uid_get_and_delete(api_client, catalog, user):
     entity = api_client.get("/api/catalog/entities/by-name/api/default/artists").json()
     uid = entity["metadata"]["uid"]

@@ -11,6 +11,8 @@ from django.db import transaction
 from django.db.models import Count
 from django.http import Http404, HttpResponse
 from rest_framework import exceptions, status
+from rest_framework.negotiation import DefaultContentNegotiation
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -55,9 +57,19 @@ MAX_LIMIT = 10_000
 MAX_ANCESTRY = 32  # nested Location entities deeper than this are not followed
 
 
+class JSONAlways(DefaultContentNegotiation):
+    """Backstage's API answers JSON whatever ``Accept`` says, as Backstage does. Skipping DRF's renderer
+    negotiation is also a tenth of a by-name read's CPU. Request bodies are still parsed by their type."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
 class BackstageView(APIView):
     """Errors in Backstage's shape: {error: {name, message}, request: {method, url}, response: {statusCode}}."""
 
+    renderer_classes = [JSONRenderer]
+    content_negotiation_class = JSONAlways
     scope_read = "catalog:read"
     scope_write = "catalog:write"
 
