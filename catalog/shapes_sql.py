@@ -10,6 +10,7 @@ so the two paths agree (tested against each other in ``catalog/tests/test_shapes
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Sequence
 from typing import NamedTuple
@@ -88,15 +89,19 @@ def entity_json(queryset: models.QuerySet, ref: str) -> str:
     return items_json([with_shaped_json(queryset).get(ref=ref)])[1:-1]
 
 
+@functools.cache
+def _by_ref_sql(vendor: str) -> str:  # the vendor keys the cache; _shaped_sql() reads the same connection
+    columns = ", ".join(connection.ops.quote_name(c) for c in _ROW_FIELDS)
+    return f"SELECT {columns}, {_shaped_sql()} FROM catalog_entity WHERE catalog_entity.ref = %s"  # noqa: S608
+
+
 def readable_entity_json(ref: str) -> str:
     """``entity_json`` for a reader who may read every entity: one fixed statement, no query building.
 
     By-name is the catalog's most frequent call; building and compiling its query was a third of its cost.
     """
-    columns = ", ".join(connection.ops.quote_name(c) for c in _ROW_FIELDS)
-    sql = f"SELECT {columns}, {_shaped_sql()} FROM catalog_entity WHERE catalog_entity.ref = %s"  # noqa: S608
     with connection.cursor() as cursor:
-        cursor.execute(sql, [ref])
+        cursor.execute(_by_ref_sql(connection.vendor), [ref])
         row = cursor.fetchone()
     if row is None:
         raise Entity.DoesNotExist(ref)

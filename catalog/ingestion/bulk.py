@@ -37,16 +37,16 @@ def write_cache() -> Iterator[None]:
 
 
 def insert_rows(table: str, columns: Sequence[str], rows: Iterable[tuple]) -> None:
-    column_list = ", ".join(connection.ops.quote_name(c) for c in columns)
-    quoted = connection.ops.quote_name(table)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            with cursor.cursor.copy(_copy_statement(table, columns)) as copy:
-                for row in rows:
-                    copy.write_row(row)
-        else:
-            placeholders = ", ".join(["%s"] * len(columns))
-            cursor.executemany(f"INSERT INTO {quoted} ({column_list}) VALUES ({placeholders})", list(rows))  # noqa: S608
+            _copy(cursor.cursor, _copy_statement(table, columns), rows)
+            return
+        column_list = ", ".join(connection.ops.quote_name(c) for c in columns)
+        placeholders = ", ".join(["%s"] * len(columns))
+        cursor.executemany(
+            f"INSERT INTO {connection.ops.quote_name(table)} ({column_list}) VALUES ({placeholders})",  # noqa: S608
+            list(rows),
+        )
 
 
 class BackgroundCopy:
@@ -70,15 +70,14 @@ class BackgroundCopy:
                 insert_rows(table, columns, rows)
             return
         raw = connection.connection
+        # Statements are written here: Django's ``connection`` is per thread.
         statements = [(_copy_statement(table, columns), rows) for table, columns, rows in jobs]
 
         def run() -> None:
             try:
                 with raw.cursor() as cursor:
                     for statement, rows in statements:
-                        with cursor.copy(statement) as copy:
-                            for row in rows:
-                                copy.write_row(row)
+                        _copy(cursor, statement, rows)
             except BaseException as exc:  # handed to the caller by wait()
                 self._error = exc
 
@@ -97,6 +96,13 @@ class BackgroundCopy:
 def _copy_statement(table: str, columns: Sequence[str]) -> str:
     column_list = ", ".join(connection.ops.quote_name(c) for c in columns)
     return f"COPY {connection.ops.quote_name(table)} ({column_list}) FROM STDIN"
+
+
+def _copy(cursor, statement: str, rows: Iterable[tuple]) -> None:
+    """PostgreSQL ``COPY`` of ``rows`` through a psycopg cursor."""
+    with cursor.copy(statement) as copy:
+        for row in rows:
+            copy.write_row(row)
 
 
 def reserve_ids(table: str, column: str, count: int) -> list[int]:

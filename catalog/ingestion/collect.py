@@ -15,7 +15,7 @@ from catalog.ingestion.errors import DescriptorError
 from catalog.ingestion.offload import ParseHelper, two_cores
 from catalog.ingestion.placeholders import PlaceholderReadError
 from catalog.ingestion.readers import ReadError, SourceReader
-from catalog.ingestion.rows import EntityRow, apply_annotations, entity_row
+from catalog.ingestion.rows import EntityRow, prepare
 from catalog.ingestion.sources import GitSource, Source, SourceError
 
 MAX_FILES_PER_LOCATION = 20_000
@@ -41,7 +41,6 @@ class Found:
     processed: ProcessedEntity
     source: Source
     parent_ref: str | None
-    added_annotations: dict[str, str]
     row: EntityRow
 
 
@@ -163,8 +162,8 @@ def _share_with(helper: ParseHelper, ahead: deque[_Step], root: Source, min_byte
         if not helper.start():
             return
     for step in waiting:
-        forced, defaults = location_annotations(step.source, root)
-        step.submitted = helper.submit(step.source.location_ref, step.content, max_bytes, forced, defaults)
+        annotations = location_annotations(step.source, root)
+        step.submitted = helper.submit(step.source.location_ref, step.content, max_bytes, *annotations)
 
 
 def _process_step(step: _Step, root, reader, walk_state: Walk, queue, helper: ParseHelper) -> Iterator[Found]:
@@ -186,22 +185,17 @@ def _process_step(step: _Step, root, reader, walk_state: Walk, queue, helper: Pa
         except UnicodeDecodeError as exc:
             raise PlaceholderReadError(f"{target} is not UTF-8 text") from exc
 
-    forced, defaults = location_annotations(source, root)
     answer = helper.result(key) if step.submitted else None
     if answer is None:
         result = process_file(step.content, file=key, read_text=read_text)
-        prepared = []
-        for processed in result.entities:
-            added = apply_annotations(processed.entity, forced, defaults)
-            prepared.append((added, entity_row(processed, added)))
-    else:
-        result, prepared = answer
+        answer = result, prepare(result.entities, *location_annotations(source, root))
+    result, rows = answer
     step.content = None
     if result.errors:
         walk_state.errors.extend(result.errors)
         if not result.entities:
             walk_state.failed_files.add(key)
-    for processed, (added, row) in zip(result.entities, prepared, strict=True):
+    for processed, row in zip(result.entities, rows, strict=True):
         if processed.valid and processed.entity.get("kind") == "Location":
             nested_presence = (processed.entity.get("spec") or {}).get("presence", "required")
             for target in location_targets(processed.entity):
@@ -214,7 +208,7 @@ def _process_step(step: _Step, root, reader, walk_state: Walk, queue, helper: Pa
                             rule="bad-target", message=str(exc),
                         )
                     )  # fmt: skip
-        yield Found(processed, source, step.parent_ref, added, row)
+        yield Found(processed, source, step.parent_ref, row)
 
 
 def _cycle_error(key: str, parent_ref: str, target: str) -> DescriptorError:

@@ -31,15 +31,15 @@ from pathlib import Path
 from typing import IO, Any
 
 from .descriptor import FileResult, process_file
-from .rows import EntityRow, apply_annotations, entity_row
+from .rows import EntityRow, prepare
 
 logger = logging.getLogger(__name__)
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 _LENGTH = struct.Struct(">I")
 
-#: A processed file and, per entity, the annotations added and its stored row.
-Answer = tuple[FileResult, list[tuple[dict[str, str], EntityRow]]]
+#: A processed file and, per entity, its stored row.
+Answer = tuple[FileResult, list[EntityRow]]
 
 
 class _CallerMustRead(Exception):
@@ -134,7 +134,7 @@ class ParseHelper:
     def result(self, file: str) -> Answer | None:
         """The result for the oldest submitted file (which must be ``file``); None: process it yourself.
 
-        The entities come annotated, each with its (added annotations, row).
+        The entities come annotated, each with its row (``rows.prepare``).
         """
         if not self._pending or self._pending[0] != file:
             raise RuntimeError(f"{file} was not the next file submitted")
@@ -189,11 +189,7 @@ class ParseHelper:
 def _answer(file: str, content: bytes, max_bytes: int, forced: dict, defaults: dict) -> tuple[str, Any]:
     try:
         result = process_file(content, file=file, read_text=_needs_caller, max_bytes=max_bytes)
-        prepared = []
-        for processed in result.entities:
-            added = apply_annotations(processed.entity, forced, defaults)
-            prepared.append((added, entity_row(processed, added)))
-        return "ok", (result, prepared)
+        return "ok", (result, prepare(result.entities, forced, defaults))
     except _CallerMustRead:
         return "local", None
     except Exception as exc:  # reported to the caller, which processes the file itself

@@ -15,7 +15,6 @@ from .envelope import content_hash
 from .refs import RefError, parse_ref
 from .search import MAX_KEY_LENGTH, MAX_VALUE_LENGTH
 
-SOURCE_ANNOTATIONS = ("backstage.io/managed-by-location", "backstage.io/managed-by-origin-location")
 URL_ANNOTATIONS = ("backstage.io/view-url", "backstage.io/edit-url")
 REJECTED_URL = "https://backstage.io/annotation-rejected-for-security-reasons"
 
@@ -49,6 +48,11 @@ def apply_annotations(entity: dict, forced: dict[str, str], defaults: dict[str, 
         if str(annotations.get(key, "")).strip().lower().startswith("javascript:"):
             annotations[key] = REJECTED_URL
     return {k: v for k, v in annotations.items() if before.get(k) != v}
+
+
+def prepare(entities: list, forced: dict[str, str], defaults: dict[str, str]) -> list[EntityRow]:
+    """Annotate each of a file's ProcessedEntities (``apply_annotations``) and return their rows, in order."""
+    return [entity_row(processed, apply_annotations(processed.entity, forced, defaults)) for processed in entities]
 
 
 def entity_row(processed, added: dict[str, str]) -> EntityRow:
@@ -119,6 +123,10 @@ def _minimal_columns(processed) -> dict[str, Any]:
         "api_version": str(processed.entity.get("apiVersion", ""))[:253],
         "title": str(metadata.get("title") or "")[:300],
         "description": str(metadata.get("description") or ""),
+        "spec_type": "",
+        "lifecycle": "",
+        "system_ref": "",
+        "tags": [],
     }
 
 

@@ -31,10 +31,6 @@ ENTITY_FIELDS = [
 ]  # fmt: skip
 
 
-#: Columns a new entity's row may lack (an invalid entity has only its minimal columns).
-_MINIMAL_DEFAULTS = {"spec_type", "lifecycle", "system_ref", "tags"}
-
-
 @dataclass
 class Summary:
     added: int = 0
@@ -123,8 +119,9 @@ class LocationWriter:
         to_create: list[tuple[Found, int]] = []  # (found, error count)
         to_update: list[Entity] = []  # body changed: every column, relations and search rows rewritten
         error_only: list[Entity] = []  # body kept: only the error count changes
-        rewrite: list[tuple[int | Found, list, list]] = []  # (id, or the Found of a new entity; rows)
-        error_rows: list[tuple[str, int | Found, list[DescriptorError]]] = []
+        ids: dict[str, int] = {}  # ref -> entity id (new entities' after their insert)
+        rewrite: list[tuple[str, list, list]] = []  # (ref, relations, search rows)
+        error_rows: list[tuple[str, list[DescriptorError]]] = []
         for found in batch:
             processed, row = found.processed, found.row
             ref = str(processed.ref)
@@ -141,15 +138,14 @@ class LocationWriter:
                 continue
             errors = list(processed.errors)
             existing = self.existing.get(ref)
+            error_rows.append((ref, errors))
             if existing is None:
                 to_create.append((found, len(errors)))
-                error_rows.append((ref, found, errors))
                 if processed.valid:
-                    rewrite.append((found, processed.relations, row.search))
+                    rewrite.append((ref, processed.relations, row.search))
                 self.summary.added += 1
                 continue
-            entity_id = existing[0]
-            error_rows.append((ref, entity_id, errors))
+            entity_id = ids[ref] = existing[0]
             if not processed.valid:
                 error_only.append(Entity(id=entity_id, error_count=len(errors)))
                 self.summary.updated += 1
@@ -158,23 +154,23 @@ class LocationWriter:
                 entity.id = entity_id
                 entity.generation = existing[7] + (1 if existing[2] != row.digest else 0)
                 to_update.append(entity)
-                rewrite.append((entity_id, processed.relations, row.search))
+                rewrite.append((ref, processed.relations, row.search))
                 self.summary.updated += 1
             else:
                 if existing[3] != len(errors):
                     error_only.append(Entity(id=entity_id, error_count=len(errors)))
                 self.summary.unchanged += 1
-        new_ids = self._insert_new(to_create)
+        ids.update(self._insert_new(to_create))
         Entity.objects.bulk_update(to_update, [*ENTITY_FIELDS, "updated_at"], batch_size=BATCH)
         Entity.objects.bulk_update(error_only, ["error_count"], batch_size=BATCH)
-        self._write_entity_errors([(ref, new_ids.get(id(key), key), errors) for ref, key, errors in error_rows])
+        self._write_entity_errors([(ref, ids[ref], errors) for ref, errors in error_rows])
         self._rewrite_rows(  # last: on PostgreSQL it goes on in the background
-            [(new_ids.get(id(key), key), relations, search) for key, relations, search in rewrite],
+            [(ids[ref], relations, search) for ref, relations, search in rewrite],
             [entity.id for entity in to_update],
         )
 
-    def _insert_new(self, to_create: list[tuple[Found, int]]) -> dict[int, int]:
-        """Insert new entities as plain rows (their JSON is ready); returns id(found) -> the entity's id."""
+    def _insert_new(self, to_create: list[tuple[Found, int]]) -> dict[str, int]:
+        """Insert new entities as plain rows (their JSON is ready); returns ref -> the entity's id."""
         if not to_create:
             return {}
         fields = Entity._meta.concrete_fields
@@ -182,13 +178,12 @@ class LocationWriter:
         uid_field = Entity._meta.get_field("uid")
         location_id = Entity._meta.get_field("location").get_db_prep_save(self.location.pk, connection)
         constant = {"location_id": location_id, "created_at": now, "updated_at": now, "orphaned_at": None}
-        defaults = {f.attname: f.get_default() for f in fields if f.attname in _MINIMAL_DEFAULTS}
         ids = reserve_ids(Entity._meta.db_table, Entity._meta.pk.column, len(to_create))
         rows = []
         for (found, error_count), entity_id in zip(to_create, ids, strict=True):
             processed, row = found.processed, found.row
             values = {
-                **defaults, **constant, **row.columns,
+                **constant, **row.columns,
                 "id": entity_id,
                 "uid": uid_field.get_db_prep_value(uuid.uuid4(), connection),
                 "ref": str(processed.ref),
@@ -204,7 +199,7 @@ class LocationWriter:
             values["tags"] = json.dumps(values["tags"])
             rows.append(tuple(values[f.attname] for f in fields))
         insert_rows(Entity._meta.db_table, [f.column for f in fields], rows)
-        return {id(found): entity_id for (found, _), entity_id in zip(to_create, ids, strict=True)}
+        return {str(found.processed.ref): entity_id for (found, _), entity_id in zip(to_create, ids, strict=True)}
 
     def _updated_entity(self, found: Found, error_count: int) -> Entity:
         processed, row = found.processed, found.row

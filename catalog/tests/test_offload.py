@@ -99,7 +99,7 @@ def test_a_helper_that_dies_leaves_the_work_to_the_caller():
         assert helper.submit("a.yaml", content, 1_000_000, {}, {})
         result, prepared = helper.result("a.yaml")
         assert [str(e.ref) for e in result.entities] == ["group:default/team-a"]
-        assert prepared[0][1].columns["kind"] == "Group"
+        assert prepared[0].columns["kind"] == "Group"
 
         helper._process.kill()
         helper._process.wait()
