@@ -283,12 +283,18 @@ def measure(args, location) -> None:
     print(
         "facets tags:    ",
         percentiles(timed(client, [f"/api/catalog/entity-facets?facet=metadata.tags&x={i}" for i in range(n)])),
-        " (search rows, live)",
+        " (search rows by kind: a per-key snapshot)",
     )
-    live = "/api/catalog/entity-facets?facet=spec.type&filter=spec.lifecycle=production"
+    lifecycle = "/api/catalog/entity-facets?facet=spec.type&filter=spec.lifecycle=production"
     print(
-        "facets live:    ",
-        percentiles(timed(client, [f"{live}&x={i}" for i in range(n)])),
+        "facets+lifecycle:",
+        percentiles(timed(client, [f"{lifecycle}&x={i}" for i in range(n)])),
+        " (a filter on columns: the snapshot's cells)",
+    )
+    live = "/api/catalog/entity-facets?facet=spec.type&filter=metadata.tags=java"
+    print(
+        "facets+tag:     ",
+        percentiles(timed(client, [f"{live}&x={i}" for i in range(min(n, 20))])),
         " (any other filter: a live GROUP BY)",
     )
     print("UI list page:   ", percentiles(timed(client, ["/catalog/?kind=Component"] * min(n, 50))))

@@ -342,12 +342,16 @@ class EntityFacetsView(BackstageView):
     @staticmethod
     def _count(facets: list[str], filters: list[str], base, *, restricted: bool = False) -> dict:
         entities = apply_filters(base, filters)
-        kinds = None if restricted else facet_snapshot.kinds_only(filters)  # the snapshot counts everything
+        kinds = None if restricted else facet_snapshot.kinds_only(filters)
         result = {}
         for facet in facets:
-            if kinds is not None and (counts := facet_snapshot.column_counts(facet, kinds)) is not None:
-                result[facet] = counts
-                continue
+            if not restricted:  # the snapshots count everything
+                counts = facet_snapshot.column_counts(facet, filters)
+                if counts is None and kinds is not None:
+                    counts = facet_snapshot.row_counts(facet.lower(), kinds)
+                if counts is not None:
+                    result[facet] = counts
+                    continue
             column = facet_snapshot.FACET_COLUMNS.get(facet.lower())
             if column:
                 counts = entities.exclude(**{column: ""}).values(column).annotate(count=Count("id")).order_by(column)
