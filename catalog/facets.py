@@ -20,8 +20,8 @@ from dataclasses import dataclass
 
 from django.db.models import Count
 
-from catalog.api.backstage.query import QueryError, parse_filter
 from catalog.cache import VERSION, per_version
+from catalog.filter_syntax import QueryError, parse_filter
 from catalog.ingestion.search import MAX_VALUE_LENGTH
 from catalog.models import Entity, SearchRow
 
@@ -75,6 +75,12 @@ def _exact_keys(cells: list[Cell]) -> list[str]:
 
 def snapshot() -> Snapshot:
     return per_version("catalog:facet-cells", _build)  # a new name for a new shape
+
+
+def column_agrees(key: str) -> bool:
+    """Whether filtering ``key`` on its column means the same as on the search rows (never for ``kind``,
+    which has its own ref-range condition)."""
+    return key in FACET_COLUMNS and key != "kind" and key in snapshot().exact
 
 
 def warm() -> None:

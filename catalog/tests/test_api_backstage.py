@@ -244,6 +244,38 @@ def test_facet_snapshot_where_columns_and_search_rows_disagree(api_client, allow
         assert snapshot_answer["kind"] == [{"value": "API", "count": 1}, {"value": "Component", "count": 1}]
 
 
+@pytest.mark.parametrize("odd", [False, True], ids=["plain", "odd-entities"])
+@pytest.mark.parametrize(
+    "conditions",
+    [
+        "spec.lifecycle=PRODUCTION",
+        "spec.type=service,spec.type=website",
+        "relations.ownedby=group:default/team-a",
+        "metadata.namespace=default",
+        "spec.lifecycle=production,metadata.namespace=default",
+    ],
+)
+def test_filters_within_a_kind_mean_the_search_rows(api_client, allow_tmp, odd, conditions):
+    """Within a kind, a column that agrees with the search rows is compared in the row instead; the
+    answer is the same as the search rows give without a kind."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from catalog import facets
+
+    path = allow_tmp / "catalog-info.yaml"
+    path.write_text(CATALOG + (ODD if odd else ""))
+    refresh_location(register_location(str(path), type="file").pk)
+    facets.warm()
+    with CaptureQueriesContext(connection) as queries:
+        within = api_client.get(f"/api/catalog/entities?filter=kind=component,{conditions}").json()
+    probes_rows = any("catalog_searchrow" in query["sql"] for query in queries.captured_queries)
+    assert probes_rows == (odd and "lifecycle" in conditions)
+    anywhere = api_client.get(f"/api/catalog/entities?filter={conditions}").json()
+    assert names(within) == names(e for e in anywhere if e["kind"] == "Component")
+    assert names(within) or "website" in conditions or odd
+
+
 def test_facet_filters_the_snapshot_understands():
     from catalog.facets import kinds_only
 
