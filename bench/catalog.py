@@ -298,6 +298,13 @@ def measure(args, location) -> None:
         " (any other filter: a live GROUP BY)",
     )
     print("UI list page:   ", percentiles(timed(client, ["/catalog/?kind=Component"] * min(n, 50))))
+    pages = [f"/catalog/?kind=Component&after=component:default/{names[i % len(names)]}" for i in range(min(n, 50))]
+    print("UI list paging: ", percentiles(timed(client, pages)), " (later pages share the first one's counts)")
+    print(
+        "UI list filters:",
+        percentiles(timed(client, [f"/catalog/?kind=Component&lifecycle=production&x={i}" for i in range(10)])),
+        " (new filters each time: counts from the snapshots)",
+    )
 
 
 if __name__ == "__main__":

@@ -3,10 +3,13 @@
 Counting a column over 100k entities costs PostgreSQL 60-80 ms however it is indexed, and a facet with a
 filter on search rows 500 ms. Most facet questions name only the denormalised columns (kind, namespace,
 type, lifecycle, owner), both as the facet and in the filter. One ``GROUP BY`` of those columns per
-catalog version (a few thousand cells at 100k entities) answers every such question in memory. The worker
-builds the snapshot right after a refresh changes something (``warm``); a request that finds none builds
-it once for everybody. Facets on other keys (tags) filtered by kind at most read a per-key snapshot kept
-in each process.
+catalog version (25k cells at 100k entities, a few dozen without the owner) answers every such question
+in memory. The worker builds the snapshot right after a refresh changes something (``warm``); a request
+that finds none builds it once for everybody. Facets on other keys filtered by kind at most read a per-key
+snapshot (tags: shared and built by the worker; any other key: kept in each process).
+
+The catalog page counts its total and facets (with the effective owner and the system) from a second,
+larger snapshot of the same kind (``page_counts``).
 
 A filter on a column key means "an entity with this search row" (Backstage's semantics), so the snapshot
 answers filters on a column only where the column and the search rows agree for every entity: a key
@@ -16,6 +19,7 @@ whose values are sometimes lists, too long to be indexed, or empty is answered l
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db.models import Count
@@ -24,6 +28,7 @@ from catalog.cache import VERSION, per_version
 from catalog.filter_syntax import QueryError, parse_filter
 from catalog.ingestion.search import MAX_VALUE_LENGTH
 from catalog.models import Entity, SearchRow
+from catalog.owners import effective_owner_expression
 
 #: Backstage facet keys served from columns, and their column.
 FACET_COLUMNS = {
@@ -34,9 +39,11 @@ _CELL_COLUMNS = ("kind", "valid", *(c for c in FACET_COLUMNS.values() if c != "k
 _POSITION = {key: _CELL_COLUMNS.index(column) for key, column in FACET_COLUMNS.items()}
 _OWNER = "relations.ownedby"
 #: Per-key snapshots of search-row facets: kept only up to this many (kind, value) pairs, for this many keys
-#: per process (any key can be asked for, so they are not shared through the cache).
+#: per process (any key can be asked for, so most are not shared through the cache).
 MAX_ROW_FACET_PAIRS = 20_000
 ROW_FACET_KEYS = 32
+#: Row facets the catalog page shows: built by the worker after a change and shared by every process.
+SHARED_ROW_FACETS = ("metadata.tags",)
 
 Cell = tuple  # (kind, valid, namespace, spec_type, lifecycle, owner_ref, count)
 
@@ -84,8 +91,11 @@ def column_agrees(key: str) -> bool:
 
 
 def warm() -> None:
-    """Build the snapshot for the current catalog version (called by the worker after a change)."""
+    """Build the snapshots for the current catalog version (called by the worker after a change)."""
     snapshot()
+    per_version("catalog:page-facet-cells", _build_page_cells)
+    for key in SHARED_ROW_FACETS:
+        row_counts(key, [])
 
 
 def kinds_only(filters: list[str]) -> list[str] | None:
@@ -150,7 +160,10 @@ def column_counts(facet: str, filters: list[str]) -> list[dict] | None:
 def row_counts(key: str, kinds: list[str]) -> list[dict] | None:
     """``[{value, count}]`` of a search-row key (tags) within ``kinds`` ([] = every kind), from a per-key
     snapshot; None when the key has too many values to keep one."""
-    kept, per_kind = VERSION.recent("facet-rows", key, lambda: _build_rows(key), size=ROW_FACET_KEYS)
+    if key in SHARED_ROW_FACETS:
+        kept, per_kind = per_version(f"catalog:facet-rows:{key}", lambda: _build_rows(key))
+    else:
+        kept, per_kind = VERSION.recent("facet-rows", key, lambda: _build_rows(key), size=ROW_FACET_KEYS)
     if not kept:
         return None
     totals: Counter[str] = Counter()
@@ -172,3 +185,35 @@ def _build_rows(key: str) -> tuple[bool, dict[str, dict[str, int]]]:
             return False, {}  # remembered too: the next request counts live without trying again
         per_kind.setdefault(kind.lower(), Counter())[value] += count
     return True, {kind: dict(counts) for kind, counts in per_kind.items()}
+
+
+#: The catalog page's facet columns; the owner that counts there is the effective one (catalog/owners.py).
+PAGE_COLUMNS = ("kind", "spec_type", "lifecycle", "namespace", "effective_owner", "system_ref")
+
+
+def _build_page_cells() -> list[Cell]:
+    rows = (
+        Entity.objects.annotate(effective_owner=effective_owner_expression())
+        .values_list(*PAGE_COLUMNS)
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    return [tuple(row) for row in rows]
+
+
+def page_counts(tests: list[tuple[str, Callable[[str], bool]]]) -> tuple[int, dict[str, Counter[str]]]:
+    """The catalog page's total and its per-column counts over the entities whose columns pass every
+    ``(column, test)``, from a per-version snapshot (one cell per distinct combination of the columns)."""
+    cells = per_version("catalog:page-facet-cells", _build_page_cells)
+    positions = [(PAGE_COLUMNS.index(column), test) for column, test in tests]
+    counts: dict[str, Counter[str]] = {column: Counter() for column in PAGE_COLUMNS}
+    columns = list(enumerate(counts.values()))
+    total = 0
+    for cell in cells:
+        if all(test(cell[position]) for position, test in positions):
+            n = cell[-1]
+            total += n
+            for position, counter in columns:
+                if cell[position]:
+                    counter[cell[position]] += n
+    return total, counts

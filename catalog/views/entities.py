@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.core.cache import cache
 from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from catalog import facets as facet_snapshot
 from catalog.cache import versioned_key
 from catalog.filtersets import EntityFilterSet
 from catalog.models import Entity, EntityOverride, SearchRow, Star
@@ -29,25 +32,33 @@ FACETS = [
 # Facet columns that are expressions (annotated only on the query counting them): the owner that counts is
 # an admin's verified owner, else spec.owner (catalog/owners.py).
 COMPUTED = {"effective_owner": effective_owner_expression}
+FACET_PARAMS = {"type": "spec_type", "lifecycle": "lifecycle", "namespace": "namespace", "system": "system_ref"}
 
 FACET_CACHE_SECONDS = 300
 
 
-def _facets(queryset, params, user) -> list[dict]:
-    """Facet counts within the current filters, cached until the catalog (or the access rules) change.
+def _summary(queryset, params, filter_params, user) -> dict:
+    """The listing's total and facet counts, cached until the catalog (or the access rules) change.
 
-    The cache is shared only between people who may read everything; anyone else gets their own entry, so
-    counts never reveal entities across different visibilities.
+    Every page of a listing shares them (``after`` is not part of the key). The cache is shared only
+    between people who may read everything; anyone else gets their own entry, so counts never reveal
+    entities across different visibilities.
     """
+    params = params.copy()
+    params.pop("after", None)
+    unrestricted = entity_filter(user).unrestricted
     personal = str(user.pk) if params.get("mine") or params.get("starred") else ""
-    if not entity_filter(user).unrestricted:
+    if not unrestricted:
         personal = f"restricted:{user.pk}:{access_version()}"
-    key = versioned_key("catalog:facets", params.urlencode(), personal)
-    facets = cache.get(key)
-    if facets is None:
-        facets = _count_facets(queryset, params)
-        cache.set(key, facets, FACET_CACHE_SECONDS)
-    return facets
+    key = versioned_key("catalog:listing", params.urlencode(), personal)
+    summary = cache.get(key)
+    if summary is None:
+        summary = (_from_snapshot(queryset, params, filter_params) if unrestricted else None) or {
+            "total": queryset.count(),
+            "facets": _count_facets(queryset, params),
+        }
+        cache.set(key, summary, FACET_CACHE_SECONDS)
+    return summary
 
 
 def _facet_items(rows, param: str, params) -> list[dict]:
@@ -67,15 +78,71 @@ def _count_facets(queryset, params) -> list[dict]:
         rows = queryset.annotate(**{column: COMPUTED[column]()}) if column in COMPUTED else queryset
         rows = rows.exclude(**{column: ""}).values_list(column).annotate(n=Count("id")).order_by("-n", column)
         facets.append({"param": param, "label": label, "items": _facet_items(rows[:30], param, params)})
-    tags = (
+    facets.insert(3, _tag_facet(_count_tags(queryset), params))
+    return facets
+
+
+def _count_tags(queryset):
+    return (
         SearchRow.objects.filter(key="metadata.tags", entity__in=queryset)
         .exclude(value__isnull=True)
         .values_list("value")
         .annotate(n=Count("*"))
         .order_by("-n", "value")[:30]
     )
-    facets.insert(3, {"param": "tag", "label": "Tags", "items": _facet_items(tags, "tag", params)})
-    return facets
+
+
+def _tag_facet(rows, params) -> dict:
+    return {"param": "tag", "label": "Tags", "items": _facet_items(rows, "tag", params)}
+
+
+def _one_of(values: list[str], *, fold: bool) -> Callable[[str], bool]:
+    """A test of a column value; ``fold``: ignoring case as the database's iexact does (ASCII only, where
+    its case folding is Python's)."""
+    wanted = {v.lower() for v in values}
+    if fold:
+        return lambda value: value.isascii() and value.lower() in wanted
+    return wanted.__contains__
+
+
+def _column_tests(filter_params) -> list[tuple[str, Callable[[str], bool]]] | None:
+    """The listing's filters as tests on the facet snapshot's columns, or None if one needs the database
+    (text, tags, errors, stars, orphans)."""
+    tests = []
+    for param, raw in filter_params.items():
+        values = [v.strip() for v in raw.split(",") if v.strip()]
+        if param in ("after", "mine") or not values:
+            continue
+        if param == "kind":
+            tests.append(("kind", _one_of(values, fold=True)))
+        elif param in ("owner", "owned_by"):  # refs are stored lower-cased
+            tests.append(("effective_owner", _one_of(values, fold=False)))
+        elif param in FACET_PARAMS and all(v.isascii() for v in values):
+            tests.append((FACET_PARAMS[param], _one_of(values, fold=True)))
+        else:
+            return None
+    return tests
+
+
+def _from_snapshot(queryset, params, filter_params) -> dict | None:
+    """The total and the column facets from the snapshot; tags from their own snapshot when the filter is
+    at most a kind, else counted in the database."""
+    tests = _column_tests(filter_params)
+    if tests is None:
+        return None
+    total, counts = facet_snapshot.page_counts(tests)
+    facets = []
+    for param, column, label in FACETS:
+        rows = sorted(counts[column].items(), key=lambda item: (-item[1], item[0]))[:30]
+        facets.append({"param": param, "label": label, "items": _facet_items(rows, param, params)})
+    kinds = [v.strip().lower() for v in filter_params.get("kind", "").split(",") if v.strip()]
+    by_kind = facet_snapshot.row_counts("metadata.tags", kinds) if {c for c, _ in tests} <= {"kind"} else None
+    if by_kind is None:
+        tags = _count_tags(queryset)
+    else:
+        tags = sorted(((row["value"], row["count"]) for row in by_kind), key=lambda item: (-item[1], item[0]))[:30]
+    facets.insert(3, _tag_facet(tags, params))
+    return {"total": total, "facets": facets}
 
 
 def entity_list(request):
@@ -86,7 +153,7 @@ def entity_list(request):
     filterset = EntityFilterSet(params, queryset=readable(Entity.objects.all(), request.user), request=request)
     queryset = filterset.qs
     # Facets count within the other filters' result, as Backstage's facet pickers do.
-    total = queryset.count()
+    summary = _summary(queryset, request.GET, params, request.user)
     after = request.GET.get("after", "")
     page = list(queryset.filter(ref__gt=after).order_by("ref")[: PAGE_SIZE + 1] if after else
                 queryset.order_by("ref")[: PAGE_SIZE + 1])  # fmt: skip
@@ -103,8 +170,8 @@ def entity_list(request):
                   .values_list("entity_ref", flat=True)) if request.user.is_authenticated else set()  # fmt: skip
     context = {
         "entities": page,
-        "total": total,
-        "facets": _facets(queryset, request.GET.copy(), request.user),
+        "total": summary["total"],
+        "facets": summary["facets"],
         "q": request.GET.get("q", ""),
         "mine": request.GET.get("mine") == "1",
         "starred_only": request.GET.get("starred") == "true",
