@@ -93,7 +93,7 @@ def column_agrees(key: str) -> bool:
 def warm() -> None:
     """Build the snapshots for the current catalog version (called by the worker after a change)."""
     snapshot()
-    per_version("catalog:page-facet-cells", _build_page_cells)
+    _page_snapshot()
     for key in SHARED_ROW_FACETS:
         row_counts(key, [])
 
@@ -191,26 +191,58 @@ def _build_rows(key: str) -> tuple[bool, dict[str, dict[str, int]]]:
 PAGE_COLUMNS = ("kind", "spec_type", "lifecycle", "namespace", "effective_owner", "system_ref")
 
 
-def _build_page_cells() -> list[Cell]:
+@dataclass(frozen=True)
+class PageSnapshot:
+    cells: list[Cell]  # (kind, spec_type, lifecycle, namespace, effective_owner, system_ref, count)
+    by_kind: dict[str, tuple[int, dict[str, Counter[str]]]]  # lower-cased kind -> (total, column -> counts)
+
+
+def _build_page_cells() -> PageSnapshot:
     rows = (
         Entity.objects.annotate(effective_owner=effective_owner_expression())
         .values_list(*PAGE_COLUMNS)
         .annotate(n=Count("id"))
         .order_by()
     )
-    return [tuple(row) for row in rows]
+    cells = [tuple(row) for row in rows]
+    totals: Counter[str] = Counter()
+    per_kind: dict[str, dict[str, Counter[str]]] = {}
+    for cell in cells:
+        kind = cell[0].lower()
+        totals[kind] += cell[-1]
+        counts = per_kind.setdefault(kind, {column: Counter() for column in PAGE_COLUMNS})
+        for column, value in zip(PAGE_COLUMNS, cell, strict=False):  # the last item is the count
+            if value:
+                counts[column][value] += cell[-1]
+    return PageSnapshot(cells, {kind: (totals[kind], counts) for kind, counts in per_kind.items()})
 
 
-def page_counts(tests: list[tuple[str, Callable[[str], bool]]]) -> tuple[int, dict[str, Counter[str]]]:
-    """The catalog page's total and its per-column counts over the entities whose columns pass every
-    ``(column, test)``, from a per-version snapshot (one cell per distinct combination of the columns)."""
-    cells = per_version("catalog:page-facet-cells", _build_page_cells)
-    positions = [(PAGE_COLUMNS.index(column), test) for column, test in tests]
+def _page_snapshot() -> PageSnapshot:
+    return per_version("catalog:page-facet-snapshot", _build_page_cells)
+
+
+def page_counts(
+    kinds: list[str], tests: list[tuple[str, Callable[[str], bool]]]
+) -> tuple[int, dict[str, Counter[str]]]:
+    """The catalog page's total and its per-column counts over the entities of ``kinds`` ([] = all) whose
+    columns pass every other ``(column, test)``, from a per-version snapshot: one cell per distinct
+    combination of the columns, and each kind's counts summed up front for the page's commonest filter."""
+    snapshot = _page_snapshot()
     counts: dict[str, Counter[str]] = {column: Counter() for column in PAGE_COLUMNS}
+    if not tests:
+        total = 0
+        for kind in set(kinds) or snapshot.by_kind:
+            kind_total, per_column = snapshot.by_kind.get(kind, (0, {}))
+            total += kind_total
+            for column, values in per_column.items():
+                counts[column].update(values)
+        return total, counts
+    wanted = set(kinds)
+    positions = [(PAGE_COLUMNS.index(column), test) for column, test in tests]
     columns = list(enumerate(counts.values()))
     total = 0
-    for cell in cells:
-        if all(test(cell[position]) for position, test in positions):
+    for cell in snapshot.cells:
+        if (not wanted or cell[0].lower() in wanted) and all(test(cell[p]) for p, test in positions):
             n = cell[-1]
             total += n
             for position, counter in columns:

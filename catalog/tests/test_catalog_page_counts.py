@@ -2,13 +2,14 @@
 and equal to counting them in the database."""
 
 import pytest
+from django.db.models import Count
 from django.http import QueryDict
 
 from catalog import facets
 from catalog.filtersets import EntityFilterSet
 from catalog.ingestion.refresh import refresh_location, register_location
-from catalog.models import Entity, EntityOverride
-from catalog.views.entities import _column_tests, _count_facets, _from_snapshot
+from catalog.models import Entity, EntityOverride, SearchRow
+from catalog.views.entities import _column_tests, _count_facets, _count_tags, _from_snapshot
 
 pytestmark = pytest.mark.django_db
 
@@ -25,7 +26,7 @@ spec: {owner: team-a}
 ---
 apiVersion: backstage.io/v1alpha1
 kind: Component
-metadata: {name: player, tags: [java, data]}
+metadata: {name: player, tags: [java, data, java]}
 spec: {type: Service, lifecycle: production, owner: team-a, system: audio}
 ---
 apiVersion: backstage.io/v1alpha1
@@ -60,6 +61,7 @@ QUERIES = [
     "owner=group:default/team-a",
     "owned_by=group:default/team-c,group:default/team-b&kind=component",
     "type=&lifecycle=",
+    "mine=1&x=stray&kind=api",
 ]
 
 
@@ -91,6 +93,9 @@ def test_snapshot_counts_equal_the_database(catalog, query):
     assert from_snapshot is not None
     assert _sorted(from_snapshot) == _sorted({"total": live.count(), "facets": _count_facets(live, params)})
     assert from_snapshot["total"] or "team-c" in query or "music" in query
+    # Tags are counted from the tags column: the same as the search rows count.
+    rows = SearchRow.objects.filter(key="metadata.tags", entity__in=live).values_list("value").annotate(n=Count("*"))
+    assert sorted(_count_tags(live)) == sorted(rows)
 
 
 def test_owner_override_counts(catalog):

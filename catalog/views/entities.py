@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.core.cache import cache
+from django.db import connection
 from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -13,7 +14,7 @@ from django.views.decorators.http import require_POST
 from catalog import facets as facet_snapshot
 from catalog.cache import versioned_key
 from catalog.filtersets import EntityFilterSet
-from catalog.models import Entity, EntityOverride, SearchRow, Star
+from catalog.models import Entity, EntityOverride, Star
 from catalog.models.visits import record_visit
 from catalog.owners import effective_owner, effective_owner_expression
 from catalog.permissions import REGISTER, can, entity_filter, owner_actions, readable
@@ -82,14 +83,26 @@ def _count_facets(queryset, params) -> list[dict]:
     return facets
 
 
-def _count_tags(queryset):
-    return (
-        SearchRow.objects.filter(key="metadata.tags", entity__in=queryset)
-        .exclude(value__isnull=True)
-        .values_list("value")
-        .annotate(n=Count("*"))
-        .order_by("-n", "value")[:30]
+_UNNEST_TAGS = {
+    "postgresql": "jsonb_array_elements_text(e.tags) AS j(value)",
+    "sqlite": "json_each(e.tags) AS j",
+}
+
+
+def _count_tags(queryset) -> list[tuple[str, int]]:
+    """The 30 commonest tags within ``queryset``, read from the entities' ``tags`` column: one pass over
+    the filtered rows, where joining their search rows costs three times as much. The same counts: a
+    valid entity's tags are lower-case, short and strings only (validation), so its search rows are
+    exactly its distinct tags; an entity that never processed has neither."""
+    entities, params = queryset.values("id", "tags").query.sql_with_params()
+    # The ORM's own SQL (its values stay parameters) inside constant text.
+    sql = (
+        f"SELECT j.value, COUNT(DISTINCT e.id) AS n FROM ({entities}) AS e, {_UNNEST_TAGS[connection.vendor]} "  # noqa: S608
+        "GROUP BY j.value ORDER BY n DESC, j.value LIMIT 30"
     )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [(value, n) for value, n in cursor.fetchall()]
 
 
 def _tag_facet(rows, params) -> dict:
@@ -105,38 +118,38 @@ def _one_of(values: list[str], *, fold: bool) -> Callable[[str], bool]:
     return wanted.__contains__
 
 
-def _column_tests(filter_params) -> list[tuple[str, Callable[[str], bool]]] | None:
-    """The listing's filters as tests on the facet snapshot's columns, or None if one needs the database
-    (text, tags, errors, stars, orphans)."""
-    tests = []
+def _column_tests(filter_params) -> tuple[list[str], list[tuple[str, Callable[[str], bool]]]] | None:
+    """The listing's filters as its kinds and tests on the facet snapshot's other columns, or None if one
+    needs the database (text, tags, errors, stars, orphans)."""
+    kinds, tests = [], []
     for param, raw in filter_params.items():
         values = [v.strip() for v in raw.split(",") if v.strip()]
-        if param in ("after", "mine") or not values:
-            continue
+        if param not in EntityFilterSet.base_filters or not values:
+            continue  # not a filter (the cursor, stray parameters), or one without a value
         if param == "kind":
-            tests.append(("kind", _one_of(values, fold=True)))
+            kinds = [v.lower() for v in values]
         elif param in ("owner", "owned_by"):  # refs are stored lower-cased
             tests.append(("effective_owner", _one_of(values, fold=False)))
         elif param in FACET_PARAMS and all(v.isascii() for v in values):
             tests.append((FACET_PARAMS[param], _one_of(values, fold=True)))
         else:
             return None
-    return tests
+    return kinds, tests
 
 
 def _from_snapshot(queryset, params, filter_params) -> dict | None:
     """The total and the column facets from the snapshot; tags from their own snapshot when the filter is
     at most a kind, else counted in the database."""
-    tests = _column_tests(filter_params)
-    if tests is None:
+    columns = _column_tests(filter_params)
+    if columns is None:
         return None
-    total, counts = facet_snapshot.page_counts(tests)
+    kinds, tests = columns
+    total, counts = facet_snapshot.page_counts(kinds, tests)
     facets = []
     for param, column, label in FACETS:
         rows = sorted(counts[column].items(), key=lambda item: (-item[1], item[0]))[:30]
         facets.append({"param": param, "label": label, "items": _facet_items(rows, param, params)})
-    kinds = [v.strip().lower() for v in filter_params.get("kind", "").split(",") if v.strip()]
-    by_kind = facet_snapshot.row_counts("metadata.tags", kinds) if {c for c, _ in tests} <= {"kind"} else None
+    by_kind = None if tests else facet_snapshot.row_counts("metadata.tags", kinds)
     if by_kind is None:
         tags = _count_tags(queryset)
     else:
