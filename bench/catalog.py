@@ -66,6 +66,9 @@ def setup_django(workdir: Path, postgres: str | None, reuse: bool = False, redis
         os.environ["DATABASE_URL"] = bench_url
     else:
         os.environ.pop("DATABASE_URL", None)
+        if not reuse:  # a workdir used before must not turn the ingest into an unchanged refresh
+            for leftover in (workdir / "var").glob("callboard.sqlite3*"):
+                leftover.unlink()
     sys.path.insert(0, str(ROOT))
     import django
 

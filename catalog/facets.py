@@ -53,6 +53,7 @@ class Snapshot:
     cells: list[Cell]  # one per distinct combination of the columns
     coarse: list[Cell]  # the same without the owner: a few dozen cells, for questions not about owners
     exact: frozenset[str]  # column keys whose column agrees with the search rows (filterable here)
+    spellings: dict[str, dict[str, tuple[str, ...]]]  # exact key -> lower-cased value -> the column's values
 
 
 def _build() -> Snapshot:
@@ -61,7 +62,21 @@ def _build() -> Snapshot:
     coarse: Counter[tuple] = Counter()
     for *columns, count in cells:
         coarse[(*columns[:-1], "")] += count  # the owner blanked
-    return Snapshot(cells, [(*cell, n) for cell, n in coarse.items()], frozenset(_exact_keys(cells)))
+    exact = frozenset(_exact_keys(cells))
+    spellings: dict[str, dict[str, set[str]]] = {key: {} for key in exact}
+    for cell in cells:
+        for key in exact:
+            if cell[1] and (value := cell[_POSITION[key]]):
+                spellings[key].setdefault(value.lower(), set()).add(value)
+    return Snapshot(
+        cells,
+        [(*cell, n) for cell, n in coarse.items()],
+        exact,
+        {
+            key: {lower: tuple(sorted(found)) for lower, found in by_lower.items()}
+            for key, by_lower in spellings.items()
+        },
+    )
 
 
 def _exact_keys(cells: list[Cell]) -> list[str]:
@@ -81,13 +96,20 @@ def _exact_keys(cells: list[Cell]) -> list[str]:
 
 
 def snapshot() -> Snapshot:
-    return per_version("catalog:facet-cells", _build)  # a new name for a new shape
+    return per_version("catalog:facet-cells:2", _build)  # a new name for a new shape
 
 
-def column_agrees(key: str) -> bool:
-    """Whether filtering ``key`` on its column means the same as on the search rows (never for ``kind``,
-    which has its own ref-range condition)."""
-    return key in FACET_COLUMNS and key != "kind" and key in snapshot().exact
+def column_spellings(key: str, values: list[str]) -> list[str] | None:
+    """For a filter on ``key`` (lower-cased ``values``): the column's values that mean those search rows,
+    or None when the column does not agree with the search rows (and never for ``kind``, which has its
+    own ref-range condition). Exact values let the database use the column's statistics."""
+    if key == "kind" or key not in FACET_COLUMNS:
+        return None
+    current = snapshot()
+    if key not in current.exact:
+        return None
+    spellings = current.spellings[key]
+    return sorted({spelling for value in values for spelling in spellings.get(value, ())})
 
 
 def warm() -> None:

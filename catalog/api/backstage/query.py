@@ -26,12 +26,12 @@ def _condition(key: str, values: list[str] | None, *, correlated: bool) -> Q:
         return kind_range(values)
     if key in COLUMN_KEYS and values is not None:
         return iexact_any(COLUMN_KEYS[key], values)
-    if correlated and values and all(v and v.isascii() for v in values) and facets.column_agrees(key):
+    if correlated and values and all(values) and (spellings := facets.column_spellings(key, values)) is not None:
         # Inside a kind range, a column that agrees with the search rows (facets.py) is compared in the row
-        # itself, without probing the search rows: cheaper to plan and to run. Entities that never
-        # processed have columns but no search rows. ASCII only, where the database's case folding is
-        # Python's.
-        return Q(valid=True) & iexact_any(facets.FACET_COLUMNS[key], values)
+        # itself, without probing the search rows. Comparing the column's exact values (not its upper
+        # case) lets the planner use the column's statistics. Entities that never processed have columns
+        # but no search rows.
+        return Q(valid=True, **{f"{facets.FACET_COLUMNS[key]}__in": spellings}) if spellings else Q(pk__in=[])
     rows = SearchRow.objects.filter(key=key)
     if values is not None:
         rows = rows.filter(value__in=values)
