@@ -20,6 +20,7 @@ from django.db.models.expressions import RawSQL
 
 from catalog.models import Entity
 from catalog.shapes import entities_to_backstage, for_shaping, override_map
+from portal.prepared import prepared_cursor
 
 _SQL = {
     "postgresql": """(
@@ -99,8 +100,9 @@ def readable_entity_json(ref: str) -> str:
     """``entity_json`` for a reader who may read every entity: one fixed statement, no query building.
 
     By-name is the catalog's most frequent call; building and compiling its query was a third of its cost.
+    PostgreSQL prepares the statement once per connection (``portal/prepared.py``).
     """
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(_by_ref_sql(connection.vendor), [ref])
         row = cursor.fetchone()
     if row is None:

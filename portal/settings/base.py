@@ -109,6 +109,8 @@ TEMPLATES = [
 # --- Database ------------------------------------------------------------------------------------
 # SQLite in the data dir by default; PostgreSQL (psycopg 3) with DATABASE_URL=postgres://...
 DATABASE_CONN_MAX_AGE = env.int("DATABASE_CONN_MAX_AGE", default=60)
+# The few fixed statements run on nearly every request are prepared (portal/prepared.py).
+DATABASE_PREPARED_STATEMENTS = env.bool("DATABASE_PREPARED_STATEMENTS", default=True)
 DATABASES = {"default": env.db_url("DATABASE_URL", default=f"sqlite:///{DATA_DIR / 'callboard.sqlite3'}")}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the web process read while the worker writes; IMMEDIATE avoids lock-upgrade deadlocks.
@@ -125,6 +127,8 @@ else:
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         # JIT compilation costs ~10 ms per query and pays off only for long analytical queries, not ours.
         DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
+        if DATABASE_PREPARED_STATEMENTS:  # only the statements portal/prepared.py asks for, never by count
+            DATABASES["default"]["OPTIONS"].setdefault("prepare_threshold", 2**31 - 1)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache and background work -------------------------------------------------------------------
