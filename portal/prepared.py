@@ -1,14 +1,15 @@
 """Prepared statements for the few fixed statements that run on almost every request.
 
-Django turns psycopg's prepared statements off (``prepare_threshold=None``), because a connection pooler
-in transaction mode may hand the next query to another server session. The settings turn them back on
-with a threshold no statement reaches, so only the statements run through ``prepared_cursor`` are
-prepared. A fixed statement that runs on
-nearly every request, such as a catalog entity read by name, spends more of its database time being
-parsed and planned than being run. Prepared, it costs PostgreSQL 0.2-0.3 ms instead of 0.5-0.7 ms.
-``DATABASE_PREPARED_STATEMENTS=false`` turns this off, for a pooler older than PgBouncer 1.21.
+A fixed statement that runs on nearly every request, such as a catalog entity read by name, spends more of
+its database time being parsed and planned than being run. Prepared, it costs PostgreSQL 0.2-0.3 ms
+instead of 0.5-0.7 ms. Django turns psycopg's prepared statements off (``prepare_threshold=None``), because
+a connection pooler in transaction mode may hand the next query to another server session. The settings
+turn them back on with a threshold no statement reaches, so only the statements run through
+``prepared_cursor`` are prepared. ``DATABASE_PREPARED_STATEMENTS=false`` turns this off, for a pooler
+older than PgBouncer 1.21.
 
-The cursor still goes through Django's wrapper, so query logging, counting and execute wrappers see it.
+The cursor is Django's own (health check, connection, thread check, query log and execute wrappers), with
+psycopg's server-binding cursor inside it.
 """
 
 from __future__ import annotations
@@ -27,8 +28,8 @@ class PreparedCursor(psycopg.Cursor):
 
 def prepared_cursor():
     """A cursor whose statements PostgreSQL prepares once per connection; a plain cursor elsewhere."""
-    if connection.vendor != "postgresql" or not settings.DATABASE_PREPARED_STATEMENTS:
-        return connection.cursor()
-    connection.ensure_connection()
-    raw = PreparedCursor(connection.connection)
-    return connection.make_debug_cursor(raw) if connection.queries_logged else connection.make_cursor(raw)
+    cursor = connection.cursor()
+    if connection.vendor == "postgresql" and settings.DATABASE_PREPARED_STATEMENTS:
+        cursor.cursor.close()  # the client-binding cursor Django made: replaced, on the same connection
+        cursor.cursor = PreparedCursor(connection.connection)
+    return cursor

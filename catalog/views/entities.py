@@ -74,13 +74,27 @@ def _facet_items(rows, param: str, params) -> list[dict]:
 
 
 def _count_facets(queryset, params) -> list[dict]:
-    facets = []
-    for param, column, label in FACETS:
+    rows_by_column = {}
+    for _, column, _ in FACETS:
         rows = queryset.annotate(**{column: COMPUTED[column]()}) if column in COMPUTED else queryset
         rows = rows.exclude(**{column: ""}).values_list(column).annotate(n=Count("id")).order_by("-n", column)
-        facets.append({"param": param, "label": label, "items": _facet_items(rows[:30], param, params)})
-    facets.insert(3, _tag_facet(_count_tags(queryset), params))
+        rows_by_column[column] = rows[:30]
+    return _facet_list(rows_by_column, _count_tags(queryset), params)
+
+
+def _facet_list(rows_by_column: dict, tags, params) -> list[dict]:
+    """The page's facets in order, tags fourth, from each facet's commonest ``(value, count)`` rows."""
+    facets = [
+        {"param": param, "label": label, "items": _facet_items(rows_by_column[column], param, params)}
+        for param, column, label in FACETS
+    ]
+    facets.insert(3, {"param": "tag", "label": "Tags", "items": _facet_items(tags, "tag", params)})
     return facets
+
+
+def _top(counts) -> list[tuple[str, int]]:
+    """The 30 commonest ``(value, count)`` pairs, as the database orders them: by count, then value."""
+    return sorted(counts, key=lambda item: (-item[1], item[0]))[:30]
 
 
 _UNNEST_TAGS = {
@@ -103,10 +117,6 @@ def _count_tags(queryset) -> list[tuple[str, int]]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return [(value, n) for value, n in cursor.fetchall()]
-
-
-def _tag_facet(rows, params) -> dict:
-    return {"param": "tag", "label": "Tags", "items": _facet_items(rows, "tag", params)}
 
 
 def _one_of(values: list[str], *, fold: bool) -> Callable[[str], bool]:
@@ -145,17 +155,9 @@ def _from_snapshot(queryset, params, filter_params) -> dict | None:
         return None
     kinds, tests = columns
     total, counts = facet_snapshot.page_counts(kinds, tests)
-    facets = []
-    for param, column, label in FACETS:
-        rows = sorted(counts[column].items(), key=lambda item: (-item[1], item[0]))[:30]
-        facets.append({"param": param, "label": label, "items": _facet_items(rows, param, params)})
     by_kind = None if tests else facet_snapshot.row_counts("metadata.tags", kinds)
-    if by_kind is None:
-        tags = _count_tags(queryset)
-    else:
-        tags = sorted(((row["value"], row["count"]) for row in by_kind), key=lambda item: (-item[1], item[0]))[:30]
-    facets.insert(3, _tag_facet(tags, params))
-    return {"total": total, "facets": facets}
+    tags = _count_tags(queryset) if by_kind is None else _top((row["value"], row["count"]) for row in by_kind)
+    return {"total": total, "facets": _facet_list({c: _top(counts[c].items()) for c in counts}, tags, params)}
 
 
 def entity_list(request):

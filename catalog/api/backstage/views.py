@@ -341,9 +341,9 @@ class EntityFacetsView(BackstageView):
 
     @staticmethod
     def _count(facets: list[str], filters: list[str], base, *, restricted: bool = False) -> dict:
-        entities = apply_filters(base, filters)
         kinds = None if restricted else facet_snapshot.kinds_only(filters)
         result = {}
+        entities = None  # the filtered queryset, built only for a facet the snapshots cannot answer
         for facet in facets:
             if not restricted:  # the snapshots count everything
                 counts = facet_snapshot.column_counts(facet, filters)
@@ -352,6 +352,8 @@ class EntityFacetsView(BackstageView):
                 if counts is not None:
                     result[facet] = counts
                     continue
+            if entities is None:
+                entities = apply_filters(base, filters)
             column = facet_snapshot.FACET_COLUMNS.get(facet.lower())
             if column:
                 counts = entities.exclude(**{column: ""}).values(column).annotate(count=Count("id")).order_by(column)
