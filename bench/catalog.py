@@ -240,20 +240,26 @@ def measure(args, location) -> None:
     from django.test import Client
 
     from catalog.models import Entity
+    from portal.models import ApiToken
 
     user, _ = get_user_model().objects.get_or_create(username="bench", defaults={"is_superuser": True})
-    client = Client(HTTP_HOST="127.0.0.1")
-    client.force_login(user)
-    names = list(Entity.objects.filter(kind="Component").values_list("name", flat=True)[: args.requests])
+    ApiToken.objects.filter(user=user, name="bench").delete()
+    _, secret = ApiToken.issue(user, name="bench", scopes=["catalog:read"])
+    client = Client(HTTP_HOST="127.0.0.1", HTTP_AUTHORIZATION=f"Bearer {secret}")  # automation: a token
+    browser = Client(HTTP_HOST="127.0.0.1")  # a person: a session in the cache
+    browser.force_login(user)
     n = args.requests
+    names = list(Entity.objects.filter(kind="Component").values_list("name", flat=True)[: 2 * n])
     by_name = [f"/api/catalog/entities/by-name/component/default/{names[i % len(names)]}" for i in range(n)]
     db_cpu, cpu = backend_cpu(), time.process_time()
     samples = timed(client, by_name)
-    print("by-name:        ", percentiles(samples), " (each name once: every read misses the memory)")
+    print("by-name:        ", percentiles(samples), " (a bearer token; each name once: every read misses the memory)")
     python_ms, after = (time.process_time() - cpu) * 1000 / n, backend_cpu()
     database_ms = (after - db_cpu) * 1000 / n if after is not None and db_cpu is not None else float("nan")
     print(f"  CPU per read:  {python_ms + database_ms:.2f} ms ({python_ms:.2f} Python + {database_ms:.2f} database)")
     print("by-name again:  ", percentiles(timed(client, by_name)), " (the same names: answered from memory)")
+    signed_in = [f"/api/catalog/entities/by-name/component/default/{names[(n + i) % len(names)]}" for i in range(n)]
+    print("by-name session:", percentiles(timed(browser, signed_in)), " (signed in: a session from the cache)")
     filtered = "/api/catalog/entities?filter=kind=component,spec.lifecycle=production&limit=50"
     print("filtered list:  ", percentiles(paged(client, filtered, n)), " (paging with the Link cursor)")
     print(
@@ -305,12 +311,12 @@ def measure(args, location) -> None:
         percentiles(timed(client, [f"{live}&x={i}" for i in range(min(n, 20))])),
         " (any other filter: a live GROUP BY)",
     )
-    print("UI list page:   ", percentiles(timed(client, ["/catalog/?kind=Component"] * min(n, 50))))
+    print("UI list page:   ", percentiles(timed(browser, ["/catalog/?kind=Component"] * min(n, 50))))
     pages = [f"/catalog/?kind=Component&after=component:default/{names[i % len(names)]}" for i in range(min(n, 50))]
-    print("UI list paging: ", percentiles(timed(client, pages)), " (later pages share the first one's counts)")
+    print("UI list paging: ", percentiles(timed(browser, pages)), " (later pages share the first one's counts)")
     print(
         "UI list filters:",
-        percentiles(timed(client, [f"/catalog/?kind=Component&lifecycle=production&x={i}" for i in range(10)])),
+        percentiles(timed(browser, [f"/catalog/?kind=Component&lifecycle=production&x={i}" for i in range(10)])),
         " (new filters each time: counts from the snapshots)",
     )
 

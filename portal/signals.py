@@ -1,4 +1,4 @@
-"""Cache invalidation inside portal: roles and rules bump the access version, users the users version."""
+"""Cache invalidation inside portal: roles and rules bump the access version, users and tokens theirs."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from django.contrib.auth import get_user_model
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
 from portal.access.rules import bump_access_version
+from portal.api.authentication import TOKENS
 from portal.auth.backends import USERS
 
 
@@ -17,8 +18,15 @@ def _bump_users(sender, **kwargs) -> None:
     USERS.bump()
 
 
+def _bump_tokens(sender, **kwargs) -> None:
+    TOKENS.bump()
+
+
 def connect() -> None:
-    from portal.models import Role, RoleGrant
+    from portal.models import ApiToken, Role, RoleGrant
+
+    post_save.connect(_bump_tokens, sender=ApiToken, dispatch_uid="tokens-bump-save")
+    post_delete.connect(_bump_tokens, sender=ApiToken, dispatch_uid="tokens-bump-delete")
 
     for model in (Role, RoleGrant):
         post_save.connect(_bump, sender=model, dispatch_uid=f"access-bump-save-{model.__name__}")

@@ -102,7 +102,7 @@ def test_the_api_page_is_written_by_the_database(api_client, allow_tmp, django_a
     (allow_tmp / "catalog-info.yaml").write_text(RICH)
     refresh_location(register_location(str(allow_tmp / "catalog-info.yaml"), type="file").pk)
     api_client.get("/api/catalog/entities?limit=1")
-    with django_assert_num_queries(4):  # the token, the page; the rows with errors or orphaned: them, their errors
+    with django_assert_num_queries(3):  # the page; the rows with errors or orphaned: them, their errors
         body = api_client.get("/api/catalog/entities?limit=50").json()
     assert [e["metadata"]["name"] for e in body][:2] == ["svc-api", "broken"]
     shaped = api_client.get("/api/catalog/entities?limit=50&fields=metadata.name").json()

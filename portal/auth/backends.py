@@ -34,12 +34,20 @@ class LocalLoginSwitch:
         return user if user is not None and password_login_allowed(user) else None
 
 
+def remembered_user(user_id):
+    """The active user with this id, or None: from memory until any user changes.
+
+    Each call gets its own copy, so nothing a request caches on it leaks to the next.
+    """
+    user = USERS.recent("users", str(user_id), lambda: ModelBackend().get_user(user_id))
+    return copy.copy(user) if user is not None else None
+
+
 class RememberedUsers:
-    """``get_user`` from memory; each request gets its own copy, so nothing it caches leaks to the next."""
+    """``get_user`` from memory (``remembered_user``)."""
 
     def get_user(self, user_id):
-        user = USERS.recent("users", str(user_id), lambda: super(RememberedUsers, self).get_user(user_id))
-        return copy.copy(user) if user is not None else None
+        return remembered_user(user_id)
 
 
 class PasswordBackend(RememberedUsers, LocalLoginSwitch, ModelBackend):

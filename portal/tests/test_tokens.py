@@ -1,10 +1,14 @@
 """API tokens: hashed at rest, shown once, scoped, expiring, revocable; `token create` prints only it."""
 
+import time
 from datetime import timedelta
 from io import StringIO
 
 import pytest
+from django.core.cache import cache
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -52,6 +56,59 @@ def test_revoked_or_expired_token_is_refused(user, change):
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
     response = client.get("/api/v1/catalog/entities/")
     assert response.status_code == 401
+
+
+def _bearer(raw: str) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    return client
+
+
+def test_a_known_token_costs_no_query(user):
+    _, raw = ApiToken.issue(user)
+    client = _bearer(raw)
+    assert client.get("/api/catalog/entities?limit=1").status_code == 200
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/api/catalog/entities?limit=1").status_code == 200
+    assert not [q for q in queries.captured_queries if "apitoken" in q["sql"] or "auth_user" in q["sql"]]
+
+
+@pytest.mark.parametrize("change", ["revoke", "delete", "deactivate user", "delete user"])
+def test_a_remembered_token_is_refused_as_soon_as_it_changes(user, change):
+    token, raw = ApiToken.issue(user)
+    client = _bearer(raw)
+    assert client.get("/api/catalog/entities?limit=1").status_code == 200
+    version = cache.get("auth:tokens")
+    if change == "revoke":
+        token.revoke()
+        assert cache.get("auth:tokens") != version  # other processes see it within half a second
+    elif change == "delete":
+        token.delete()
+    elif change == "deactivate user":
+        user.is_active = False
+        user.save()
+    else:
+        user.delete()
+    assert client.get("/api/catalog/entities?limit=1").status_code == 401
+
+
+def test_a_remembered_token_expires_on_time(user):
+    _, raw = ApiToken.issue(user, expires_at=timezone.now() + timedelta(seconds=1))
+    client = _bearer(raw)
+    assert client.get("/api/catalog/entities?limit=1").status_code == 200
+    time.sleep(1.1)
+    assert client.get("/api/catalog/entities?limit=1").status_code == 401
+
+
+def test_last_use_is_written_once_a_minute_not_per_request(user):
+    token, raw = ApiToken.issue(user)
+    client = _bearer(raw)
+    client.get("/api/catalog/entities?limit=1")
+    first = ApiToken.objects.get(pk=token.pk).last_used_at
+    with CaptureQueriesContext(connection) as queries:
+        client.get("/api/catalog/entities?limit=1")
+    assert not [q for q in queries.captured_queries if q["sql"].startswith("UPDATE")]
+    assert ApiToken.objects.get(pk=token.pk).last_used_at == first
 
 
 def test_scope_limits_writes(user):
