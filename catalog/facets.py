@@ -9,7 +9,8 @@ that finds none builds it once for everybody. Facets on other keys filtered by k
 snapshot (tags: shared and built by the worker; any other key: kept in each process).
 
 The catalog page counts its total and facets (with the effective owner and the system) from a second,
-larger snapshot of the same kind (``page_counts``).
+larger snapshot of the same kind (``page_counts``), and its tags within filters on the low-cardinality
+columns from a third (``page_tag_counts``).
 
 A filter on a column key means "an entity with this search row" (Backstage's semantics), so the snapshot
 answers filters on a column only where the column and the search rows agree for every entity: a key
@@ -22,6 +23,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.db import connection
 from django.db.models import Count
 
 from catalog.cache import VERSION, per_version
@@ -116,6 +118,7 @@ def warm() -> None:
     """Build the snapshots for the current catalog version (called by the worker after a change)."""
     snapshot()
     _page_snapshot()
+    per_version("catalog:page-tag-snapshot", _build_page_tags)
     for key in SHARED_ROW_FACETS:
         row_counts(key, [])
 
@@ -211,11 +214,19 @@ def _build_rows(key: str) -> tuple[bool, dict[str, dict[str, int]]]:
 
 #: The catalog page's facet columns; the owner that counts there is the effective one (catalog/owners.py).
 PAGE_COLUMNS = ("kind", "spec_type", "lifecycle", "namespace", "effective_owner", "system_ref")
+#: The columns the page's tag snapshot keeps beside each tag: the filters that are not people or systems.
+TAG_COLUMNS = PAGE_COLUMNS[:4]
+#: Each database's way of reading one row per tag from the ``tags`` JSON column of ``e``, as ``j.value``.
+UNNEST_TAGS = {
+    "postgresql": "jsonb_array_elements_text(e.tags) AS j(value)",
+    "sqlite": "json_each(e.tags) AS j",
+}
+Test = Callable[[str], bool]
 
 
 @dataclass(frozen=True)
 class PageSnapshot:
-    cells: list[Cell]  # (kind, spec_type, lifecycle, namespace, effective_owner, system_ref, count)
+    cells: dict[str, list[Cell]]  # lower-cased kind -> (kind, type, lifecycle, namespace, owner, system, count)
     by_kind: dict[str, tuple[int, dict[str, Counter[str]]]]  # lower-cased kind -> (total, column -> counts)
 
 
@@ -226,11 +237,13 @@ def _build_page_cells() -> PageSnapshot:
         .annotate(n=Count("id"))
         .order_by()
     )
-    cells = [tuple(row) for row in rows]
+    cells: dict[str, list[Cell]] = {}
     totals: Counter[str] = Counter()
     per_kind: dict[str, dict[str, Counter[str]]] = {}
-    for cell in cells:
+    for row in rows:
+        cell = tuple(row)
         kind = cell[0].lower()
+        cells.setdefault(kind, []).append(cell)
         totals[kind] += cell[-1]
         counts = per_kind.setdefault(kind, {column: Counter() for column in PAGE_COLUMNS})
         for column, value in zip(PAGE_COLUMNS, cell, strict=False):  # the last item is the count
@@ -240,34 +253,83 @@ def _build_page_cells() -> PageSnapshot:
 
 
 def _page_snapshot() -> PageSnapshot:
-    return per_version("catalog:page-facet-snapshot", _build_page_cells)
+    return per_version("catalog:page-facet-snapshot:2", _build_page_cells)
 
 
-def page_counts(
-    kinds: list[str], tests: list[tuple[str, Callable[[str], bool]]]
-) -> tuple[int, dict[str, Counter[str]]]:
+def _allowed(snapshot: PageSnapshot, kinds: list[str], column: str, test: Test) -> set[str]:
+    """The values of ``column`` among ``kinds`` that pass ``test``: each distinct value tested once."""
+    return {
+        value
+        for kind in kinds
+        for value in snapshot.by_kind.get(kind, (0, {}))[1].get(column, ())
+        if test(value)
+    }
+
+
+def _passing(cells: dict[str, list[Cell]], kinds: list[str], checks: list[tuple[int, set[str]]]):
+    """The cells of ``kinds`` whose value at each checked position is one of the allowed values (the tests
+    turned into sets of the values that pass: a set lookup per cell)."""
+    for kind in kinds:
+        for cell in cells.get(kind, ()):
+            if all(cell[position] in allowed for position, allowed in checks):
+                yield cell
+
+
+def page_counts(kinds: list[str], tests: list[tuple[str, Test]]) -> tuple[int, dict[str, Counter[str]]]:
     """The catalog page's total and its per-column counts over the entities of ``kinds`` ([] = all) whose
     columns pass every other ``(column, test)``, from a per-version snapshot: one cell per distinct
-    combination of the columns, and each kind's counts summed up front for the page's commonest filter."""
+    combination of the columns, grouped by kind, and each kind's counts summed up front for the page's
+    commonest filter."""
     snapshot = _page_snapshot()
     counts: dict[str, Counter[str]] = {column: Counter() for column in PAGE_COLUMNS}
+    selected = sorted(set(kinds)) if kinds else list(snapshot.by_kind)
     if not tests:
         total = 0
-        for kind in set(kinds) or snapshot.by_kind:
+        for kind in selected:
             kind_total, per_column = snapshot.by_kind.get(kind, (0, {}))
             total += kind_total
             for column, values in per_column.items():
                 counts[column].update(values)
         return total, counts
-    wanted = set(kinds)
-    positions = [(PAGE_COLUMNS.index(column), test) for column, test in tests]
+    checks = [(PAGE_COLUMNS.index(column), _allowed(snapshot, selected, column, test)) for column, test in tests]
     columns = list(enumerate(counts.values()))
     total = 0
-    for cell in snapshot.cells:
-        if (not wanted or cell[0].lower() in wanted) and all(test(cell[p]) for p, test in positions):
-            n = cell[-1]
-            total += n
-            for position, counter in columns:
-                if cell[position]:
-                    counter[cell[position]] += n
+    for cell in _passing(snapshot.cells, selected, checks):
+        n = cell[-1]
+        total += n
+        for position, counter in columns:
+            if cell[position]:
+                counter[cell[position]] += n
     return total, counts
+
+
+def _build_page_tags() -> dict[str, list[Cell]]:
+    """Entities per (kind, type, lifecycle, namespace, tag), grouped by lower-cased kind."""
+    table = connection.ops.quote_name(Entity._meta.db_table)
+    sql = (
+        f"SELECT e.kind, e.spec_type, e.lifecycle, e.namespace, j.value, COUNT(DISTINCT e.id) "  # noqa: S608
+        f"FROM {table} AS e, {UNNEST_TAGS[connection.vendor]} "
+        "GROUP BY e.kind, e.spec_type, e.lifecycle, e.namespace, j.value"
+    )
+    cells: dict[str, list[Cell]] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        for cell in cursor.fetchall():
+            cells.setdefault(cell[0].lower(), []).append(tuple(cell))
+    return cells
+
+
+def page_tag_counts(kinds: list[str], tests: list[tuple[str, Test]]) -> Counter[str] | None:
+    """Entities per tag among ``kinds`` ([] = all) whose columns pass every ``(column, test)``, from a
+    per-version snapshot of tags beside the page's low-cardinality columns; None when a test is on a column
+    it does not keep (the owner, the system), which the caller counts in the database."""
+    if any(column not in TAG_COLUMNS for column, _ in tests):
+        return None
+    cells = per_version("catalog:page-tag-snapshot", _build_page_tags)
+    allowed = _page_snapshot()
+    selected = sorted(set(kinds)) if kinds else list(cells)
+    checks = [(TAG_COLUMNS.index(column), _allowed(allowed, selected, column, test)) for column, test in tests]
+    counts: Counter[str] = Counter()
+    for cell in _passing(cells, selected, checks):
+        counts[cell[4]] += cell[5]
+    return counts

@@ -5,7 +5,7 @@ from __future__ import annotations
 import django_filters
 from django.db.models import Exists, OuterRef, Q
 
-from catalog.models import Entity, SearchRow, Star
+from catalog.models import Entity, Relation, SearchRow, Star
 from catalog.querysets import iexact_any, kind_range
 
 
@@ -16,7 +16,7 @@ class EntityFilterSet(django_filters.FilterSet):
     namespace = django_filters.CharFilter(method="filter_iexact_in")
     # owner and owned_by: the effective owner, an admin's verified owner replacing spec.owner (catalog/owners.py)
     owner = django_filters.CharFilter(method="filter_owned_by", label="Owner ref")
-    system = django_filters.CharFilter(field_name="system_ref", method="filter_iexact_in", label="System ref")
+    system = django_filters.CharFilter(method="filter_system", label="System ref")
     tag = django_filters.CharFilter(method="filter_tag", label="Tag")
     q = django_filters.CharFilter(method="filter_text", label="Text")
     has_errors = django_filters.BooleanFilter(method="filter_has_errors")
@@ -31,6 +31,15 @@ class EntityFilterSet(django_filters.FilterSet):
     def filter_iexact_in(self, queryset, name, value):
         values = [v.strip() for v in value.split(",") if v.strip()]
         return queryset.filter(iexact_any(name, values)) if values else queryset
+
+    def filter_system(self, queryset, name, value):
+        """System refs (stored lower-cased). The relations' target index finds a system's members: the
+        column has no index of its own, and walking the ref index for a small system read every row."""
+        refs = [v.strip().lower() for v in value.split(",") if v.strip()]
+        if not refs:
+            return queryset
+        members = Relation.objects.filter(type="partOf", target_ref__in=refs).values("source_ref")
+        return queryset.filter(system_ref__in=refs, ref__in=members)
 
     def filter_kind(self, queryset, name, value):
         """Kinds as ranges of the ref index (refs start with the lower-cased kind and a colon)."""

@@ -1,7 +1,10 @@
 """The catalog page's total and facets: read from the per-version snapshot where the filters are columns,
 and equal to counting them in the database."""
 
+import importlib
+
 import pytest
+from django.db import connection
 from django.db.models import Count
 from django.http import QueryDict
 
@@ -58,6 +61,7 @@ QUERIES = [
     "lifecycle=production&kind=component",
     "namespace=music",
     "system=system:default/audio&type=website,openapi",
+    "system=SYSTEM:default/Audio",
     "owner=group:default/team-a",
     "owned_by=group:default/team-c,group:default/team-b&kind=component",
     "type=&lifecycle=",
@@ -98,6 +102,16 @@ def test_snapshot_counts_equal_the_database(catalog, query):
     assert sorted(_count_tags(live)) == sorted(rows)
 
 
+@pytest.mark.parametrize("query", ["lifecycle=production&kind=component", "type=SERVICE,website&namespace=default"])
+def test_filters_on_columns_are_counted_without_a_query(catalog, query, django_assert_num_queries):
+    facets.warm()  # as the worker does after a change
+    params = QueryDict(query)
+    with django_assert_num_queries(0):  # the total, the column facets and the tags: all from the snapshots
+        summary = _from_snapshot(Entity.objects.all(), params, params)
+    assert summary["facets"][3]["label"] == "Tags"
+    assert {item["value"]: item["count"] for item in summary["facets"][3]["items"]} == {"java": 1, "data": 1, "js": 1}
+
+
 def test_owner_override_counts(catalog):
     facets.warm()
     params = QueryDict("kind=component")
@@ -120,3 +134,22 @@ def test_pages_share_their_counts(catalog, logged_in_client, django_assert_max_n
     # No count and no facet query: every page of a listing shares its cached summary.
     assert not [q["sql"] for q in captured.captured_queries if "COUNT(" in q["sql"].upper()]
     assert page.context["total"] == first.context["total"] == 4
+
+
+def test_filters_ignoring_case_have_planner_statistics(catalog):
+    """PostgreSQL (migration 0010): an ANALYZE gathers statistics on the upper-cased columns that the
+    page's filters compare, so the planner does not guess one row for ``UPPER(lifecycle) = 'PRODUCTION'``
+    (and choose a sequential scan for a page of 50). SQLite has no such statistics, nor needs them."""
+    if connection.vendor != "postgresql":
+        return
+    migration = importlib.import_module("catalog.migrations.0010_case_insensitive_filter_statistics")
+    with connection.schema_editor() as editor:  # the suite builds its tables from the models, not migrations
+        migration.forwards(None, editor)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE catalog_entity")
+        cursor.execute(
+            "SELECT expr, most_common_vals::text FROM pg_stats_ext_exprs WHERE statistics_name = 'entity_upper_columns'"
+        )
+        gathered = dict(cursor.fetchall())
+    assert "PRODUCTION" in gathered["upper((lifecycle)::text)"]
+    assert set(gathered) == {"upper((spec_type)::text)", "upper((lifecycle)::text)", "upper((namespace)::text)"}

@@ -97,21 +97,16 @@ def _top(counts) -> list[tuple[str, int]]:
     return sorted(counts, key=lambda item: (-item[1], item[0]))[:30]
 
 
-_UNNEST_TAGS = {
-    "postgresql": "jsonb_array_elements_text(e.tags) AS j(value)",
-    "sqlite": "json_each(e.tags) AS j",
-}
-
-
 def _count_tags(queryset) -> list[tuple[str, int]]:
     """The 30 commonest tags within ``queryset``, read from the entities' ``tags`` column: one pass over
     the filtered rows, where joining their search rows costs three times as much. The same counts: a
     valid entity's tags are lower-case, short and strings only (validation), so its search rows are
     exactly its distinct tags; an entity that never processed has neither."""
-    entities, params = queryset.values("id", "tags").query.sql_with_params()
+    entities, params = queryset.order_by().values("id", "tags").query.sql_with_params()
     # The ORM's own SQL (its values stay parameters) inside constant text.
+    unnest = facet_snapshot.UNNEST_TAGS[connection.vendor]
     sql = (
-        f"SELECT j.value, COUNT(DISTINCT e.id) AS n FROM ({entities}) AS e, {_UNNEST_TAGS[connection.vendor]} "  # noqa: S608
+        f"SELECT j.value, COUNT(DISTINCT e.id) AS n FROM ({entities}) AS e, {unnest} "  # noqa: S608
         "GROUP BY j.value ORDER BY n DESC, j.value LIMIT 30"
     )
     with connection.cursor() as cursor:
@@ -148,15 +143,19 @@ def _column_tests(filter_params) -> tuple[list[str], list[tuple[str, Callable[[s
 
 
 def _from_snapshot(queryset, params, filter_params) -> dict | None:
-    """The total and the column facets from the snapshot; tags from their own snapshot when the filter is
-    at most a kind, else counted in the database."""
+    """The total and the column facets from the snapshot; tags from the tag snapshots unless the filter
+    names an owner or a system, which are counted in the database (a narrow filter there)."""
     columns = _column_tests(filter_params)
     if columns is None:
         return None
     kinds, tests = columns
     total, counts = facet_snapshot.page_counts(kinds, tests)
-    by_kind = None if tests else facet_snapshot.row_counts("metadata.tags", kinds)
-    tags = _count_tags(queryset) if by_kind is None else _top((row["value"], row["count"]) for row in by_kind)
+    rows = None if tests else facet_snapshot.row_counts("metadata.tags", kinds)
+    if rows is not None:
+        tags = _top((row["value"], row["count"]) for row in rows)
+    else:
+        counted = facet_snapshot.page_tag_counts(kinds, tests)
+        tags = _count_tags(queryset) if counted is None else _top(counted.items())
     return {"total": total, "facets": _facet_list({c: _top(counts[c].items()) for c in counts}, tags, params)}
 
 
