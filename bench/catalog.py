@@ -13,13 +13,16 @@ refresh in which nothing changed.
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import os
 import resource
+import socket
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,6 +38,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--requests", type=int, default=300, help="requests per latency figure")
     parser.add_argument("--workdir", help="keep the database here; a second run with --reuse skips the ingest")
     parser.add_argument("--reuse", action="store_true", help="measure queries on the database in --workdir")
+    parser.add_argument("--no-http", action="store_true", help="skip the figures measured through gunicorn")
     return parser.parse_args()
 
 
@@ -114,6 +118,55 @@ def timed(client, urls: list[str]) -> list[float]:
         samples.append(time.perf_counter() - start)
         assert response.status_code == 200, (url, response.status_code, response.content[:300])
     return samples
+
+
+@dataclass
+class HttpAnswer:
+    status_code: int
+    headers: dict[str, str]
+    content: bytes
+
+    def get(self, name: str, default: str = "") -> str:
+        return self.headers.get(name, default)
+
+
+class HttpClient:
+    """The test client's ``get`` over real HTTP, a new connection per request (gunicorn's sync workers
+    close each one)."""
+
+    def __init__(self, port: int, headers: dict[str, str]) -> None:
+        self.port, self.headers = port, {"Host": "127.0.0.1", **headers}
+
+    def get(self, url: str) -> HttpAnswer:
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        try:
+            connection.request("GET", url, headers=self.headers)
+            response = connection.getresponse()
+            return HttpAnswer(response.status, dict(response.getheaders()), response.read())
+        finally:
+            connection.close()
+
+
+def gunicorn(port: int) -> subprocess.Popen:
+    """One gunicorn sync worker on this bench's database and cache, as ``make run`` and the image serve."""
+    command = [sys.executable, "-m", "gunicorn", "portal.wsgi:application", "--bind", f"127.0.0.1:{port}",
+               "--workers", "1"]  # fmt: skip
+    server = subprocess.Popen(command, cwd=ROOT, env=os.environ.copy(), stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)  # fmt: skip
+    for _ in range(300):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return server
+        except OSError:
+            time.sleep(0.1)
+    server.kill()
+    sys.exit("gunicorn did not start")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def check_expected(data: Path) -> tuple[int, int]:
@@ -249,7 +302,7 @@ def measure(args, location) -> None:
     browser = Client(HTTP_HOST="127.0.0.1")  # a person: a session in the cache
     browser.force_login(user)
     n = args.requests
-    names = list(Entity.objects.filter(kind="Component").values_list("name", flat=True)[: 2 * n])
+    names = list(Entity.objects.filter(kind="Component").values_list("name", flat=True)[: 3 * n])
     by_name = [f"/api/catalog/entities/by-name/component/default/{names[i % len(names)]}" for i in range(n)]
     db_cpu, cpu = backend_cpu(), time.process_time()
     samples = timed(client, by_name)
@@ -319,6 +372,24 @@ def measure(args, location) -> None:
         percentiles(timed(browser, [f"/catalog/?kind=Component&lifecycle=production&x={i}" for i in range(10)])),
         " (new filters each time: counts from the snapshots)",
     )
+    if not args.no_http:
+        over_http(secret, names[2 * n :] or names, n, filtered)
+
+
+def over_http(secret: str, names: list[str], n: int, filtered: str) -> None:
+    """The two latency targets again through gunicorn: what a client on this machine waits for, with the
+    connection set up and torn down, HTTP parsed on both sides, and the client's own CPU on the same cores."""
+    server = gunicorn(port := free_port())
+    try:
+        client = HttpClient(port, {"Authorization": f"Bearer {secret}"})
+        timed(client, ["/healthz", f"/api/catalog/entities/by-name/component/default/{names[0]}"])  # warm-up
+        by_name = [f"/api/catalog/entities/by-name/component/default/{names[i % len(names)]}" for i in range(n)]
+        print("over HTTP (gunicorn, one sync worker, a new connection per request):")
+        print("  by-name:      ", percentiles(timed(client, by_name)), " (a bearer token; each name once)")
+        print("  filtered list:", percentiles(paged(client, filtered, n)), " (paging with the Link cursor)")
+    finally:
+        server.terminate()
+        server.wait()
 
 
 if __name__ == "__main__":

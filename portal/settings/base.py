@@ -112,6 +112,9 @@ DATABASE_CONN_MAX_AGE = env.int("DATABASE_CONN_MAX_AGE", default=60)
 # The few fixed statements run on nearly every request are prepared (portal/prepared.py).
 DATABASE_PREPARED_STATEMENTS = env.bool("DATABASE_PREPARED_STATEMENTS", default=True)
 DATABASES = {"default": env.db_url("DATABASE_URL", default=f"sqlite:///{DATA_DIR / 'callboard.sqlite3'}")}
+# Connections are kept between requests: on SQLite too, where opening one and running its pragmas on
+# every request was most of a by-name read through gunicorn (6.6 ms at p50 against 1.3 ms).
+DATABASES["default"]["CONN_MAX_AGE"] = DATABASE_CONN_MAX_AGE
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the web process read while the worker writes; IMMEDIATE avoids lock-upgrade deadlocks.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
@@ -122,7 +125,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         }
     )
 else:
-    DATABASES["default"]["CONN_MAX_AGE"] = DATABASE_CONN_MAX_AGE
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         # JIT compilation costs ~10 ms per query and pays off only for long analytical queries, not ours.
