@@ -302,6 +302,7 @@ def measure(args, location) -> None:
     browser = Client(HTTP_HOST="127.0.0.1")  # a person: a session in the cache
     browser.force_login(user)
     n = args.requests
+    run = time.time_ns()  # "a new query each time" stays new when --reuse meets the cache of an earlier run
     names = list(Entity.objects.filter(kind="Component").values_list("name", flat=True)[: 3 * n])
     by_name = [f"/api/catalog/entities/by-name/component/default/{names[i % len(names)]}" for i in range(n)]
     db_cpu, cpu = backend_cpu(), time.process_time()
@@ -338,30 +339,33 @@ def measure(args, location) -> None:
     print("facets:         ", percentiles(timed(client, ["/api/catalog/entity-facets?facet=spec.type"] * n)))
     print(
         "facets new query:",
-        percentiles(timed(client, [f"/api/catalog/entity-facets?facet=spec.type&nocache={i}" for i in range(n)])),
+        percentiles(timed(client, [f"/api/catalog/entity-facets?facet=spec.type&nocache={run}-{i}" for i in range(n)])),
         " (per-version snapshot)",
     )
     print(
         "facets+kind:    ",
         percentiles(
-            timed(client, [f"/api/catalog/entity-facets?facet=spec.type&filter=kind=component&x={i}" for i in range(n)])
+            timed(
+                client,
+                [f"/api/catalog/entity-facets?facet=spec.type&filter=kind=component&x={run}-{i}" for i in range(n)],
+            )
         ),
     )
     print(
         "facets tags:    ",
-        percentiles(timed(client, [f"/api/catalog/entity-facets?facet=metadata.tags&x={i}" for i in range(n)])),
+        percentiles(timed(client, [f"/api/catalog/entity-facets?facet=metadata.tags&x={run}-{i}" for i in range(n)])),
         " (search rows by kind: a per-key snapshot)",
     )
     lifecycle = "/api/catalog/entity-facets?facet=spec.type&filter=spec.lifecycle=production"
     print(
         "facets+lifecycle:",
-        percentiles(timed(client, [f"{lifecycle}&x={i}" for i in range(n)])),
+        percentiles(timed(client, [f"{lifecycle}&x={run}-{i}" for i in range(n)])),
         " (a filter on columns: the snapshot's cells)",
     )
     live = "/api/catalog/entity-facets?facet=spec.type&filter=metadata.tags=java"
     print(
         "facets+tag:     ",
-        percentiles(timed(client, [f"{live}&x={i}" for i in range(min(n, 20))])),
+        percentiles(timed(client, [f"{live}&x={run}-{i}" for i in range(min(n, 20))])),
         " (any other filter: a live GROUP BY)",
     )
     print("UI list page:   ", percentiles(timed(browser, ["/catalog/?kind=Component"] * min(n, 50))))
@@ -369,7 +373,7 @@ def measure(args, location) -> None:
     print("UI list paging: ", percentiles(timed(browser, pages)), " (later pages share the first one's counts)")
     print(
         "UI list filters:",
-        percentiles(timed(browser, [f"/catalog/?kind=Component&lifecycle=production&x={i}" for i in range(10)])),
+        percentiles(timed(browser, [f"/catalog/?kind=Component&lifecycle=production&x={run}-{i}" for i in range(10)])),
         " (new filters each time: counts from the snapshots)",
     )
     if not args.no_http:
