@@ -146,9 +146,11 @@ def unregister_location(location_id) -> int:
 
 
 def delete_expired_orphans() -> int:
-    """Remove orphans older than the grace period."""
+    """Remove orphans older than the grace period; returns how many entities went (their derived rows,
+    which go with them, are not counted)."""
     cutoff = timezone.now() - timedelta(days=settings.CATALOG_ORPHAN_GRACE_DAYS)
-    deleted, _ = Entity.objects.orphans().filter(orphaned_at__lt=cutoff).delete()
+    _, per_model = Entity.objects.orphans().filter(orphaned_at__lt=cutoff).delete()
+    deleted = per_model.get(Entity._meta.label, 0)
     if deleted:
         bump_catalog_version()
     return deleted
