@@ -40,6 +40,9 @@ FACET_COLUMNS = {
 _CELL_COLUMNS = ("kind", "valid", *(c for c in FACET_COLUMNS.values() if c != "kind"))
 _POSITION = {key: _CELL_COLUMNS.index(column) for key, column in FACET_COLUMNS.items()}
 _OWNER = "relations.ownedby"
+_TAGS = "metadata.tags"
+#: Facet keys the tag snapshot keeps, and their position in its cells.
+_TAG_POSITION = {"kind": 0, "spec.type": 1, "spec.lifecycle": 2, "metadata.namespace": 3}
 #: Per-key snapshots of search-row facets: kept only up to this many (kind, value) pairs, for this many keys
 #: per process (any key can be asked for, so most are not shared through the cache).
 MAX_ROW_FACET_PAIRS = 20_000
@@ -118,7 +121,7 @@ def warm() -> None:
     """Build the snapshots for the current catalog version (called by the worker after a change)."""
     snapshot()
     _page_snapshot()
-    per_version("catalog:page-tag-snapshot", _build_page_tags)
+    _tag_snapshot()
     for key in SHARED_ROW_FACETS:
         row_counts(key, [])
 
@@ -145,13 +148,21 @@ def _conditions(filters: list[str], exact: frozenset[str]) -> list[list[tuple[in
             conditions = parse_filter(value)
         except QueryError:
             return None
-        tests = []
-        for key, values in conditions.items():
-            if key not in _POSITION or not values or "" in values or (key != "kind" and key not in exact):
-                return None
-            tests.append((_POSITION[key], set(values)))
+        tests = _tests(conditions, _POSITION, exact)
+        if tests is None:
+            return None
         parsed.append(tests)
     return parsed
+
+
+def _tests(conditions: dict, positions: dict[str, int], exact: frozenset[str]) -> list[tuple[int, set[str]]] | None:
+    """One filter's conditions as [(cell position, lower-cased values)], or None if one needs search rows."""
+    tests = []
+    for key, values in conditions.items():
+        if key not in positions or not values or "" in values or (key != "kind" and key not in exact):
+            return None
+        tests.append((positions[key], set(values)))
+    return tests
 
 
 def _matches(cell: Cell, filters: list[list[tuple[int, set[str]]]]) -> bool:
@@ -164,15 +175,15 @@ def _matches(cell: Cell, filters: list[list[tuple[int, set[str]]]]) -> bool:
 
 
 def column_counts(facet: str, filters: list[str]) -> list[dict] | None:
-    """``[{value, count}]`` sorted by value from the snapshot; None if the facet is not a column or a
-    filter condition cannot be answered from the columns."""
+    """``[{value, count}]`` sorted by value from the snapshot (or, within one tag, the tag snapshot); None
+    if the facet is not a column or a filter condition cannot be answered from the columns."""
     facet = facet.lower()
     if facet not in FACET_COLUMNS:
         return None
     current = snapshot()
     parsed = _conditions(filters, current.exact)
     if parsed is None:
-        return None
+        return _within_one_tag(facet, filters, current.exact)
     about_owners = facet == _OWNER or any(p == _POSITION[_OWNER] for tests in parsed for p, _ in tests)
     position = _POSITION[facet]
     totals: Counter[str] = Counter()
@@ -303,33 +314,76 @@ def page_counts(kinds: list[str], tests: list[tuple[str, Test]]) -> tuple[int, d
     return total, counts
 
 
-def _build_page_tags() -> dict[str, list[Cell]]:
-    """Entities per (kind, type, lifecycle, namespace, tag), grouped by lower-cased kind."""
+@dataclass(frozen=True)
+class TagSnapshot:
+    cells: dict[str, list[Cell]]  # lower-cased kind -> (kind, type, lifecycle, namespace, tag, valid, count)
+    rows_agree: bool  # every valid entity's distinct tags are exactly its metadata.tags search rows
+
+
+def _build_tags() -> TagSnapshot:
+    """Entities per (kind, type, lifecycle, namespace, tag, valid), grouped by lower-cased kind, and
+    whether the tags column means what the search rows mean: counting both sides, as ``_exact_keys``
+    does (validation keeps a valid entity's tags short and lower-case; a disagreement shows up as a
+    different count, and the facets then count live)."""
     table = connection.ops.quote_name(Entity._meta.db_table)
     sql = (
-        f"SELECT e.kind, e.spec_type, e.lifecycle, e.namespace, j.value, COUNT(DISTINCT e.id) "  # noqa: S608
+        f"SELECT e.kind, e.spec_type, e.lifecycle, e.namespace, j.value, e.valid, COUNT(DISTINCT e.id) "  # noqa: S608
         f"FROM {table} AS e, {UNNEST_TAGS[connection.vendor]} "
-        "GROUP BY e.kind, e.spec_type, e.lifecycle, e.namespace, j.value"
+        "GROUP BY e.kind, e.spec_type, e.lifecycle, e.namespace, j.value, e.valid"
     )
     cells: dict[str, list[Cell]] = {}
     with connection.cursor() as cursor:
         cursor.execute(sql)
-        for cell in cursor.fetchall():
-            cells.setdefault(cell[0].lower(), []).append(tuple(cell))
-    return cells
+        for *columns, valid, count in cursor.fetchall():
+            cells.setdefault(columns[0].lower(), []).append((*columns, bool(valid), count))
+    valid = [cell for kind_cells in cells.values() for cell in kind_cells if cell[5]]
+    rows = SearchRow.objects.filter(key=_TAGS, value__isnull=False).count()
+    agree = rows == sum(cell[-1] for cell in valid) and all(
+        isinstance(cell[4], str) and cell[4] == cell[4].lower() and len(cell[4]) < MAX_VALUE_LENGTH for cell in valid
+    )
+    return TagSnapshot(cells, agree)
+
+
+def _tag_snapshot() -> TagSnapshot:
+    return per_version("catalog:tag-snapshot", _build_tags)
 
 
 def page_tag_counts(kinds: list[str], tests: list[tuple[str, Test]]) -> Counter[str] | None:
-    """Entities per tag among ``kinds`` ([] = all) whose columns pass every ``(column, test)``, from a
-    per-version snapshot of tags beside the page's low-cardinality columns; None when a test is on a column
+    """Entities per tag among ``kinds`` ([] = all) whose columns pass every ``(column, test)``, from the
+    per-version tag snapshot (the tags column, as the page counts them); None when a test is on a column
     it does not keep (the owner, the system), which the caller counts in the database."""
     if any(column not in TAG_COLUMNS for column, _ in tests):
         return None
-    cells = per_version("catalog:page-tag-snapshot", _build_page_tags)
+    cells = _tag_snapshot().cells
     allowed = _page_snapshot()
     selected = sorted(set(kinds)) if kinds else list(cells)
     checks = [(TAG_COLUMNS.index(column), _allowed(allowed, selected, column, test)) for column, test in tests]
     counts: Counter[str] = Counter()
     for cell in _passing(cells, selected, checks):
-        counts[cell[4]] += cell[5]
+        counts[cell[4]] += cell[-1]
     return counts
+
+
+def _within_one_tag(facet: str, filters: list[str], exact: frozenset[str]) -> list[dict] | None:
+    """A facet on kind, namespace, type or lifecycle within one tag (``filter=metadata.tags=java``, with
+    conditions on those columns beside it), from the tag snapshot's valid entities; None otherwise. One tag
+    only: an entity has each tag once, so its cell is counted once."""
+    if facet not in _TAG_POSITION or len(filters) != 1:
+        return None
+    try:
+        conditions = parse_filter(filters[0])
+    except QueryError:
+        return None
+    tags = conditions.pop(_TAGS, None)
+    if not tags or len(tags) != 1:
+        return None
+    tests = _tests(conditions, _TAG_POSITION, exact)
+    current = _tag_snapshot() if tests is not None else None
+    if current is None or not current.rows_agree:
+        return None
+    position, totals = _TAG_POSITION[facet], Counter()
+    for kind_cells in current.cells.values():
+        for cell in kind_cells:
+            if cell[5] and cell[4] in tags and cell[position] and all(cell[p].lower() in v for p, v in tests):
+                totals[cell[position]] += cell[-1]
+    return [{"value": value, "count": count} for value, count in sorted(totals.items())]

@@ -186,6 +186,12 @@ FACET_QUERIES = [
     "facet=kind&filter=spec.type=service,spec.type=openapi,metadata.namespace=default",
     "facet=metadata.tags&filter=kind=component",
     "facet=metadata.tags&facet=kind",
+    "facet=spec.type&filter=metadata.tags=java",
+    "facet=kind&facet=spec.lifecycle&filter=kind=component,metadata.tags=java",
+    "facet=metadata.namespace&filter=metadata.tags=JAVA,spec.type=service",
+    "facet=spec.type&filter=metadata.tags=java,spec.lifecycle=production",
+    "facet=spec.type&filter=metadata.tags=java,metadata.tags=js",
+    "facet=relations.ownedBy&filter=metadata.tags=java",
 ]
 
 
@@ -247,6 +253,36 @@ def test_facet_snapshot_where_columns_and_search_rows_disagree(api_client, allow
         assert {"value": "gadget", "count": 1} in snapshot_answer["spec.type"]
     if query == "facet=kind&filter=spec.type=service,spec.type=openapi,metadata.namespace=default":
         assert snapshot_answer["kind"] == [{"value": "API", "count": 1}, {"value": "Component", "count": 1}]
+
+
+@pytest.mark.parametrize("odd", [False, True], ids=["plain", "odd-entities"])
+def test_a_facet_within_one_tag_is_answered_from_the_tag_snapshot(api_client, allow_tmp, odd,
+                                                                  django_assert_num_queries):  # fmt: skip
+    from catalog import facets
+
+    path = allow_tmp / "catalog-info.yaml"
+    path.write_text(CATALOG + (ODD if odd else ""))
+    refresh_location(register_location(str(path), type="file").pk)
+    facets.warm()  # as the worker does after a change
+    api_client.get("/api/catalog/entities?limit=1")
+    with django_assert_num_queries(0):
+        answer = api_client.get("/api/catalog/entity-facets?facet=spec.type&filter=metadata.tags=java").json()
+    expected = [{"value": "gadget", "count": 1}] if odd else []
+    assert answer["facets"]["spec.type"] == [*expected, {"value": "service", "count": 1}]
+
+
+def test_a_facet_within_one_tag_counts_live_where_tags_and_search_rows_disagree(api_client, catalog):
+    from catalog import facets
+    from catalog.cache import bump_catalog_version
+    from catalog.models import SearchRow
+
+    SearchRow.objects.filter(key="metadata.tags", value="java").delete()  # the column still says java
+    bump_catalog_version()
+    facets.warm()
+    assert not facets._tag_snapshot().rows_agree
+    query = "facet=spec.type&filter=metadata.tags=java"
+    assert api_client.get(f"/api/catalog/entity-facets?{query}").json()["facets"] == _live(query)
+    assert _live(query) == {"spec.type": []}
 
 
 @pytest.mark.parametrize("odd", [False, True], ids=["plain", "odd-entities"])
