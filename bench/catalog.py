@@ -163,12 +163,6 @@ def gunicorn(port: int) -> subprocess.Popen:
     sys.exit("gunicorn did not start")
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def check_expected(data: Path) -> tuple[int, int]:
     """Compare every entity's relations with expected.json; returns (entities checked, mismatches)."""
     from catalog.models import Relation
@@ -288,6 +282,10 @@ def main() -> None:
             connections.close_all()
 
 
+def by_name_url(name: str) -> str:
+    return f"/api/catalog/entities/by-name/component/default/{name}"
+
+
 def measure(args, location) -> None:
     from django.contrib.auth import get_user_model
     from django.test import Client
@@ -304,7 +302,7 @@ def measure(args, location) -> None:
     n = args.requests
     run = time.time_ns()  # "a new query each time" stays new when --reuse meets the cache of an earlier run
     names = list(Entity.objects.filter(kind="Component").values_list("name", flat=True)[: 3 * n])
-    by_name = [f"/api/catalog/entities/by-name/component/default/{names[i % len(names)]}" for i in range(n)]
+    by_name = [by_name_url(names[i % len(names)]) for i in range(n)]
     db_cpu, cpu = backend_cpu(), time.process_time()
     samples = timed(client, by_name)
     print("by-name:        ", percentiles(samples), " (a bearer token; each name once: every read misses the memory)")
@@ -312,7 +310,7 @@ def measure(args, location) -> None:
     database_ms = (after - db_cpu) * 1000 / n if after is not None and db_cpu is not None else float("nan")
     print(f"  CPU per read:  {python_ms + database_ms:.2f} ms ({python_ms:.2f} Python + {database_ms:.2f} database)")
     print("by-name again:  ", percentiles(timed(client, by_name)), " (the same names: answered from memory)")
-    signed_in = [f"/api/catalog/entities/by-name/component/default/{names[(n + i) % len(names)]}" for i in range(n)]
+    signed_in = [by_name_url(names[(n + i) % len(names)]) for i in range(n)]
     print("by-name session:", percentiles(timed(browser, signed_in)), " (signed in: a session from the cache)")
     filtered = "/api/catalog/entities?filter=kind=component,spec.lifecycle=production&limit=50"
     print("filtered list:  ", percentiles(paged(client, filtered, n)), " (paging with the Link cursor)")
@@ -354,7 +352,7 @@ def measure(args, location) -> None:
     print(
         "facets tags:    ",
         percentiles(timed(client, [f"/api/catalog/entity-facets?facet=metadata.tags&x={run}-{i}" for i in range(n)])),
-        " (search rows by kind: a per-key snapshot)",
+        " (by kind: the tag snapshot)",
     )
     lifecycle = "/api/catalog/entity-facets?facet=spec.type&filter=spec.lifecycle=production"
     print(
@@ -366,7 +364,7 @@ def measure(args, location) -> None:
     print(
         "facets+tag:     ",
         percentiles(timed(client, [f"{live}&x={run}-{i}" for i in range(min(n, 20))])),
-        " (any other filter: a live GROUP BY)",
+        " (within one tag: the tag snapshot)",
     )
     print("UI list page:   ", percentiles(timed(browser, ["/catalog/?kind=Component"] * min(n, 50))))
     pages = [f"/catalog/?kind=Component&after=component:default/{names[i % len(names)]}" for i in range(min(n, 50))]
@@ -383,11 +381,13 @@ def measure(args, location) -> None:
 def over_http(secret: str, names: list[str], n: int, filtered: str) -> None:
     """The two latency targets again through gunicorn: what a client on this machine waits for, with the
     connection set up and torn down, HTTP parsed on both sides, and the client's own CPU on the same cores."""
+    from portal.testing.oidc import free_port
+
     server = gunicorn(port := free_port())
     try:
         client = HttpClient(port, {"Authorization": f"Bearer {secret}"})
-        timed(client, ["/healthz", f"/api/catalog/entities/by-name/component/default/{names[0]}"])  # warm-up
-        by_name = [f"/api/catalog/entities/by-name/component/default/{names[i % len(names)]}" for i in range(n)]
+        timed(client, ["/healthz", by_name_url(names[0])])  # warm-up
+        by_name = [by_name_url(names[i % len(names)]) for i in range(n)]
         print("over HTTP (gunicorn, one sync worker, a new connection per request):")
         print("  by-name:      ", percentiles(timed(client, by_name)), " (a bearer token; each name once)")
         print("  filtered list:", percentiles(paged(client, filtered, n)), " (paging with the Link cursor)")

@@ -4,13 +4,13 @@ Counting a column over 100k entities costs PostgreSQL 60-80 ms however it is ind
 filter on search rows 500 ms. Most facet questions name only the denormalised columns (kind, namespace,
 type, lifecycle, owner), both as the facet and in the filter. One ``GROUP BY`` of those columns per
 catalog version (25k cells at 100k entities, a few dozen without the owner) answers every such question
-in memory. The worker builds the snapshot right after a refresh changes something (``warm``); a request
-that finds none builds it once for everybody. Facets on other keys filtered by kind at most read a per-key
-snapshot (tags: shared and built by the worker; any other key: kept in each process).
+in memory. The worker builds the snapshots right after a refresh changes something (``warm``); a request
+that finds none builds it once for everybody.
 
 The catalog page counts its total and facets (with the effective owner and the system) from a second,
-larger snapshot of the same kind (``page_counts``), and its tags within filters on the low-cardinality
-columns from a third (``page_tag_counts``).
+larger snapshot of the same kind (``page_counts``). A third keeps tags beside the low-cardinality columns:
+the page's tag counts (``page_tag_counts``), tag facets filtered by kind and column facets within one tag.
+Facets on other keys filtered by kind at most read a per-key snapshot kept in each process.
 
 A filter on a column key means "an entity with this search row" (Backstage's semantics), so the snapshot
 answers filters on a column only where the column and the search rows agree for every entity: a key
@@ -44,18 +44,16 @@ _TAGS = "metadata.tags"
 #: Facet keys the tag snapshot keeps, and their position in its cells.
 _TAG_POSITION = {"kind": 0, "spec.type": 1, "spec.lifecycle": 2, "metadata.namespace": 3}
 #: Per-key snapshots of search-row facets: kept only up to this many (kind, value) pairs, for this many keys
-#: per process (any key can be asked for, so most are not shared through the cache).
+#: per process (any key can be asked for, so they are not shared through the cache).
 MAX_ROW_FACET_PAIRS = 20_000
 ROW_FACET_KEYS = 32
-#: Row facets the catalog page shows: built by the worker after a change and shared by every process.
-SHARED_ROW_FACETS = ("metadata.tags",)
 
-Cell = tuple  # (kind, valid, namespace, spec_type, lifecycle, owner_ref, count)
+Cell = tuple  # one row of a snapshot's GROUP BY: its columns (each snapshot names them), then the count
 
 
 @dataclass(frozen=True)
 class Snapshot:
-    cells: list[Cell]  # one per distinct combination of the columns
+    cells: list[Cell]  # (kind, valid, namespace, spec_type, lifecycle, owner_ref, count), one per combination
     coarse: list[Cell]  # the same without the owner: a few dozen cells, for questions not about owners
     exact: frozenset[str]  # column keys whose column agrees with the search rows (filterable here)
     spellings: dict[str, dict[str, tuple[str, ...]]]  # exact key -> lower-cased value -> the column's values
@@ -122,8 +120,6 @@ def warm() -> None:
     snapshot()
     _page_snapshot()
     _tag_snapshot()
-    for key in SHARED_ROW_FACETS:
-        row_counts(key, [])
 
 
 def kinds_only(filters: list[str]) -> list[str] | None:
@@ -194,15 +190,19 @@ def column_counts(facet: str, filters: list[str]) -> list[dict] | None:
 
 
 def row_counts(key: str, kinds: list[str]) -> list[dict] | None:
-    """``[{value, count}]`` of a search-row key (tags) within ``kinds`` ([] = every kind), from a per-key
-    snapshot; None when the key has too many values to keep one."""
-    if key in SHARED_ROW_FACETS:
-        kept, per_kind = per_version(f"catalog:facet-rows:{key}", lambda: _build_rows(key))
-    else:
-        kept, per_kind = VERSION.recent("facet-rows", key, lambda: _build_rows(key), size=ROW_FACET_KEYS)
+    """``[{value, count}]`` of a search-row key within ``kinds`` ([] = every kind): tags from the tag
+    snapshot's valid entities where its tags mean the search rows, any other key from a per-key snapshot;
+    None when the key has too many values to keep one."""
+    totals: Counter[str] = Counter()
+    if key == _TAGS and (tags := _tag_snapshot()).rows_agree:
+        for kind in set(kinds) or tags.cells:
+            for cell in tags.cells.get(kind, ()):
+                if cell[5]:
+                    totals[cell[4]] += cell[-1]
+        return [{"value": value, "count": count} for value, count in sorted(totals.items())]
+    kept, per_kind = VERSION.recent("facet-rows", key, lambda: _build_rows(key), size=ROW_FACET_KEYS)
     if not kept:
         return None
-    totals: Counter[str] = Counter()
     for kind in set(kinds) or per_kind:
         totals.update(per_kind.get(kind, {}))
     return [{"value": value, "count": count} for value, count in sorted(totals.items())]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import django_filters
 from django.db.models import Exists, OuterRef, Q
 
+from catalog.ingestion.relations import PART_OF
 from catalog.models import Entity, Relation, SearchRow, Star
 from catalog.querysets import iexact_any, kind_range
 
@@ -38,7 +39,7 @@ class EntityFilterSet(django_filters.FilterSet):
         refs = [v.strip().lower() for v in value.split(",") if v.strip()]
         if not refs:
             return queryset
-        members = Relation.objects.filter(type="partOf", target_ref__in=refs).values("source_ref")
+        members = Relation.objects.filter(type=PART_OF, target_ref__in=refs).values("source_ref")
         return queryset.filter(system_ref__in=refs, ref__in=members)
 
     def filter_kind(self, queryset, name, value):

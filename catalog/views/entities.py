@@ -143,19 +143,15 @@ def _column_tests(filter_params) -> tuple[list[str], list[tuple[str, Callable[[s
 
 
 def _from_snapshot(queryset, params, filter_params) -> dict | None:
-    """The total and the column facets from the snapshot; tags from the tag snapshots unless the filter
+    """The total and the column facets from the snapshot; tags from the tag snapshot unless the filter
     names an owner or a system, which are counted in the database (a narrow filter there)."""
     columns = _column_tests(filter_params)
     if columns is None:
         return None
     kinds, tests = columns
     total, counts = facet_snapshot.page_counts(kinds, tests)
-    rows = None if tests else facet_snapshot.row_counts("metadata.tags", kinds)
-    if rows is not None:
-        tags = _top((row["value"], row["count"]) for row in rows)
-    else:
-        counted = facet_snapshot.page_tag_counts(kinds, tests)
-        tags = _count_tags(queryset) if counted is None else _top(counted.items())
+    counted = facet_snapshot.page_tag_counts(kinds, tests)
+    tags = _count_tags(queryset) if counted is None else _top(counted.items())
     return {"total": total, "facets": _facet_list({c: _top(counts[c].items()) for c in counts}, tags, params)}
 
 
