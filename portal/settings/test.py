@@ -9,6 +9,7 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
 STORAGES = {
+    **STORAGES,  # noqa: F405 - TechDocs' storage as configured
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
@@ -16,3 +17,5 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not :memory:, so a real Celery worker process can see the test database.
     DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test-callboard.sqlite3")}
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Docs builds run mkdocs: only the tests that want one start it (techdocs/tests/).
+TECHDOCS_BUILD_ON_REFRESH = False
