@@ -26,6 +26,7 @@ from catalog.models import Entity
 from techdocs import config as mkdocs_config
 from techdocs import storage
 from techdocs.generate import run_mkdocs
+from techdocs.indexing import index_site
 from techdocs.models import DocSite
 from techdocs.sources import (
     TECHDOCS_ENTITY,
@@ -153,6 +154,7 @@ def _generate_and_publish(site: DocSite, sha: str, source_hash: str, checked, wo
         "etag": sha or source_hash,
     }
     files = storage.publish(site.prefix, output, metadata)
+    index_site(site.entity_ref, site.namespace, site.kind, site.name, output)
     site.status = DocSite.Status.OK
     site.origin = DocSite.Origin.LOCAL
     site.source_hash = source_hash
@@ -177,7 +179,11 @@ def _json(path: Path) -> dict:
 
 
 def _last_error(log: str) -> str:
-    lines = [line for line in log.strip().splitlines() if line.strip()]
+    """The line that says why: mkdocs' first ``ERROR`` line, else the last line naming an error."""
+    lines = [line.strip() for line in log.strip().splitlines() if line.strip()]
+    logged = [line for line in lines if line.startswith(("ERROR", "CRITICAL"))]
+    if logged:
+        return logged[0].split("-", 1)[-1].strip()[:1000]
     errors = [line for line in lines if "error" in line.lower() or "exception" in line.lower()]
     return (errors or lines or ["mkdocs build failed"])[-1][:1000]
 

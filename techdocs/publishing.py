@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from catalog.models import Entity
 from techdocs import storage
+from techdocs.indexing import index_site
 from techdocs.models import DocSite
 
 MAX_ARCHIVE_BYTES = 200 * 1024 * 1024
@@ -60,6 +61,7 @@ def publish_directory(entity: Entity, directory: Path) -> DocSite:
         defaults={"namespace": entity.namespace.lower(), "kind": entity.kind.lower(), "name": entity.name.lower()},
     )
     files = storage.publish(site.prefix, root, metadata)
+    index_site(site.entity_ref, site.namespace, site.kind, site.name, root)
     site.status = DocSite.Status.OK
     site.origin = DocSite.Origin.PUBLISHED
     site.site_name = metadata["site_name"][:300]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import struct
+import zlib
 
 import pytest
 
@@ -26,7 +28,19 @@ spec: {{type: service, lifecycle: production, owner: team-a}}
 MKDOCS = "site_name: Ledger docs\nnav:\n  - Home: index.md\n  - Guide: guide/setup.md\nplugins:\n  - techdocs-core\n"
 INDEX = "# Ledger\n\nWelcome. See the [setup guide](guide/setup.md).\n\n![diagram](images/d.png)\n"
 SETUP = "# Setup\n\n## Install\n\nRun it.\n\n## Configure\n\nBack [home](../index.md).\n"
-PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000")
+
+
+def _png() -> bytes:
+    """A valid PNG of one pixel."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", 1, 1, 8, 6, 0, 0, 0)
+    pixels = zlib.compress(b"\0\0\0\0\0")
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+
+
+PNG = _png()
 
 
 def docs_files(name: str = "ledger", ref: str = "dir:.") -> dict[str, str | bytes]:
