@@ -41,7 +41,7 @@ class ReadError(Exception):
 
 @dataclass
 class Expansion:
-    """What a target expands to: the files to read, and the paths refused on the way (path, message)."""
+    """What a target expands to: the files to read, and the links refused on the way (source, message)."""
 
     sources: list[Source]
     refused: list[tuple[Source, str]] = field(default_factory=list)
