@@ -185,6 +185,8 @@ class GitRepo:
                 tree = tree / _clean_path(prefix)
             except KeyError:
                 return
+            if tree.type != "tree":  # a file or a symbolic link: nothing below it, and links are not followed
+                return
         for item in tree.traverse():
             yield TreeEntry(path=item.path, is_file=item.type == "blob")
 

@@ -36,15 +36,19 @@ def write_cache() -> Iterator[None]:
             cursor.execute(f"PRAGMA cache_size = {int(before)}")
 
 
-def insert_rows(table: str, columns: Sequence[str], rows: Iterable[tuple]) -> None:
+def insert_rows(table: str, columns: Sequence[str], rows: Iterable[tuple], *, skip_conflicts: bool = False) -> None:
+    """Insert plain rows. ``skip_conflicts``: a row that would break a unique constraint is left out
+    (``ON CONFLICT DO NOTHING``; slower than PostgreSQL's ``COPY``, which fails whole)."""
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            _copy(cursor.cursor, _copy_statement(table, columns), rows)
+        if connection.vendor == "postgresql" and not skip_conflicts:
+            with connection.wrap_database_errors:  # psycopg's errors as Django's (IntegrityError, ...)
+                _copy(cursor.cursor, _copy_statement(table, columns), rows)
             return
         column_list = ", ".join(connection.ops.quote_name(c) for c in columns)
         placeholders = ", ".join(["%s"] * len(columns))
         cursor.executemany(
-            f"INSERT INTO {connection.ops.quote_name(table)} ({column_list}) VALUES ({placeholders})",  # noqa: S608
+            f"INSERT INTO {connection.ops.quote_name(table)} ({column_list}) VALUES ({placeholders})"  # noqa: S608
+            + (" ON CONFLICT DO NOTHING" if skip_conflicts else ""),
             list(rows),
         )
 

@@ -10,7 +10,7 @@ from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from catalog.ingestion.descriptor import ProcessedEntity, location_targets, process_file
+from catalog.ingestion.descriptor import ProcessedEntity, located_targets, process_file
 from catalog.ingestion.errors import DescriptorError
 from catalog.ingestion.offload import ParseHelper, two_cores
 from catalog.ingestion.placeholders import PlaceholderReadError
@@ -72,6 +72,7 @@ class _Step:
     parent_ref: str | None = None
     content: bytes | None = None
     read_error: str = ""
+    read_rule: str = "read-failed"
     error: DescriptorError | None = None
     last: bool = False  # stop the walk after this step (too many files)
     submitted: bool = False
@@ -101,10 +102,16 @@ def walk(
     def expand(pattern: Source, parent_ref: str | None, required: bool) -> None:
         nonlocal stopped
         try:
-            sources = reader.expand(pattern)
-        except (ReadError, SourceError) as exc:
-            ahead.append(_Step(error=_error(pattern.location_ref, "read-failed", str(exc))))
+            expansion = reader.expand(pattern)
+        except ReadError as exc:
+            ahead.append(_Step(error=_error(pattern.location_ref, exc.rule, str(exc))))
             return
+        except SourceError as exc:
+            ahead.append(_Step(error=_error(pattern.location_ref, "path-not-allowed", str(exc))))
+            return
+        for refused, message in expansion.refused:  # links out of CATALOG_ALLOWED_PATHS: never read
+            ahead.append(_Step(error=_error(refused.location_ref, "path-not-allowed", message)))
+        sources = expansion.sources
         if not sources and required:
             ahead.append(_Step(error=_error(pattern.location_ref, "not-found", f"No file matches {pattern.target}")))
         for source in sources:
@@ -131,7 +138,7 @@ def walk(
             try:
                 step.content = reader.read(source)
             except ReadError as exc:
-                step.read_error = str(exc)
+                step.read_error, step.read_rule = str(exc), exc.rule
             ahead.append(step)
 
     with ParseHelper() as helper:
@@ -172,7 +179,7 @@ def _process_step(step: _Step, root, reader, walk_state: Walk, queue, helper: Pa
     walk_state.files.append(key)
     walk_state.parents[key] = step.parent_ref
     if step.content is None:
-        _fail(walk_state, key, "read-failed", step.read_error)
+        _fail(walk_state, key, step.read_rule, step.read_error)
         return
 
     def read_text(target: str) -> str:
@@ -198,16 +205,15 @@ def _process_step(step: _Step, root, reader, walk_state: Walk, queue, helper: Pa
     for processed, row in zip(result.entities, rows, strict=True):
         if processed.valid and processed.entity.get("kind") == "Location":
             nested_presence = (processed.entity.get("spec") or {}).get("presence", "required")
-            for target in location_targets(processed.entity):
-                try:
+            for where, target in located_targets(processed.entity):
+                try:  # checked like a registered target: a refused one is an error on the Location, not read
                     queue.append((source.sibling(target), str(processed.ref), nested_presence != "optional"))
                 except SourceError as exc:
                     processed.errors.append(
                         DescriptorError(
-                            file=key, document=processed.document, field="spec.targets",
-                            rule="bad-target", message=str(exc),
+                            file=key, document=processed.document, field=where, rule="bad-target", message=str(exc)
                         )
-                    )  # fmt: skip
+                    )
         yield Found(processed, source, step.parent_ref, row)
 
 

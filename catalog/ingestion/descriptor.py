@@ -66,15 +66,20 @@ class FileResult:
 
 def location_targets(entity: dict[str, Any]) -> list[str]:
     """``spec.target`` followed by ``spec.targets[]`` of a Location entity (strings only, as written)."""
+    return [target for _, target in located_targets(entity)]
+
+
+def located_targets(entity: dict[str, Any]) -> list[tuple[str, str]]:
+    """(field, target) for ``spec.target`` then each ``spec.targets[i]`` of a Location (strings only)."""
     spec = entity.get("spec")
     if not isinstance(spec, dict):
         return []
-    found: list[str] = []
+    found: list[tuple[str, str]] = []
     if isinstance(spec.get("target"), str):
-        found.append(spec["target"])
+        found.append(("spec.target", spec["target"]))
     targets = spec.get("targets")
     if isinstance(targets, list):
-        found.extend(t for t in targets if isinstance(t, str))
+        found.extend((f"spec.targets[{i}]", t) for i, t in enumerate(targets) if isinstance(t, str))
     return found
 
 

@@ -12,6 +12,7 @@ Network hosts must be in ``CATALOG_ALLOWED_HOSTS``; nothing else is ever contact
 
 from __future__ import annotations
 
+import os
 import posixpath
 import re
 from dataclasses import dataclass, replace
@@ -42,10 +43,13 @@ class FileSource:
         return f"file:{self.path}"
 
     def sibling(self, target: str) -> Source:
-        """Resolve ``target`` written in a descriptor read from this file."""
+        """Resolve ``target`` written in a descriptor read from this file: a relative path (``./x``, ``x``,
+        ``../x``) is relative to this file's directory, as in Backstage; the result is checked like any
+        registered target (a glob may not contain ``..``; the path must stay inside the allowed paths)."""
         if _looks_remote(target):
             return parse_target("url", target)
-        if target.startswith("."):
+        if not target.startswith(("/", "file:")):
+            _refuse_dotdot_glob(target)
             target = posixpath.normpath(posixpath.join(posixpath.dirname(self.path), target))
         return parse_target("file", target)
 
@@ -105,11 +109,9 @@ class GitSource:
         if _looks_remote(target):
             return parse_target("url", target)
         rooted = target.startswith("/")
+        _refuse_dotdot_glob(target)
         path = target.lstrip("/") if rooted else posixpath.join(posixpath.dirname(self.path), target)
-        path = posixpath.normpath(path)
-        if path.startswith(".."):
-            raise SourceError(f"Target {target!r} leaves the repository")
-        return self.with_path(path)
+        return self.with_path(_repo_path(path, target))
 
 
 Source = FileSource | GitSource
@@ -122,6 +124,26 @@ def _looks_remote(target: str) -> bool:
     return target.startswith(("git+", "https://", "http://"))
 
 
+def has_magic(path: str) -> bool:
+    """True when ``path`` is a glob (``*``, ``?`` or ``[``), for files and for paths inside git trees."""
+    return any(ch in path for ch in "*?[")
+
+
+def _refuse_dotdot_glob(target: str) -> None:
+    """A glob may not contain a ``..`` segment: ``*/..`` cannot be checked before it is expanded."""
+    if has_magic(target) and ".." in target.split("/"):
+        raise SourceError(f"Glob {target!r} contains '..'; a glob may not climb out of its directory")
+
+
+def _repo_path(path: str, target: str) -> str:
+    """A repository-relative path, normalised; refused when it leaves the repository."""
+    _refuse_dotdot_glob(path)
+    path = posixpath.normpath(path.lstrip("/"))
+    if path == ".." or path.startswith("../"):
+        raise SourceError(f"Path {path!r} in {target!r} leaves the repository")
+    return path
+
+
 def parse_target(location_type: str, target: str) -> Source:
     """Turn a location (type, target) into a source, refusing what policy forbids."""
     target = (target or "").strip()
@@ -130,11 +152,11 @@ def parse_target(location_type: str, target: str) -> Source:
     if location_type == "file":
         if target.startswith("file://"):
             target = unquote(urlsplit(target).path)
-        path = str(Path(target).expanduser().resolve()) if "*" not in target else target
-        _check_local_path(path)
         if target.endswith("/"):
             raise SourceError(f"File target {target!r} ends in a path separator; name a file")
-        return FileSource(path)
+        if has_magic(target):
+            return FileSource(check_local_glob(target))
+        return FileSource(check_local_path(str(Path(target).expanduser())))
     if location_type != "url":
         raise SourceError(f"Unsupported location type {location_type!r}; use 'url' or 'file'")
     if target.startswith("git+"):
@@ -152,7 +174,7 @@ def parse_target(location_type: str, target: str) -> Source:
         return GitSource(
             repo_url=f"{web}.git",
             ref=unquote(match["ref"]),
-            path=_directory_default(unquote(match["path"]), match["mode"]),
+            path=_repo_path(_directory_default(unquote(match["path"]), match["mode"]), target),
             style="github",
             web_base=web,
         )
@@ -161,7 +183,7 @@ def parse_target(location_type: str, target: str) -> Source:
         return GitSource(
             repo_url=f"{web}.git",
             ref=unquote(match["ref"]),
-            path=_directory_default(unquote(match["path"]), match["mode"]),
+            path=_repo_path(_directory_default(unquote(match["path"]), match["mode"]), target),
             style="gitlab",
             web_base=web,
         )
@@ -187,15 +209,12 @@ def _parse_pip_git(target: str) -> GitSource:
         repo_path, _, ref = parts.path.rpartition("@")
     repo_url = urlunsplit((parts.scheme, parts.netloc, repo_path, "", ""))
     if parts.scheme == "file":
-        _check_local_path(unquote(repo_path))
+        check_local_path(unquote(repo_path))
     elif parts.scheme in ("https", "http", "ssh", "git"):
         _check_host((parts.hostname or "").lower(), target)
     else:
         raise SourceError(f"Unsupported git URL scheme {parts.scheme!r} in {target!r}")
-    path = posixpath.normpath(path.lstrip("/"))
-    if path.startswith(".."):
-        raise SourceError(f"Path {path!r} leaves the repository")
-    return GitSource(repo_url=repo_url, ref=ref or "HEAD", path=path)
+    return GitSource(repo_url=repo_url, ref=ref or "HEAD", path=_repo_path(path, target))
 
 
 def _check_host(host: str, target: str) -> None:
@@ -207,11 +226,47 @@ def _check_host(host: str, target: str) -> None:
         )
 
 
-def _check_local_path(path: str) -> None:
-    base = path.split("*", 1)[0]
-    resolved = Path(base).resolve()
-    for allowed in settings.CATALOG_ALLOWED_PATHS:
-        root = Path(allowed).resolve()
-        if resolved == root or root in resolved.parents:
-            return
+def allowed_roots() -> list[str]:
+    """The real paths (symlinks resolved) of ``CATALOG_ALLOWED_PATHS``."""
+    return [os.path.realpath(root) for root in settings.CATALOG_ALLOWED_PATHS]
+
+
+def is_allowed_real_path(real: str, roots: list[str] | None = None) -> bool:
+    """True when ``real``, a path with no symbolic links left in it, is an allowed root or inside one."""
+    for root in allowed_roots() if roots is None else roots:
+        if real == root or real.startswith(root.rstrip("/") + "/"):
+            return True
+    return False
+
+
+def check_local_path(path: str, roots: list[str] | None = None) -> str:
+    """The real path of ``path`` (absolute, every symbolic link resolved) when it is inside
+    ``CATALOG_ALLOWED_PATHS``; otherwise SourceError. The one check for every local path Callboard reads:
+    registered targets, glob matches, nested Location targets, placeholders and ``git+file://`` clones.
+
+    The message names the path as written, never where a link points."""
+    real = os.path.realpath(path)
+    if is_allowed_real_path(real, roots):
+        return real
+    if os.path.normpath(os.path.abspath(path)) != real:
+        raise SourceError(
+            f"Reading {path!r} is not allowed: it leads (through a symbolic link) outside CATALOG_ALLOWED_PATHS"
+        )
     raise SourceError(f"Reading {path!r} is not allowed: it is outside CATALOG_ALLOWED_PATHS")
+
+
+def check_local_glob(pattern: str) -> str:
+    """An absolute, normalised glob whose fixed leading directory is inside ``CATALOG_ALLOWED_PATHS``.
+
+    ``..`` is refused outright. What the glob matches is checked again, file by file, when it is expanded
+    (:meth:`catalog.ingestion.readers.SourceReader.expand`)."""
+    _refuse_dotdot_glob(pattern)
+    pattern = os.path.normpath(os.path.abspath(pattern))
+    parts = pattern.split("/")
+    fixed = next(i for i, part in enumerate(parts) if has_magic(part))
+    base = "/".join(parts[:fixed]) or "/"
+    try:
+        check_local_path(base)
+    except SourceError:
+        raise SourceError(f"Reading {pattern!r} is not allowed: it is outside CATALOG_ALLOWED_PATHS") from None
+    return pattern

@@ -14,7 +14,7 @@ import json
 import uuid
 from dataclasses import dataclass
 
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from catalog.ingestion.bulk import BackgroundCopy, insert_rows, reserve_ids
@@ -126,15 +126,7 @@ class LocationWriter:
             processed, row = found.processed, found.row
             ref = str(processed.ref)
             if ref in taken:
-                self.summary.conflicts += 1
-                self.seen.discard(ref)
-                self.conflict_errors.append(
-                    DescriptorError(
-                        file=found.source.location_ref, document=processed.document, field="metadata.name",
-                        rule="conflict", message=f"{ref} is already provided by another location "
-                        f"({taken[ref]}); the first location keeps it",
-                    )
-                )  # fmt: skip
+                self._conflict(found, taken[ref])
                 continue
             errors = list(processed.errors)
             existing = self.existing.get(ref)
@@ -161,6 +153,9 @@ class LocationWriter:
                     error_only.append(Entity(id=entity_id, error_count=len(errors)))
                 self.summary.unchanged += 1
         ids.update(self._insert_new(to_create))
+        # A ref a concurrent refresh inserted first is a conflict now (_insert_new): it has no id here.
+        error_rows = [(ref, errors) for ref, errors in error_rows if ref in ids]
+        rewrite = [(ref, relations, search) for ref, relations, search in rewrite if ref in ids]
         Entity.objects.bulk_update(to_update, [*ENTITY_FIELDS, "updated_at"], batch_size=BATCH)
         Entity.objects.bulk_update(error_only, ["error_count"], batch_size=BATCH)
         self._write_entity_errors([(ref, ids[ref], errors) for ref, errors in error_rows])
@@ -169,10 +164,30 @@ class LocationWriter:
             [entity.id for entity in to_update],
         )
 
+    def _conflict(self, found: Found, owner) -> None:
+        """``found``'s ref belongs to another location (``owner``, its id): the first location keeps it."""
+        ref = str(found.processed.ref)
+        self.summary.conflicts += 1
+        self.seen.discard(ref)
+        self.conflict_errors.append(
+            DescriptorError(
+                file=found.source.location_ref, document=found.processed.document, field="metadata.name",
+                rule="conflict", message=f"{ref} is already provided by another location "
+                f"({owner}); the first location keeps it",
+            )
+        )  # fmt: skip
+
     def _insert_new(self, to_create: list[tuple[Found, int]]) -> dict[str, int]:
-        """Insert new entities as plain rows (their JSON is ready); returns ref -> the entity's id."""
+        """Insert new entities as plain rows (their JSON is ready); returns ref -> the entity's id.
+
+        Refs that another location's refresh inserted since ``flush`` looked (PostgreSQL: a concurrent
+        transaction, committed or not) are conflicts, recorded as if that location had been first all
+        along: the batch goes in with ``ON CONFLICT DO NOTHING`` and the refs that lost are left out.
+        """
         if not to_create:
             return {}
+        # In ref order: two refreshes inserting the same refs wait on each other, never in a cycle.
+        to_create = sorted(to_create, key=lambda item: str(item[0].processed.ref))
         fields = Entity._meta.concrete_fields
         now = Entity._meta.get_field("updated_at").get_db_prep_value(self.now, connection)
         uid_field = Entity._meta.get_field("uid")
@@ -198,8 +213,27 @@ class LocationWriter:
             }  # fmt: skip
             values["tags"] = json.dumps(values["tags"])
             rows.append(tuple(values[f.attname] for f in fields))
-        insert_rows(Entity._meta.db_table, [f.column for f in fields], rows)
-        return {str(found.processed.ref): entity_id for (found, _), entity_id in zip(to_create, ids, strict=True)}
+        table, columns = Entity._meta.db_table, [f.column for f in fields]
+        try:
+            with transaction.atomic():  # a savepoint: the fast insert fails whole on a duplicate ref
+                insert_rows(table, columns, rows)
+        except IntegrityError:
+            insert_rows(table, columns, rows, skip_conflicts=True)  # waits for a concurrent writer's commit
+            inserted = set(Entity.objects.filter(id__in=ids).values_list("id", flat=True))
+            lost = [found for (found, _), entity_id in zip(to_create, ids, strict=True) if entity_id not in inserted]
+            owners = dict(
+                Entity.objects.filter(ref__in=[str(f.processed.ref) for f in lost]).values_list("ref", "location_id")
+            )
+            for found in lost:
+                self.summary.added -= 1
+                self._conflict(found, owners.get(str(found.processed.ref), "gone since"))
+        else:
+            inserted = set(ids)
+        return {
+            str(found.processed.ref): entity_id
+            for (found, _), entity_id in zip(to_create, ids, strict=True)
+            if entity_id in inserted
+        }
 
     def _updated_entity(self, found: Found, error_count: int) -> Entity:
         processed, row = found.processed, found.row

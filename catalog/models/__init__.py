@@ -2,7 +2,7 @@
 
 from catalog.models.entities import Entity, EntityOverride, SearchRow, Star
 from catalog.models.errors import ProcessingError
-from catalog.models.locations import Location
+from catalog.models.locations import Location, LocationRefresh
 from catalog.models.relations import Relation
 from catalog.models.rules import CatalogRule
 from catalog.models.visits import Visit
@@ -12,6 +12,7 @@ __all__ = [
     "Entity",
     "EntityOverride",
     "Location",
+    "LocationRefresh",
     "ProcessingError",
     "Relation",
     "SearchRow",

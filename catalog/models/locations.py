@@ -49,3 +49,27 @@ class Location(models.Model):
     def ref(self) -> str:
         """Backstage's location ref, ``type:target``."""
         return f"{self.type}:{self.target}"
+
+
+class LocationRefresh(models.Model):
+    """Whether a location is being refreshed now, so that only one refresh of it runs at a time
+    (catalog/ingestion/exclusive.py). A row of its own: a refresh rewrites its Location row whole."""
+
+    class State(models.TextChoices):
+        IDLE = "idle"
+        RUNNING = "running"
+        RERUN = "rerun", "running; once more after"
+        RERUN_FORCED = "rerun-forced", "running; once more after, forced"
+
+    location = models.OneToOneField(Location, on_delete=models.CASCADE, primary_key=True, related_name="refresh_run")
+    state = models.CharField(max_length=12, choices=State.choices, default=State.IDLE)
+    token = models.CharField(max_length=100, blank=True, help_text="The running pass's claim: host, pid, random.")
+    job_id = models.BigIntegerField(null=True, blank=True, help_text="Its portal.JobRun, when a task runs it.")
+    started_at = models.DateTimeField(null=True, blank=True, help_text="When the running pass started.")
+    forced = models.BooleanField(default=False, help_text="The running pass is forced.")
+    last_forced_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the last forced pass that completed started."
+    )
+
+    def __str__(self) -> str:
+        return f"{self.location_id} [{self.state}]"

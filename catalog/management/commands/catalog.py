@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 from catalog.ingestion import refresh
 from catalog.ingestion.descriptor import process_file
 from catalog.ingestion.placeholders import PlaceholderReadError
-from catalog.ingestion.sources import SourceError
+from catalog.ingestion.sources import SourceError, has_magic
 from catalog.models import Location
 
 
@@ -34,8 +34,11 @@ class Command(BaseCommand):
 
     def _register(self, target: str, type: str | None, **_):
         location_type = type or ("url" if target.startswith(("git+", "http://", "https://")) else "file")
-        if location_type == "file":
-            target = str(Path(target).expanduser().resolve())
+        if location_type == "file" and not target.startswith("file://"):
+            # A plain path is made absolute (links resolved); a glob only absolute, kept as written, so that
+            # a '..' in it is refused rather than folded away.
+            path = Path(target).expanduser()
+            target = str(path.absolute() if has_magic(target) else path.resolve())
         try:
             location = refresh.register_location(target, type=location_type, created_by="cli")
         except SourceError as exc:
