@@ -102,13 +102,26 @@ def build(entity_ref: str, *, force: bool = False) -> BuildOutcome:
         except (mkdocs_config.ConfigError, DocsSourceError) as exc:
             site.etag = tree.sha
             return _refused(site, str(exc))
-        source_hash = hashlib.sha256(b"\0".join([builder_version().encode(), config_bytes,
-                                                 digest.encode()])).hexdigest()  # fmt: skip
+        source_hash = _source_hash(config_bytes, digest)
         settled = site.status != DocSite.Status.PENDING
         if not force and settled and source_hash in (site.source_hash, site.attempted_hash):
             DocSite.objects.filter(pk=site.pk).update(etag=tree.sha, source=site.source)
             return BuildOutcome(entity.ref, "unchanged", "docs sources did not change")
         return _generate_and_publish(site, tree.sha, source_hash, checked, work)
+
+
+def _source_hash(config_bytes: bytes, docs_digest: str) -> str:
+    return hashlib.sha256(b"\0".join([builder_version().encode(), config_bytes, docs_digest.encode()])).hexdigest()
+
+
+def sources_hash(tree, entity: Entity, digests: dict[tuple[str, str, str], str]) -> str:
+    """The hash a build of ``entity`` would compare, without copying anything; ``digests`` remembers each
+    docs folder's digest (entities sharing one docs folder at one commit read it once)."""
+    checked, config_bytes = _checked_config(tree, entity)
+    key = (tree.location.display, tree.sha, checked.docs_dir)
+    if key not in digests:
+        digests[key] = copy_docs(tree, checked.docs_dir, None, _limits())[0]
+    return _source_hash(config_bytes, digests[key])
 
 
 def _limits() -> Limits:

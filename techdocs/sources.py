@@ -231,8 +231,9 @@ def open_tree(location: DocsLocation, reader: SourceReader) -> _Tree:
     return _Tree(location, reader)
 
 
-def copy_docs(tree: _Tree, docs_dir: str, dest: Path, limits: Limits) -> tuple[str, list[str]]:
-    """Copy ``docs_dir`` (relative, already checked) into ``dest/docs_dir``; returns (digest, files)."""
+def copy_docs(tree: _Tree, docs_dir: str, dest: Path | None, limits: Limits) -> tuple[str, list[str]]:
+    """Copy ``docs_dir`` (relative, already checked) into ``dest/docs_dir`` (or only hash it, when ``dest``
+    is None); returns (digest, files)."""
     digest = hashlib.sha256()
     total = 0
     copied: list[str] = []
@@ -245,9 +246,10 @@ def copy_docs(tree: _Tree, docs_dir: str, dest: Path, limits: Limits) -> tuple[s
             raise DocsSourceError(
                 f"{docs_dir}/ is larger than {limits.max_bytes // (1024 * 1024)} MiB (TECHDOCS_MAX_SOURCE_BYTES)"
             )
-        target = dest / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
+        if dest is not None:
+            target = dest / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
         digest.update(rel.encode() + b"\0" + hashlib.sha256(data).digest())
         copied.append(rel)
     return digest.hexdigest(), copied

@@ -1,9 +1,9 @@
 """When docs builds start: after a catalog refresh read new sources (or by hand), never on a page view.
 
 A refresh that read new files sends ``catalog.events.location_refreshed``; this module checks each
-documented entity of that location cheaply (for git sources, the docs commit against the one last built;
-one fetch per repository) and queues a build only where it may have changed. The build itself compares
-the hash of the docs' sources and publishes only when they changed.
+documented entity of that location (for git sources first the docs commit against the one last built,
+then the hash of the docs' sources; one fetch per repository, one read per docs folder and commit) and
+queues a build only where the docs changed.
 """
 
 from __future__ import annotations
@@ -12,10 +12,11 @@ from django.db import transaction
 from django.db.models import Q
 
 from catalog.ingestion.readers import ReadError, SourceReader
-from catalog.ingestion.sources import GitSource
 from catalog.models import Entity
+from techdocs.builder import sources_hash
+from techdocs.config import ConfigError
 from techdocs.models import DocSite
-from techdocs.sources import TECHDOCS_REF, DocsSourceError, resolve
+from techdocs.sources import TECHDOCS_REF, DocsSourceError, open_tree, resolve
 
 SETTLED = (DocSite.Status.OK, DocSite.Status.FAILED, DocSite.Status.REFUSED)
 
@@ -29,28 +30,34 @@ def documented(*, location_id: str | None = None) -> list[tuple[str, dict]]:
 
 
 def stale_refs(entities: list[tuple[str, dict]]) -> list[str]:
-    """The refs whose docs may have changed since their last build."""
+    """The refs whose docs changed since their last build (or that were never built).
+
+    One reader for all of them: each repository is fetched once, each docs folder read once per commit.
+    An entity whose docs commit moved but whose docs hash the same only has its recorded commit updated.
+    """
     sites = {s.entity_ref: s for s in DocSite.objects.filter(entity_ref__in=[ref for ref, _ in entities])}
-    stale = []
+    entity_rows = {e.ref: e for e in Entity.objects.filter(ref__in=[ref for ref, _ in entities])}
+    stale: list[str] = []
+    moved: dict[str, list[str]] = {}  # new commit -> refs whose docs did not change
+    digests: dict = {}
     with SourceReader() as reader:
         for ref, body in entities:
             site = sites.get(ref)
-            if site is None or site.status not in SETTLED or not site.etag:
+            if site is None or site.status not in SETTLED:
                 stale.append(ref)
                 continue
             try:
-                location = resolve(body)
-            except DocsSourceError:
-                stale.append(ref)  # the build records why
-                continue
-            if not isinstance(location.source, GitSource):
-                stale.append(ref)  # files have no commit: the build compares their hash
-                continue
-            try:
-                if reader.commit_for(location.source) != site.etag:
-                    stale.append(ref)
-            except ReadError:
-                stale.append(ref)
+                tree = open_tree(resolve(body), reader)
+                if tree.sha and tree.sha == site.etag:
+                    continue
+                if sources_hash(tree, entity_rows[ref], digests) in (site.source_hash, site.attempted_hash):
+                    moved.setdefault(tree.sha, []).append(ref)
+                    continue
+            except (DocsSourceError, ConfigError, ReadError, KeyError):
+                pass  # the build records why
+            stale.append(ref)
+    for sha, refs in moved.items():
+        DocSite.objects.filter(entity_ref__in=refs).update(etag=sha)
     return stale
 
 
