@@ -11,10 +11,12 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import posixpath
 import shutil
 import tempfile
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
 
@@ -22,7 +24,9 @@ from django.conf import settings
 from django.utils import timezone
 
 from catalog.ingestion.readers import SourceReader
+from catalog.ingestion.sources import GitSource
 from catalog.models import Entity
+from portal.git import GitError
 from techdocs import config as mkdocs_config
 from techdocs import storage
 from techdocs.generate import run_mkdocs
@@ -107,7 +111,7 @@ def build(entity_ref: str, *, force: bool = False) -> BuildOutcome:
         if not force and settled and source_hash in (site.source_hash, site.attempted_hash):
             DocSite.objects.filter(pk=site.pk).update(etag=tree.sha, source=site.source)
             return BuildOutcome(entity.ref, "unchanged", "docs sources did not change")
-        return _generate_and_publish(site, tree.sha, source_hash, checked, work)
+        return _generate_and_publish(site, tree, source_hash, checked, work)
 
 
 def _source_hash(config_bytes: bytes, docs_digest: str) -> str:
@@ -141,7 +145,8 @@ def _checked_config(tree, entity: Entity | None, title: str = "") -> tuple[mkdoc
     return checked, data
 
 
-def _generate_and_publish(site: DocSite, sha: str, source_hash: str, checked, work: Path) -> BuildOutcome:
+def _generate_and_publish(site: DocSite, tree, source_hash: str, checked, work: Path) -> BuildOutcome:
+    sha = tree.sha
     started = time.monotonic()
     site.status = DocSite.Status.PENDING
     site.attempted_at = timezone.now()
@@ -168,6 +173,7 @@ def _generate_and_publish(site: DocSite, sha: str, source_hash: str, checked, wo
     }
     files = storage.publish(site.prefix, output, metadata)
     index_site(site.entity_ref, site.namespace, site.kind, site.name, output)
+    site.docs_commit_at, site.code_commit_at = _commit_dates(tree, checked)
     site.status = DocSite.Status.OK
     site.origin = DocSite.Origin.LOCAL
     site.source_hash = source_hash
@@ -181,6 +187,25 @@ def _generate_and_publish(site: DocSite, sha: str, source_hash: str, checked, wo
     elapsed = time.monotonic() - started
     logger.info("Built docs of %s: %d files in %.1f s", site.entity_ref, len(files), elapsed)
     return BuildOutcome(site.entity_ref, "built", f"{len(files)} files in {elapsed:.1f} s")
+
+
+def _commit_dates(tree, checked) -> tuple[datetime | None, datetime | None]:
+    """When the docs (config and docs folder) and the repository last changed; git sources only."""
+    source = tree.location.source
+    if not isinstance(source, GitSource):
+        return None, None
+    base = "" if source.path in ("", ".") else source.path
+    paths = [posixpath.join(base, checked.docs_dir), posixpath.join(base, tree.config_name or "mkdocs.yml")]
+    try:
+        docs, code = tree.reader._repo(source.repo_url).commit_times(source.ref, paths)
+    except GitError as exc:
+        logger.warning("No commit dates for the docs of %s: %s", source.target, exc)
+        return None, None
+
+    def when(seconds: int | None) -> datetime | None:
+        return datetime.fromtimestamp(seconds, tz=UTC) if seconds is not None else None
+
+    return when(docs), when(code)
 
 
 def _json(path: Path) -> dict:

@@ -140,6 +140,7 @@ class _Tree:
         self.location = location
         self.reader = reader
         self.sha = ""
+        self.config_name: str | None = None
         if isinstance(location.source, GitSource):
             try:
                 self.sha = reader.commit_for(location.source)
@@ -224,7 +225,8 @@ class _Tree:
 
 
 def find_config(tree: _Tree) -> str | None:
-    return next((name for name in CONFIG_NAMES if tree.exists(name)), None)
+    tree.config_name = next((name for name in CONFIG_NAMES if tree.exists(name)), None)
+    return tree.config_name
 
 
 def open_tree(location: DocsLocation, reader: SourceReader) -> _Tree:

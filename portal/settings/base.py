@@ -354,6 +354,8 @@ TECHDOCS_BUILD_MEMORY_MB = env.int("TECHDOCS_BUILD_MEMORY_MB", default=2048)  # 
 TECHDOCS_MAX_FILES = env.int("TECHDOCS_MAX_FILES", default=5000)  # files in a docs folder
 TECHDOCS_MAX_SOURCE_BYTES = env.int("TECHDOCS_MAX_SOURCE_BYTES", default=100 * 1024 * 1024)
 TECHDOCS_NETWORK_ISOLATION = env.bool("TECHDOCS_NETWORK_ISOLATION", default=True)
+# Docs whose last change is this many days older than the repository's last commit are marked stale.
+TECHDOCS_STALE_DAYS = env.int("TECHDOCS_STALE_DAYS", default=90)
 
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOGGING = {

@@ -55,6 +55,21 @@ class DocSite(models.Model):
         return self.published_at is not None
 
     @property
+    def docs_lag_days(self) -> int | None:
+        """How many days the docs' last change is older than the repository's, when both are known."""
+        if self.docs_commit_at is None or self.code_commit_at is None:
+            return None
+        return max(0, (self.code_commit_at - self.docs_commit_at).days)
+
+    @property
+    def stale(self) -> bool:
+        """Docs older than the code by ``TECHDOCS_STALE_DAYS`` or more."""
+        from django.conf import settings
+
+        lag = self.docs_lag_days
+        return lag is not None and lag >= settings.TECHDOCS_STALE_DAYS
+
+    @property
     def prefix(self) -> str:
         """The storage prefix in Backstage's layout (lower-cased triplet)."""
         return f"{self.namespace}/{self.kind}/{self.name}".lower()

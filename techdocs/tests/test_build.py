@@ -116,3 +116,35 @@ def test_file_location_dir_ref(allow_tmp, docs_storage):
     assert resolve(__import__("catalog").models.Entity.objects.get().body).source.path == str(repo)
     assert builder.build("component:default/svc-docs").result == "built"
     assert (docs_storage / "default/component/svc-docs/guide/setup/index.html").is_file()
+
+
+def test_docs_and_code_commit_dates(allow_tmp, docs_storage, settings, logged_in_client):
+    """The docs' last commit against the repository's: "docs N days older than code"."""
+    import os
+    import subprocess
+
+    bare = allow_tmp / "dated.git"
+    work = allow_tmp / "work"
+    write(work, docs_files())
+
+    def commit(when: str) -> None:
+        env = {**os.environ, "GIT_AUTHOR_DATE": when, "GIT_COMMITTER_DATE": when}
+        subprocess.run(["git", "-C", str(work), "add", "-A"], check=True, env=env)
+        subprocess.run(["git", "-C", str(work), "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", when],
+                       check=True, env=env)  # fmt: skip
+
+    subprocess.run(["git", "init", "-q", "-b", "main", str(work)], check=True)
+    commit("2026-01-01T12:00:00Z")
+    (work / "src.py").write_text("print('code')\n")
+    commit("2026-05-21T12:00:00Z")  # 140 days later, code only
+    subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(bare)], check=True)
+    subprocess.run(["git", "-C", str(work), "push", "-q", str(bare), "main"], check=True)
+    refresh_location(register_location(git_target(bare), type="url").pk)
+    assert builder.build("component:default/ledger").result == "built"
+    site = DocSite.objects.get()
+    assert (site.docs_commit_at.date().isoformat(), site.code_commit_at.date().isoformat()) == ("2026-01-01",
+                                                                                                "2026-05-21")
+    assert site.docs_lag_days == 140 and site.stale
+    page = logged_in_client.get("/catalog/default/component/ledger/docs/").content.decode()
+    assert "docs 140 days older than code" in page
+    assert "docs 140 days older than code" in logged_in_client.get("/docs/").content.decode()
