@@ -10,11 +10,13 @@ point at the static endpoint, which serves them with a sandboxing CSP.
 
 from __future__ import annotations
 
+import hashlib
 import posixpath
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from urllib.parse import urlsplit
 
 import nh3
+from django.core.cache import cache
 from django.urls import reverse
 from lxml import html as lxml_html
 
@@ -40,6 +42,7 @@ ATTRIBUTES = {
 }  # fmt: skip
 URL_SCHEMES = {"http", "https", "mailto"}
 PAGE_SUFFIXES = ("", ".html", ".htm")
+PAGE_CACHE_SECONDS = 24 * 3600
 
 
 @dataclass
@@ -92,14 +95,28 @@ def page_file(page_path: str) -> str | None:
 
 
 def render_page(site: DocSite, page_path: str, entity) -> DocsPage | None:
+    """The sanitised page, remembered per published build (a new build has a new key)."""
     name = page_file(page_path)
     if name is None or not name.endswith((".html", ".htm")):
         return None
+    stamp = site.published_at.timestamp() if site.published_at else 0
+    key = "techdocs:page:" + hashlib.sha256(f"{site.prefix}\0{stamp}\0{name}".encode()).hexdigest()
+    cached = cache.get(key)
+    if cached is not None:
+        return DocsPage(*cached) if cached else None
+    page = _render(site, name, entity)
+    cache.set(key, astuple(page) if page else (), PAGE_CACHE_SECONDS)
+    return page
+
+
+def _render(site: DocSite, name: str, entity) -> DocsPage | None:
     data = storage.read_file(site.prefix, name)
     if data is None:
         return None
     document = lxml_html.fromstring(data)
-    article = _first(document, "//article[contains(@class, 'md-content__inner')]") or _first(document, "//body")
+    article = _first(document, "//article[contains(@class, 'md-content__inner')]")
+    if article is None:
+        article = _first(document, "//body")
     static_base = reverse("techdocs-static-index", args=[site.namespace, site.kind, site.name])
     page_dir = posixpath.dirname(name)
     body = _clean(article, page_dir, static_base, inner=True)
