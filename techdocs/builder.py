@@ -85,6 +85,8 @@ def build(entity_ref: str, *, force: bool = False) -> BuildOutcome:
     if settings.TECHDOCS_BUILDER == "external":
         return BuildOutcome(entity.ref, "no-docs", "TECHDOCS_BUILDER=external: sites are published from CI")
     site = site_for(entity)
+    if settings.TECHDOCS_BUILDER == "both" and site.origin == DocSite.Origin.PUBLISHED and not force:
+        return BuildOutcome(entity.ref, "unchanged", "published from CI, which wins over local builds")
     try:
         location = resolve(entity.body)
     except DocsSourceError as exc:

@@ -135,6 +135,9 @@ def test_generate_then_publish_through_the_api(allow_tmp, docs_storage, admin_us
     site = DocSite.objects.get()
     assert site.origin == DocSite.Origin.PUBLISHED and site.etag == "abc123"
     assert (docs_storage / "default/component/ledger/guide/setup/index.html").is_file()
+    settings.TECHDOCS_BUILDER = "both"  # a site published from CI wins over the worker's builds
+    assert builder.build("component:default/ledger").result == "unchanged"
+    assert DocSite.objects.get().origin == DocSite.Origin.PUBLISHED
     _, read_only = ApiToken.issue(admin_user, scopes=["catalog:read"])
     upload.seek(0)
     refused = client.post(url, {"file": upload}, HTTP_AUTHORIZATION=f"Bearer {read_only}")
