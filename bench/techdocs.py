@@ -168,12 +168,14 @@ def check_unchanged(args, workdir: Path, files: dict[str, str]) -> None:
     make_repo(bare, {**small, "catalog-info.yaml": descriptor(names), "src/app.py": "print('code')\n"})
     started = time.monotonic()
     refresh_location(location.pk)
-    stale = sync.stale_refs(sync.documented(location_id=str(location.pk)))
+    documented = sync.documented(location_id=str(location.pk))
+    stale = sync.stale_refs(documented)
     results = [builder.build(ref).result for ref in stale]
     elapsed = time.monotonic() - started
     built = results.count("built")
-    print(f"2. {args.entities} documented entities, a new commit without docs changes: {len(stale)} checked, "
-          f"{built} mkdocs runs started, {elapsed:.1f} s for the refresh and every check")  # fmt: skip
+    print(f"2. {args.entities} documented entities, a new commit without docs changes: {len(documented)} checked, "
+          f"{len(stale)} build jobs and {built} mkdocs runs started, {elapsed:.1f} s for the refresh and every "
+          "check")  # fmt: skip
     assert Entity.objects.count() >= args.entities
 
 
