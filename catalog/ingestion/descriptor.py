@@ -14,7 +14,7 @@ from .refs import EntityRef, RefError, ref_of
 from .relations import Relation, emit_relations
 from .search import SearchRow, flatten
 from .validation import check_envelope, is_known_kind, validate_entity
-from .yamlsafe import MAX_BYTES, parse_documents
+from .yamlsafe import MAX_BYTES, UNREADABLE_RULES, parse_documents
 
 
 @dataclass(slots=True)
@@ -58,6 +58,13 @@ class FileResult:
         """File-level and entity errors, ordered by document."""
         found = self.errors + [e for ent in self.entities for e in ent.errors]
         return sorted(found, key=lambda e: -1 if e.document is None else e.document)
+
+    @property
+    def unreadable(self) -> bool:
+        """Part of the YAML stream could not be read (a syntax error stops the parser, a document has a
+        duplicate key, ...): a refresh then uses nothing from the file, not even the documents before the
+        error, and keeps what the file produced last time (``entities`` still lists them, for validation)."""
+        return any(error.rule in UNREADABLE_RULES for error in self.errors)
 
     @property
     def ok(self) -> bool:
