@@ -20,11 +20,15 @@ def health_response(*, strict: bool = False) -> JsonResponse:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
         body["database"] = "ok"
-        problem = worker_problem()
-        if problem:
-            body.update(status="degraded", worker=problem)
     except Exception as exc:
         body.update(status="degraded", database=f"error: {type(exc).__name__}")
+    else:
+        try:
+            problem = worker_problem()
+        except Exception as exc:  # e.g. a migration not applied yet: web itself still serves
+            problem = f"not checked: {type(exc).__name__}"
+        if problem:
+            body.update(status="degraded", worker=problem)
     failed = body.get("database") != "ok" or (strict and body["status"] != "ok")
     response = JsonResponse(body)
     response.status_code = 503 if failed else 200
