@@ -94,6 +94,8 @@ def process_entity(
 
     Processing stops at the first failing stage (envelope, placeholders, validation, relations), like
     Backstage, so a failed ``$text`` read is not followed by a spurious "definition must be a string".
+    A document whose ref cannot be stored (:func:`storable`) gives its validation errors, as one without a
+    ref does.
     ``placeholders=False`` skips substitution (``process_file`` does that for files without any ``$``).
     The entity dict is modified in place (placeholders, namespace, sorted ref arrays).
     """
@@ -102,6 +104,10 @@ def process_entity(
     if ref is None:
         return envelope_errors or [DescriptorError(file, document, "metadata.namespace", "envelope",
                                                    "metadata.namespace must be a non-empty string")]  # fmt: skip
+    if not storable(ref):  # the validation errors say why (a "/" or too long a part breaks their rules)
+        return envelope_errors or validate_entity(entity, file=file, document=document) or [DescriptorError(
+            file, document, "metadata.name", "ref-format", f"{ref.key} cannot be stored as an entity ref"
+        )]  # fmt: skip
     result = ProcessedEntity(document, ref, entity)
     if envelope_errors:
         return _invalid(result, envelope_errors)
@@ -136,6 +142,21 @@ def _invalid(result: ProcessedEntity, errors: list[DescriptorError]) -> Processe
     result.errors = errors
     result.valid = False
     return result
+
+
+#: The widest kind, namespace, name and ref an entity is stored with (catalog.models.Entity's columns).
+MAX_KIND, MAX_NAMESPACE, MAX_NAME, MAX_REF = 63, 63, 253, 400
+
+
+def storable(ref: EntityRef) -> bool:
+    """Whether a document with this ref may be stored as an entity, even one that never processed: its parts
+    fit the entity's columns and hold no ``/`` (no URL could name its page and the ref would read back as
+    other parts) and the kind no ``:``. Any other document's errors are errors of its file."""
+    kind, namespace, name = ref.kind, ref.namespace, ref.name
+    return (
+        len(kind) <= MAX_KIND and len(namespace) <= MAX_NAMESPACE and len(name) <= MAX_NAME
+        and len(ref.key) <= MAX_REF and "/" not in kind + namespace + name and ":" not in kind
+    )  # fmt: skip
 
 
 def _ref_or_none(entity: dict[str, Any]) -> EntityRef | None:

@@ -6,6 +6,9 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from . import formats as fmt
+from .errors import show
+
 DEFAULT_NAMESPACE = "default"
 
 
@@ -92,6 +95,19 @@ def parse_ref(
     return EntityRef(kind, namespace, name)
 
 
+def ref_problem(ref: EntityRef) -> str | None:
+    """Why no entity can have ``ref``, or None. Its parts must pass the rules of an entity's kind, namespace
+    and name (spec 1.2), ignoring case as refs are compared: ``group:default/a/b`` (name ``a/b``) refers to
+    nothing. Such refs would otherwise become relations to targets that no page or URL can name."""
+    if not fmt.is_kind(ref.kind):
+        return f"its kind {show(ref.kind)} is not valid: expected {fmt.EXPECT_KIND}"
+    if not fmt.is_dns_label(ref.namespace.lower()):
+        return f"its namespace {show(ref.namespace)} is not valid: expected {fmt.EXPECT_DNS_LABEL}"
+    if not fmt.is_object_name(ref.name):
+        return f"its name {show(ref.name)} is not valid: expected {fmt.EXPECT_OBJECT_NAME}"
+    return None
+
+
 def ref_of(entity: dict[str, Any]) -> EntityRef:
     """The reference of an entity (namespace defaults to ``default``); raises :class:`RefError`."""
     metadata = entity.get("metadata")
@@ -113,11 +129,14 @@ def owner_ref(value: str, *, of: str) -> str:
     """An owner as Backstage reads ``spec.owner`` (kind Group, the entity's namespace by default), canonical.
 
     ``of``: the owned entity's ref, whose namespace is the default. Raises :class:`RefError` for a malformed
-    ref or one that is not a Group or User."""
+    ref, one that no entity can have (:func:`ref_problem`) or one that is not a Group or User."""
     namespace = _split(of)[1] if of else None
     parsed = parse_ref(value.strip(), default_kind="Group", default_namespace=namespace or DEFAULT_NAMESPACE)
     if parsed.kind.lower() not in OWNER_KINDS:
         raise RefError(f'An owner must be a Group or User, not a {parsed.kind} ("{value}")')
+    problem = ref_problem(parsed)
+    if problem:
+        raise RefError(f"{show(value)} cannot refer to an entity: {problem}")
     return parsed.key
 
 
