@@ -64,7 +64,7 @@ def inverse_of(relation_type: str) -> str | None:
 
 
 def emit_relations(
-    entity: dict[str, Any], *, file: str = "", document: int | None = None
+    entity: dict[str, Any], *, file: str = "", document: int | None = None, written: dict[str, list] | None = None
 ) -> tuple[list[Relation], list[DescriptorError]]:
     """All relations the entity's spec produces, as ``(source, type, target)`` triples in both directions.
 
@@ -73,6 +73,8 @@ def emit_relations(
     ``dependencyOf`` entry without a kind (``ref-missing-kind``) - is an error for the whole entity, as in
     Backstage, and so is one that parses to parts no entity can have (``ref-format``: ``group:default/a/b``
     has the name ``a/b``); the relations of the other fields are still returned so the caller can choose.
+    ``written``: the ref arrays as the file lists them, before ``normalize`` sorted them, so that an error
+    names the entry's place in the file.
     """
     fields = RELATION_FIELDS.get(entity.get("kind", ""))
     spec = entity.get("spec")
@@ -88,8 +90,9 @@ def emit_relations(
         if not value:  # Backstage: `if (!targets) return`
             continue
         items = value if isinstance(value, list) else [value]
+        order = (written or {}).get(field)
         for i, item in enumerate(items):
-            where = f"spec.{field}[{i}]" if isinstance(value, list) else f"spec.{field}"
+            where = f"spec.{field}[{_place(item, i, order)}]" if isinstance(value, list) else f"spec.{field}"
             try:
                 ref = parse_ref(item, default_kind=default_kind, default_namespace=namespace)
             except MissingKindError:
@@ -111,3 +114,8 @@ def emit_relations(
             relations[(self_ref, outgoing, target)] = None
             relations[(target, incoming, self_ref)] = None
     return list(relations), errors
+
+
+def _place(item: Any, index: int, written: list | None) -> int:
+    """``item``'s index in the array as written (``index`` in the sorted one when unknown)."""
+    return written.index(item) if written and item in written else index
