@@ -111,8 +111,8 @@ def process_entity(
     result = ProcessedEntity(document, ref, entity)
     if envelope_errors:
         return _invalid(result, envelope_errors)
-    if placeholders:  # a file without "$" or "\\" has neither placeholders nor NUL characters (YAML refuses raw ones)
-        if contains_nul(entity):  # from a "\\0" escape
+    if placeholders:  # a file without "$" or "\" has neither placeholders nor NULs (YAML refuses raw NUL bytes)
+        if contains_nul(entity):  # from a "\0" escape
             return _invalid(result, replace_nul(entity, file=file, document=document))
         resolved = resolve_placeholders(entity, read_text=read_text, file=file, document=document)
         result.reads = resolved.reads

@@ -235,6 +235,7 @@ def test_dangling_and_unparseable_targets_are_text_not_links(admin_client, odd):
         assert f'title="{target}' in page.replace("&#x27;", "'").replace("&lt;", "<").replace("&gt;", ">")
     assert "/a/b/" not in page and "legacy/slash/" not in page
     component = Entity.objects.get(name=NAME63).get_absolute_url()
+    get(admin_client, f"/catalog/{NS63.upper()}/COMPONENT/{NAME63.lower()}/")  # refs ignore case, and so do URLs
     page = get(admin_client, component)
     assert "resource: missing-db ⚠" in page and "/resource/missing-db/" not in page
     assert 'href="/catalog/default/group/team-a/"' in page  # "Group:Default/TEAM-A" is team-a
