@@ -17,7 +17,6 @@ import http.client
 import json
 import os
 import resource
-import socket
 import subprocess
 import sys
 import tempfile
@@ -147,16 +146,24 @@ class HttpClient:
             connection.close()
 
 
-def gunicorn(port: int) -> subprocess.Popen:
-    """One gunicorn sync worker on this bench's database and cache, as ``make run`` and the image serve."""
-    command = [sys.executable, "-m", "gunicorn", "portal.wsgi:application", "--bind", f"127.0.0.1:{port}",
-               "--workers", "1"]  # fmt: skip
-    server = subprocess.Popen(command, cwd=ROOT, env=os.environ.copy(), stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)  # fmt: skip
-    for _ in range(300):
+def gunicorn() -> tuple[subprocess.Popen, int]:
+    """One gunicorn sync worker on this bench's database and cache, as ``make run`` and the image serve.
+
+    It serves a socket bound here on an OS-assigned port and inherited, so no other process can take the
+    port first; the first request waits in the socket's backlog until the worker is up."""
+    from portal.testing.webserver import gunicorn_command, listening_socket, status
+
+    sock = listening_socket()
+    server = subprocess.Popen(gunicorn_command(sock), cwd=ROOT, env=os.environ.copy(), stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL, pass_fds=[sock.fileno()])  # fmt: skip
+    port = sock.getsockname()[1]
+    sock.close()
+    for _ in range(600):  # any answer means the worker is up
+        if server.poll() is not None:
+            break
         try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return server
+            status(f"http://127.0.0.1:{port}/healthz", timeout=5)
+            return server, port
         except OSError:
             time.sleep(0.1)
     server.kill()
@@ -381,9 +388,7 @@ def measure(args, location) -> None:
 def over_http(secret: str, names: list[str], n: int, filtered: str) -> None:
     """The two latency targets again through gunicorn: what a client on this machine waits for, with the
     connection set up and torn down, HTTP parsed on both sides, and the client's own CPU on the same cores."""
-    from portal.testing.oidc import free_port
-
-    server = gunicorn(port := free_port())
+    server, port = gunicorn()
     try:
         client = HttpClient(port, {"Authorization": f"Bearer {secret}"})
         timed(client, ["/healthz", by_name_url(names[0])])  # warm-up

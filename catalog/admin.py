@@ -80,6 +80,9 @@ class EntityAdmin(RuleCheckedAdmin):
     def error_badge(self, entity: Entity):
         return format_html('<b style="color:#b42318">{}</b>', entity.error_count) if entity.error_count else "—"
 
+    def view_on_site(self, entity: Entity) -> str | None:
+        return entity.get_absolute_url() or None  # no "View on site" for an entity that cannot have a page
+
     def get_queryset(self, request):
         return access.readable(super().get_queryset(request), request.user)
 

@@ -87,8 +87,8 @@ def _layout(root_ref: str, levels: dict[str, int], edges, truncated: bool) -> Gr
             positions[ref] = (x, y)
             node = resolved[ref]
             label = node.title if len(node.title) <= 24 else node.title[:23] + "…"
-            graph.nodes.append({"ref": ref, "x": x, "y": y, "label": label, "kind": node.kind,
-                                "url": node.url, "root": ref == root_ref, "exists": node.exists})  # fmt: skip
+            graph.nodes.append({"ref": ref, "x": x, "y": y, "label": label, "kind": node.kind, "exists": node.exists,
+                                "url": node.path("entity_tab", "graph"), "root": ref == root_ref})  # fmt: skip
     # Every relation is stored both ways: keep the direction that reads away from the root.
     pairs: dict[tuple[str, str], list[str]] = {}
     for source, relation_type, target in sorted(edges, key=lambda e: (levels[e[0]], e)):

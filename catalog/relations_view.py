@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from catalog.ingestion.refs import parse_ref
+from catalog.ingestion.refs import RefError, parse_ref
 from catalog.models import Entity, Relation
 from catalog.models.entities import entity_path
 from catalog.permissions import hidden_refs
@@ -26,13 +26,18 @@ class RelatedEntity:
     title: str
     exists: bool
 
+    def path(self, view: str = "entity", *args: str) -> str:
+        """A path of the target's pages, or "" for a target that is not in the catalog (shown as text)."""
+        return entity_path(self.namespace, self.kind, self.name, view, *args) if self.exists else ""
+
     @property
     def url(self) -> str:
-        return entity_path(self.namespace, self.kind, self.name)
+        return self.path()
 
 
 def related(refs: set[str]) -> dict[str, RelatedEntity]:
-    """Resolve refs to entities in one query; refs with no entity come back with ``exists=False``."""
+    """Resolve refs to entities in one query; refs with no entity come back with ``exists=False``, refs
+    that do not even parse (stored before refs were validated) with their text as the name."""
     found = {e.ref: e for e in Entity.objects.filter(ref__in=refs).only("ref", "kind", "namespace", "name", "title")}
     out = {}
     for ref in refs:
@@ -40,10 +45,13 @@ def related(refs: set[str]) -> dict[str, RelatedEntity]:
         if entity is not None:
             out[ref] = RelatedEntity(ref, entity.kind.lower(), entity.namespace.lower(), entity.name,
                                      entity.title or entity.name, True)  # fmt: skip
-        else:
+            continue
+        try:
             parsed = parse_ref(ref)
-            out[ref] = RelatedEntity(ref, parsed.kind.lower(), parsed.namespace.lower(), parsed.name,
-                                     parsed.name, False)  # fmt: skip
+        except RefError:
+            out[ref] = RelatedEntity(ref, "?", "", ref, ref, False)
+            continue
+        out[ref] = RelatedEntity(ref, parsed.kind.lower(), parsed.namespace.lower(), parsed.name, parsed.name, False)
     return out
 
 

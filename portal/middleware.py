@@ -33,7 +33,7 @@ class HealthCheckMiddleware:
 
     def __call__(self, request):
         if request.path_info == "/healthz" and request.method in ("GET", "HEAD"):
-            return health_response()
+            return health_response(strict=bool(request.GET.get("strict")))
         return self.get_response(request)
 
 

@@ -8,6 +8,8 @@ kept per connection pool.
 
 from __future__ import annotations
 
+import re
+
 from django.core.cache.backends import redis as django_redis
 
 
@@ -28,3 +30,17 @@ class RedisCache(django_redis.RedisCache):
     def __init__(self, server, params) -> None:
         super().__init__(server, params)
         self._class = RedisCacheClient
+
+    def clear(self) -> bool:
+        """Delete this cache's keys only, not the whole database (Django's ``FLUSHDB``).
+
+        The Celery broker's queues live in the same Redis database (``REDIS_URL`` is both), and test
+        runs on a shared server keep their keys under their own ``KEY_PREFIX``.
+        """
+        client = self._cache.get_client(write=True)
+        prefix = re.sub(r"([*?\[\]\\])", r"\\\1", self.key_prefix)  # keys are "<prefix>:<version>:<key>"
+        pattern = f"{prefix}:*"
+        keys = list(client.scan_iter(match=pattern, count=1000))
+        for start in range(0, len(keys), 1000):
+            client.unlink(*keys[start : start + 1000])
+        return True

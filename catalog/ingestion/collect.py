@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from catalog.ingestion.descriptor import ProcessedEntity, located_targets, process_file
 from catalog.ingestion.errors import DescriptorError
@@ -17,6 +17,7 @@ from catalog.ingestion.placeholders import PlaceholderReadError
 from catalog.ingestion.readers import ReadError, SourceReader
 from catalog.ingestion.rows import EntityRow, prepare
 from catalog.ingestion.sources import GitSource, Source, SourceError
+from catalog.ingestion.yamlsafe import UNREADABLE_RULES
 
 MAX_FILES_PER_LOCATION = 20_000
 
@@ -198,6 +199,10 @@ def _process_step(step: _Step, root, reader, walk_state: Walk, queue, helper: Pa
         answer = result, prepare(result.entities, *location_annotations(source, root))
     result, rows = answer
     step.content = None
+    if result.unreadable:  # a half-read file changes nothing: its entities keep their last good version
+        walk_state.failed_files.add(key)
+        walk_state.errors.extend(_unreadable(error) for error in result.errors)
+        return
     if result.errors:
         walk_state.errors.extend(result.errors)
         if not result.entities:
@@ -215,6 +220,36 @@ def _process_step(step: _Step, root, reader, walk_state: Walk, queue, helper: Pa
                         )
                     )
         yield Found(processed, source, step.parent_ref, row)
+
+
+def _unreadable(error: DescriptorError) -> DescriptorError:
+    if error.rule not in UNREADABLE_RULES:
+        return error
+    note = "; nothing from this file is added, changed or removed until it reads cleanly"
+    return replace(error, message=error.message + note)
+
+
+def keep_what_failed_files_included(walk_state: Walk, tree: dict[str, str | None], file_of: dict[str, str]) -> None:
+    """Count as failed the files that were not read because a file that included them failed.
+
+    ``tree`` is the location's last known file -> including Location entity ref, and ``file_of`` that
+    entity ref -> its source file. A Location entity in a file that failed keeps its last good version,
+    and so does everything read through its targets last time: nothing under a failed file is orphaned.
+    """
+    read = set(walk_state.files)
+    found = True
+    while found:
+        found = False
+        for file, parent_ref in tree.items():
+            parent_file = file_of.get(parent_ref or "")
+            if file in read or file in walk_state.failed_files or parent_file not in walk_state.failed_files:
+                continue
+            found = True
+            walk_state.failed_files.add(file)
+            walk_state.errors.append(_error(
+                file, "not-read", f"{file} was not read: it is included by {parent_ref} in {parent_file}, "
+                "which could not be read; its entities keep their last good version",
+            ))  # fmt: skip
 
 
 def _cycle_error(key: str, parent_ref: str, target: str) -> DescriptorError:

@@ -7,14 +7,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .envelope import content_hash, normalize
+from .envelope import SORTED_SPEC_ARRAYS, content_hash, normalize
 from .errors import DescriptorError
 from .placeholders import PlaceholderReadError, resolve_placeholders
 from .refs import EntityRef, RefError, ref_of
 from .relations import Relation, emit_relations
 from .search import SearchRow, flatten
-from .validation import check_envelope, is_known_kind, validate_entity
-from .yamlsafe import MAX_BYTES, parse_documents
+from .validation import check_envelope, contains_nul, is_known_kind, replace_nul, validate_entity
+from .yamlsafe import MAX_BYTES, UNREADABLE_RULES, parse_documents
 
 
 @dataclass(slots=True)
@@ -60,6 +60,13 @@ class FileResult:
         return sorted(found, key=lambda e: -1 if e.document is None else e.document)
 
     @property
+    def unreadable(self) -> bool:
+        """Part of the YAML stream could not be read (a syntax error stops the parser, a document has a
+        duplicate key, ...): a refresh then uses nothing from the file, not even the documents before the
+        error, and keeps what the file produced last time (``entities`` still lists them, for validation)."""
+        return any(error.rule in UNREADABLE_RULES for error in self.errors)
+
+    @property
     def ok(self) -> bool:
         return not self.errors and all(e.valid for e in self.entities)
 
@@ -99,6 +106,8 @@ def process_entity(
 
     Processing stops at the first failing stage (envelope, placeholders, validation, relations), like
     Backstage, so a failed ``$text`` read is not followed by a spurious "definition must be a string".
+    A document whose ref cannot be stored (:func:`storable`) gives its validation errors, as one without a
+    ref does.
     ``placeholders=False`` skips substitution (``process_file`` does that for files without any ``$``).
     The entity dict is modified in place (placeholders, namespace, sorted ref arrays).
     """
@@ -107,14 +116,24 @@ def process_entity(
     if ref is None:
         return envelope_errors or [DescriptorError(file, document, "metadata.namespace", "envelope",
                                                    "metadata.namespace must be a non-empty string")]  # fmt: skip
+    if not storable(ref):  # the validation errors say why (a "/" or too long a part breaks their rules)
+        return envelope_errors or validate_entity(entity, file=file, document=document) or [DescriptorError(
+            file, document, "metadata.name", "ref-format", f"{ref.key} cannot be stored as an entity ref"
+        )]  # fmt: skip
     result = ProcessedEntity(document, ref, entity)
     if envelope_errors:
         return _invalid(result, envelope_errors)
-    if placeholders:
+    if placeholders:  # a file without "$" or "\" has neither placeholders nor NULs (YAML refuses raw NUL bytes)
+        if contains_nul(entity):  # from a "\0" escape
+            return _invalid(result, replace_nul(entity, file=file, document=document))
         resolved = resolve_placeholders(entity, read_text=read_text, file=file, document=document)
         result.reads = resolved.reads
         if resolved.errors:
             return _invalid(result, resolved.errors)
+        if resolved.reads and contains_nul(entity):  # from a file a placeholder read
+            return _invalid(result, replace_nul(entity, file=file, document=document))
+    spec = entity.get("spec") if isinstance(entity.get("spec"), dict) else {}
+    written = {k: list(spec[k]) for k in SORTED_SPEC_ARRAYS if isinstance(spec.get(k), list)}  # before sorting
     normalize(entity)
     errors = validate_entity(entity, file=file, document=document)
     if errors:
@@ -122,7 +141,7 @@ def process_entity(
     known = is_known_kind(entity["kind"], entity["apiVersion"])
     result.known_kind = known
     if known:
-        relations, errors = emit_relations(entity, file=file, document=document)
+        relations, errors = emit_relations(entity, file=file, document=document, written=written)
         if errors:
             return _invalid(result, errors)
         result.relations = relations
@@ -141,6 +160,22 @@ def _invalid(result: ProcessedEntity, errors: list[DescriptorError]) -> Processe
     result.errors = errors
     result.valid = False
     return result
+
+
+#: The widest kind, namespace, name and ref an entity is stored with (catalog.models.Entity's columns).
+MAX_KIND, MAX_NAMESPACE, MAX_NAME, MAX_REF = 63, 63, 253, 400
+
+
+def storable(ref: EntityRef) -> bool:
+    """Whether a document with this ref may be stored as an entity, even one that never processed: its parts
+    fit the entity's columns and hold no ``/`` (no URL could name its page and the ref would read back as
+    other parts) nor NUL (no database column stores one), and the kind no ``:``. Any other document's errors
+    are errors of its file."""
+    kind, namespace, name = ref.kind, ref.namespace, ref.name
+    return (
+        len(kind) <= MAX_KIND and len(namespace) <= MAX_NAMESPACE and len(name) <= MAX_NAME
+        and len(ref.key) <= MAX_REF and not any(c in kind + namespace + name for c in "/\x00") and ":" not in kind
+    )  # fmt: skip
 
 
 def _ref_or_none(entity: dict[str, Any]) -> EntityRef | None:

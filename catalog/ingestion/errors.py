@@ -31,6 +31,13 @@ class DescriptorError:
     message: str
     level: str = "error"
 
+    def __post_init__(self) -> None:
+        # A NUL quoted from a "\0" escape would fail the database write that records the error.
+        for attr in ("file", "field", "message"):
+            value = getattr(self, attr)
+            if "\x00" in value:
+                object.__setattr__(self, attr, value.replace("\x00", "\\0"))
+
     @property
     def error_name(self) -> str:
         """Backstage-style error class name (``InputError`` for nearly everything)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import random
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -15,7 +15,7 @@ from catalog.cache import bump_catalog_version
 from catalog.events import location_refreshed
 from catalog.identity import schedule_refresh_identities
 from catalog.ingestion.bulk import write_cache
-from catalog.ingestion.collect import Walk, walk
+from catalog.ingestion.collect import Walk, keep_what_failed_files_included, walk
 from catalog.ingestion.readers import SourceReader
 from catalog.ingestion.sources import SourceError, parse_target
 from catalog.ingestion.writer import LocationWriter, Summary
@@ -90,6 +90,8 @@ def refresh_location(location_id, *, force: bool = False) -> RefreshResult:
             helper_min_bytes = settings.CATALOG_PARSE_HELPER_MIN_BYTES or None
             for found in walk(root, reader, walk_state, presence=location.presence, helper_min_bytes=helper_min_bytes):
                 writer.add(found)
+            if walk_state.failed_files:
+                keep_what_failed_files_included(walk_state, location.tree, _location_entity_files(location))
             summary = writer.finish(walk_state)
             root_failed = root.location_ref in walk_state.failed_files
             location.status = Location.Status.ERROR if root_failed else Location.Status.OK
@@ -106,7 +108,7 @@ def refresh_location(location_id, *, force: bool = False) -> RefreshResult:
             location.save()
     logger.info("Refreshed %s: %s", location.target, summary.as_dict())
     location_refreshed.send(sender=Location, location_id=str(location.pk))
-    changed = bool(summary.added or summary.updated or summary.orphaned or summary.errors)
+    changed = bool(summary.added or summary.updated or summary.orphaned or summary.errors_changed)
     if changed:
         bump_catalog_version()
         if summary.added or summary.updated or summary.orphaned:  # errors alone change nobody's groups
@@ -118,10 +120,18 @@ def refresh_location(location_id, *, force: bool = False) -> RefreshResult:
     )
 
 
+def _location_entity_files(location: Location) -> dict[str, str]:
+    """Each Location entity of ``location`` (by ref) -> the file it came from."""
+    entities = Entity.objects.filter(location=location, ref__startswith="location:")
+    return dict(entities.values_list("ref", "source_file"))
+
+
 def _fail_location(location: Location, message: str) -> RefreshResult:
     with transaction.atomic():
-        ProcessingError.objects.filter(location=location, entity_ref="").delete()
-        ProcessingError.objects.create(location=location, file=location.ref, rule="bad-target", message=message)
+        errors = ProcessingError.objects.filter(location=location, entity_ref="")
+        if list(errors.values_list("file", "rule", "message")) != [(location.ref, "bad-target", message)]:
+            errors.delete()  # the same error as last time is left as it is
+            ProcessingError.objects.create(location=location, file=location.ref, rule="bad-target", message=message)
         location.status = Location.Status.ERROR
         location.message = message
         location.last_checked_at = timezone.now()
@@ -147,10 +157,10 @@ def unregister_location(location_id) -> int:
     return count
 
 
-def delete_expired_orphans() -> int:
-    """Remove orphans older than the grace period; returns how many entities went (their derived rows,
-    which go with them, are not counted)."""
-    cutoff = timezone.now() - timedelta(days=settings.CATALOG_ORPHAN_GRACE_DAYS)
+def delete_expired_orphans(now: datetime | None = None) -> int:
+    """Remove orphans older than the grace period at ``now``; returns how many entities went (their derived
+    rows, which go with them, are not counted)."""
+    cutoff = (now or timezone.now()) - timedelta(days=settings.CATALOG_ORPHAN_GRACE_DAYS)
     _, per_model = Entity.objects.orphans().filter(orphaned_at__lt=cutoff).delete()
     deleted = per_model.get(Entity._meta.label, 0)
     if deleted:

@@ -6,6 +6,9 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from . import formats as fmt
+from .errors import show
+
 DEFAULT_NAMESPACE = "default"
 
 
@@ -92,6 +95,30 @@ def parse_ref(
     return EntityRef(kind, namespace, name)
 
 
+#: The longest name a ref may carry: the entity name column (kind and namespace follow their rules, <= 63).
+MAX_REF_NAME = 253
+
+
+def ref_problem(ref: EntityRef) -> str | None:
+    """Why no entity can have ``ref``, or None.
+
+    Its kind and namespace must pass an entity's own rules (spec 1.2; the namespace ignoring case, as refs
+    are compared). Its name must hold no ``/``, which no name can (``group:default/a/b`` parses to the name
+    ``a/b``, spec 3.1), and fit the name column. The name's other rules are not applied, as Backstage does
+    not apply them: its own software templates say ``owner: web@example.com``, a ref to a group that the
+    default rules cannot create, which is a dangling relation and no error.
+    """
+    if not fmt.is_kind(ref.kind):
+        return f"its kind {show(ref.kind)} is not valid: expected {fmt.EXPECT_KIND}"
+    if not fmt.is_dns_label(ref.namespace.lower()):
+        return f"its namespace {show(ref.namespace)} is not valid: expected {fmt.EXPECT_DNS_LABEL}"
+    if "/" in ref.name:
+        return f'its name {show(ref.name)} holds a "/", which no name can: write [<kind>:][<namespace>/]<name>'
+    if len(ref.name) > MAX_REF_NAME:
+        return f"its name is {len(ref.name)} characters long, more than {MAX_REF_NAME}"
+    return None
+
+
 def ref_of(entity: dict[str, Any]) -> EntityRef:
     """The reference of an entity (namespace defaults to ``default``); raises :class:`RefError`."""
     metadata = entity.get("metadata")
@@ -113,11 +140,14 @@ def owner_ref(value: str, *, of: str) -> str:
     """An owner as Backstage reads ``spec.owner`` (kind Group, the entity's namespace by default), canonical.
 
     ``of``: the owned entity's ref, whose namespace is the default. Raises :class:`RefError` for a malformed
-    ref or one that is not a Group or User."""
+    ref, one that no entity can have (:func:`ref_problem`) or one that is not a Group or User."""
     namespace = _split(of)[1] if of else None
     parsed = parse_ref(value.strip(), default_kind="Group", default_namespace=namespace or DEFAULT_NAMESPACE)
     if parsed.kind.lower() not in OWNER_KINDS:
         raise RefError(f'An owner must be a Group or User, not a {parsed.kind} ("{value}")')
+    problem = ref_problem(parsed)
+    if problem:
+        raise RefError(f"{show(value)} cannot refer to an entity: {problem}")
     return parsed.key
 
 

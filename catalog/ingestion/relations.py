@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .errors import DescriptorError, show
-from .refs import DEFAULT_NAMESPACE, MissingKindError, RefError, parse_ref, stringify_ref
+from .refs import DEFAULT_NAMESPACE, MissingKindError, RefError, parse_ref, ref_problem, stringify_ref
 
 Relation = tuple[str, str, str]  # (source ref, type, target ref), refs canonical lower-case
 
@@ -64,14 +64,17 @@ def inverse_of(relation_type: str) -> str | None:
 
 
 def emit_relations(
-    entity: dict[str, Any], *, file: str = "", document: int | None = None
+    entity: dict[str, Any], *, file: str = "", document: int | None = None, written: dict[str, list] | None = None
 ) -> tuple[list[Relation], list[DescriptorError]]:
     """All relations the entity's spec produces, as ``(source, type, target)`` triples in both directions.
 
     The default namespace of every field is the entity's own namespace. Single values are accepted where
     lists are documented and vice versa. A ref that cannot be parsed - notably a ``dependsOn`` /
     ``dependencyOf`` entry without a kind (``ref-missing-kind``) - is an error for the whole entity, as in
-    Backstage; the relations of the other fields are still returned so the caller can choose.
+    Backstage, and so is one that parses to parts no entity can have (``ref-format``: ``group:default/a/b``
+    has the name ``a/b``); the relations of the other fields are still returned so the caller can choose.
+    ``written``: the ref arrays as the file lists them, before ``normalize`` sorted them, so that an error
+    names the entry's place in the file.
     """
     fields = RELATION_FIELDS.get(entity.get("kind", ""))
     spec = entity.get("spec")
@@ -87,11 +90,12 @@ def emit_relations(
         if not value:  # Backstage: `if (!targets) return`
             continue
         items = value if isinstance(value, list) else [value]
+        order = (written or {}).get(field)
         for i, item in enumerate(items):
+            where = f"spec.{field}[{_place(item, i, order)}]" if isinstance(value, list) else f"spec.{field}"
             try:
                 ref = parse_ref(item, default_kind=default_kind, default_namespace=namespace)
             except MissingKindError:
-                where = f"spec.{field}[{i}]" if isinstance(value, list) else f"spec.{field}"
                 errors.append(DescriptorError(
                     file, document, where, "ref-missing-kind",
                     f"{where} {show(item)} has no kind: {field} references must name the kind of the target, "
@@ -99,10 +103,19 @@ def emit_relations(
                 ))  # fmt: skip
                 continue
             except RefError as err:
-                where = f"spec.{field}[{i}]" if isinstance(value, list) else f"spec.{field}"
                 errors.append(DescriptorError(file, document, where, "ref-format", f"{where}: {err}"))
+                continue
+            problem = ref_problem(ref)
+            if problem:
+                message = f"{where} {show(item)} cannot refer to an entity: {problem}"
+                errors.append(DescriptorError(file, document, where, "ref-format", message))
                 continue
             target = ref.key
             relations[(self_ref, outgoing, target)] = None
             relations[(target, incoming, self_ref)] = None
     return list(relations), errors
+
+
+def _place(item: Any, index: int, written: list | None) -> int:
+    """``item``'s index in the array as written (``index`` in the sorted one when unknown)."""
+    return written.index(item) if written and item in written else index

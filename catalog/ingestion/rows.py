@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .envelope import content_hash
-from .refs import RefError, parse_ref
+from .refs import RefError, parse_ref, ref_problem
 from .search import MAX_KEY_LENGTH, MAX_VALUE_LENGTH
 
 URL_ANNOTATIONS = ("backstage.io/view-url", "backstage.io/edit-url")
@@ -134,6 +134,7 @@ def _best_effort_owner(value, namespace: str) -> str:
     if not isinstance(value, str) or not value:
         return ""
     try:
-        return str(parse_ref(value, default_kind="Group", default_namespace=namespace))[:400]
+        ref = parse_ref(value, default_kind="Group", default_namespace=namespace)
     except RefError:
         return ""
+    return "" if ref_problem(ref) else ref.key[:400]

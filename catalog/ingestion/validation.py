@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import formats as fmt
-from .errors import DescriptorError, show
+from .errors import DescriptorError, field_path, show
 from .schemacheck import CompiledSchema
 
 ROOT_FIELDS = ("apiVersion", "kind", "metadata", "spec")
@@ -162,3 +162,46 @@ def _kind_errors(entity: dict[str, Any], add: Any) -> None:
     if not schema.is_valid(entity):
         for field, rule, message in schema.iter_errors(entity):
             add(field, rule, message)
+
+
+NUL, REPLACEMENT = "\x00", "\ufffd"
+
+
+def contains_nul(node: Any) -> bool:
+    """Whether any string (key or value) in ``node`` holds a NUL character."""
+    if isinstance(node, str):
+        return NUL in node
+    if isinstance(node, dict):
+        return any(contains_nul(k) or contains_nul(v) for k, v in node.items())
+    if isinstance(node, list):
+        return any(contains_nul(v) for v in node)
+    return False
+
+
+def replace_nul(entity: dict[str, Any], *, file: str, document: int | None) -> list[DescriptorError]:
+    """Replace NUL characters (from a ``"\\0"`` escape or a placeholder's file) with U+FFFD, in place, and
+    report where each was: PostgreSQL stores no NUL, and one would fail the location's whole refresh."""
+    fields: dict[str, None] = {}
+
+    def clean(node: Any, path: list[str | int]) -> Any:
+        if isinstance(node, str):
+            if NUL in node:
+                fields[field_path(path)] = None
+            return node.replace(NUL, REPLACEMENT)
+        if isinstance(node, list):
+            return [clean(v, [*path, i]) for i, v in enumerate(node)]
+        if not isinstance(node, dict):
+            return node
+        out = {}
+        for key, value in node.items():
+            name = key.replace(NUL, REPLACEMENT) if isinstance(key, str) else key
+            if name != key:
+                fields[field_path([*path, name])] = None
+            out[name] = clean(value, [*path, name])
+        return out
+
+    cleaned = clean(entity, [])
+    entity.clear()
+    entity.update(cleaned)
+    message = "holds a NUL character (a \\0 escape?), which the catalog cannot store"
+    return [DescriptorError(file, document, field, "nul-character", f"{field} {message}") for field in fields]

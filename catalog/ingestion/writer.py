@@ -1,7 +1,8 @@
 """Persist what a location walk produced, in batches, inside the caller's transaction.
 
 Rules kept here:
-- an unchanged entity (same content hash, same errors) costs no write;
+- an unchanged entity (same content hash, same errors) costs no write, and errors equal to the stored ones
+  are not rewritten: a refresh whose input did not change (the same error again) changes nothing;
 - an entity that fails to process keeps its last good body; only its errors change;
 - an entity ref owned by another location is a conflict: the first location keeps it;
 - entities that are no longer emitted are marked orphaned, unless their file failed to read
@@ -39,6 +40,7 @@ class Summary:
     orphaned: int = 0
     conflicts: int = 0
     errors: int = 0
+    errors_changed: bool = False  # some stored error was written or removed (not in as_dict)
 
     def as_dict(self) -> dict:
         return {
@@ -67,6 +69,7 @@ class LocationWriter:
         self.rules = list(CatalogRule.objects.all())
         self.copier = BackgroundCopy()
         self.conflict_errors: list[DescriptorError] = []
+        self.stored_errors = _stored_errors(location)
 
     def add(self, found: Found) -> None:
         ref = str(found.processed.ref)
@@ -130,7 +133,10 @@ class LocationWriter:
                 continue
             errors = list(processed.errors)
             existing = self.existing.get(ref)
-            error_rows.append((ref, errors))
+            self.summary.errors += len(errors)
+            errors_changed = _signature(errors) != self.stored_errors.get(ref, ())
+            if errors_changed:
+                error_rows.append((ref, errors))
             if existing is None:
                 to_create.append((found, len(errors)))
                 if processed.valid:
@@ -139,8 +145,11 @@ class LocationWriter:
                 continue
             entity_id = ids[ref] = existing[0]
             if not processed.valid:
-                error_only.append(Entity(id=entity_id, error_count=len(errors)))
-                self.summary.updated += 1
+                if errors_changed or existing[3] != len(errors):
+                    error_only.append(Entity(id=entity_id, error_count=len(errors)))
+                    self.summary.updated += 1
+                else:
+                    self.summary.unchanged += 1
             elif existing[2] != row.digest or not existing[6] or existing[5] is not None:
                 entity = self._updated_entity(found, len(errors))
                 entity.id = entity_id
@@ -272,7 +281,11 @@ class LocationWriter:
         ])  # fmt: skip
 
     def _write_entity_errors(self, error_rows: list[tuple[str, int, list[DescriptorError]]]) -> None:
-        """Replace the batch's entity errors; ids come from the rows just written (created ones after insert)."""
+        """Replace the batch's changed entity errors; ids come from the rows just written (created ones after
+        insert)."""
+        if not error_rows:
+            return
+        self.summary.errors_changed = True
         refs = [ref for ref, _, _ in error_rows]
         ProcessingError.objects.filter(entity_ref__in=refs, location=self.location).delete()
         rows = [
@@ -285,7 +298,6 @@ class LocationWriter:
             for ref, entity_id, errors in error_rows
             for error in errors
         ]
-        self.summary.errors += len(rows)
         ProcessingError.objects.bulk_create(rows, batch_size=BATCH)
 
     def finish(self, walk_state: Walk) -> Summary:
@@ -299,11 +311,13 @@ class LocationWriter:
             for start in range(0, len(orphan_ids), BATCH):
                 Entity.objects.filter(id__in=orphan_ids[start : start + BATCH]).update(orphaned_at=self.now)
         self.summary.orphaned = len(orphan_ids)
-        ProcessingError.objects.filter(location=self.location, entity_ref="").delete()
         location_errors = walk_state.errors + self.conflict_errors
-        ProcessingError.objects.bulk_create(
-            [_error_row(e, location=self.location, entity_id=None, entity_ref="") for e in location_errors]
-        )
+        if _signature(location_errors) != self.stored_errors.get("", ()):
+            self.summary.errors_changed = True
+            ProcessingError.objects.filter(location=self.location, entity_ref="").delete()
+            ProcessingError.objects.bulk_create(
+                [_error_row(e, location=self.location, entity_id=None, entity_ref="") for e in location_errors]
+            )
         self._mark_kept_by_failure([row for row in gone if row[0] in kept_by_failure], walk_state)
         self.summary.errors += len(location_errors)
         return self.summary
@@ -314,6 +328,14 @@ class LocationWriter:
         for error in walk_state.errors:
             if error.file in walk_state.failed_files:
                 by_file.setdefault(error.file, []).append(error)
+        signatures = {file: _signature(errors) for file, errors in by_file.items()}
+        rows = [  # the same errors as last time are left as they are
+            row for row in rows
+            if (wanted := signatures.get(row[4], ())) != self.stored_errors.get(row[1], ()) or row[3] != len(wanted)
+        ]  # fmt: skip
+        if not rows:
+            return
+        self.summary.errors_changed = True
         ProcessingError.objects.filter(entity_id__in=[row[0] for row in rows], location=self.location).delete()
         copies = [
             _error_row(error, location=self.location, entity_id=row[0], entity_ref=row[1])
@@ -321,8 +343,31 @@ class LocationWriter:
             for error in by_file.get(row[4], [])
         ]
         ProcessingError.objects.bulk_create(copies, batch_size=BATCH)
-        counts = [Entity(id=row[0], error_count=len(by_file.get(row[4], []))) for row in rows]
-        Entity.objects.bulk_update(counts, ["error_count"], batch_size=BATCH)
+        by_count: dict[int, list[int]] = {}  # one UPDATE per count and batch: a whole file shares its count
+        for row in rows:
+            by_count.setdefault(len(by_file.get(row[4], [])), []).append(row[0])
+        for count, ids in by_count.items():
+            for start in range(0, len(ids), BATCH):
+                Entity.objects.filter(id__in=ids[start : start + BATCH]).update(error_count=count)
+
+
+def _stored_errors(location: Location) -> dict[str, tuple]:
+    """The location's stored errors as :func:`_signature` makes them, by entity ref ('' for its own)."""
+    found: dict[str, list] = {}
+    rows = ProcessingError.objects.filter(location=location).values_list(
+        "entity_ref", "level", "file", "document", "field", "rule", "message"
+    )
+    for ref, level, file, document, field, rule, message in rows.iterator(chunk_size=5000):
+        found.setdefault(ref, []).append((level, file, -1 if document is None else document, field, rule, message))
+    return {ref: tuple(sorted(errors)) for ref, errors in found.items()}
+
+
+def _signature(errors: list[DescriptorError]) -> tuple:
+    """Errors as stored (see ``_error_row``), in a comparable order."""
+    return tuple(sorted(
+        (e.level, e.file[:1000], -1 if e.document is None else e.document, e.field[:300], e.rule[:60], e.message)
+        for e in errors
+    ))  # fmt: skip
 
 
 def _by_key_value(row: tuple) -> tuple:

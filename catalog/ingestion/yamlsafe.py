@@ -15,8 +15,9 @@ that count, and a document that uses aliases and expands past ``max_nodes`` is r
 moment the limit is crossed; no alias is ever copied. Aliases share one Python object, as with PyYAML.
 
 A syntax error stops the parse: documents *before* the broken one are kept, the error is reported once with
-the document index, line and column. (Backstage reports one error for the file; keeping earlier documents is
-strictly more useful, and the caller can still treat any ``yaml-syntax`` error as fatal for the file.)
+the document index, line and column. That serves ``catalog validate``, which reports every error it can; a
+refresh treats a file with any error of :data:`UNREADABLE_RULES` as unreadable as a whole (``FileResult.unreadable``):
+a half-read file never adds, changes or orphans anything.
 """
 
 from __future__ import annotations
@@ -47,6 +48,12 @@ except ImportError:  # pragma: no cover - libyaml is a hard expectation in produ
 MAX_BYTES = 1_048_576
 MAX_NODES = 100_000
 MAX_DEPTH = 256
+
+#: Errors meaning part of the file could not be read as YAML (as opposed to a document that parsed into
+#: something that is not an entity, ``not-an-object``): the file as a whole is unreadable.
+UNREADABLE_RULES = frozenset(
+    {"yaml-syntax", "too-deep", "alias-bomb", "duplicate-key", "yaml-tag", "yaml-key", "not-utf8", "too-large"}
+)
 
 _TAG = "tag:yaml.org,2002:"
 _PYTHON_TAG = _TAG + "python/"

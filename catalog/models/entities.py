@@ -7,15 +7,27 @@ import uuid
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 
 from catalog.ingestion.refs import RefError, verified_owner_ref
 from catalog.querysets import EntityQuerySet
 
+_DOT_SEGMENTS = {".": "%2E", "..": "%2E%2E"}
 
-def entity_path(namespace: str, kind: str, name: str) -> str:
-    """The entity page's path; the one place that knows its shape."""
-    return reverse("catalog:entity", args=[namespace.lower(), kind.lower(), name])
+
+def entity_path(namespace: str, kind: str, name: str, view: str = "entity", *args: str) -> str:
+    """The path of an entity's page, or of another of its views (``entity_tab`` with the tab's slug,
+    ``entity_star``...); the one place that knows their shape.
+
+    "" when no path can name the entity: a part with a ``/`` (ingestion refuses those since refs are
+    validated, but rows stored earlier may hold one). Callers show such an entity as text, not a link.
+    """
+    try:
+        path = reverse(f"catalog:{view}", args=[namespace.lower(), kind.lower(), name, *args])
+    except NoReverseMatch:
+        return ""
+    # A browser resolves "." and ".." segments before it asks; escaped, they reach the view as they are.
+    return "/".join(_DOT_SEGMENTS.get(segment, segment) for segment in path.split("/"))
 
 
 class Entity(models.Model):
@@ -80,6 +92,7 @@ class Entity(models.Model):
         return self.ref
 
     def get_absolute_url(self) -> str:
+        """The entity page's path, or "" if it cannot have one (see :func:`entity_path`)."""
         return entity_path(self.namespace, self.kind, self.name)
 
     @property

@@ -1,9 +1,11 @@
 """The Django admin pages platform admins curate the catalog with."""
 
+from pathlib import Path
+
 import pytest
 
 from catalog.ingestion.refresh import refresh_location, register_location
-from catalog.models import Location
+from catalog.models import Entity, Location
 
 pytestmark = pytest.mark.django_db
 
@@ -47,11 +49,16 @@ def test_entities_are_read_only_in_admin(admin_client, location):
 
 
 def test_refresh_now_action(admin_client, location):
+    """The action reads the file again at once: what changed since the fixture's refresh is in the catalog."""
+    checked = Location.objects.get(pk=location.pk).last_checked_at
+    Path(location.target).write_text(GROUP.replace("{name: ops}", "{name: sre}"))
     response = admin_client.post(
         "/admin/catalog/location/", {"action": "refresh_now", "_selected_action": [str(location.pk)]}, follow=True
     )
     assert response.status_code == 200
-    assert Location.objects.get(pk=location.pk).last_checked_at is not None
+    assert Entity.objects.filter(ref="group:default/sre").exists()
+    assert Location.objects.get(pk=location.pk).last_checked_at > checked
+    assert f"{location.target}: " in response.content.decode()
 
 
 def test_non_staff_cannot_open_admin(logged_in_client):

@@ -81,52 +81,52 @@ def signed_in(page, live_server, org):
 
 def test_home_shows_what_i_own_and_its_problems(signed_in):
     page = signed_in
-    assert page.get_by_role("heading", name="Owned by me and my teams").is_visible()
-    assert page.get_by_role("link", name="checkout").first.is_visible()
-    assert page.get_by_text("Problems in what you own").is_visible()
+    expect(page.get_by_role("heading", name="Owned by me and my teams")).to_be_visible()
+    expect(page.get_by_role("link", name="checkout").first).to_be_visible()
+    expect(page.get_by_text("Problems in what you own")).to_be_visible()
     shot(page, "home")
 
 
 def test_catalog_list_facets_and_search(signed_in, live_server):
     page = signed_in
     page.goto(f"{live_server.url}/catalog/")
-    assert page.locator("#entity-table tbody tr").count() == 6
+    expect(page.locator("#entity-table tbody tr")).to_have_count(6)
     page.locator("#facets a", has_text="Component").first.click()
     page.wait_for_url("**kind=Component**")
-    assert page.locator("#entity-table tbody tr").count() == 3
+    expect(page.locator("#entity-table tbody tr")).to_have_count(3)
     page.fill("input[name=q]", "ledger")
     expect(page.locator("#entity-table tbody tr")).to_have_count(1)  # no eval: the CSP forbids it
-    assert page.locator("#entity-table").get_by_role("link", name="ledger").is_visible()
+    expect(page.locator("#entity-table").get_by_role("link", name="ledger")).to_be_visible()
     page.goto(f"{live_server.url}/catalog/")
     page.locator("#facets a", has_text="python").first.click()
     page.wait_for_url("**tag=python**")
-    assert page.locator("#entity-table tbody tr").count() == 1
+    expect(page.locator("#entity-table tbody tr")).to_have_count(1)
     page.goto(f"{live_server.url}/catalog/?has_errors=true")
-    assert page.locator("#entity-table .badge.error").count() == 1
+    expect(page.locator("#entity-table .badge.error")).to_have_count(1)
     shot(page, "catalog-list")
 
 
 def test_entity_page_tabs(signed_in, live_server):
     page = signed_in
     page.goto(f"{live_server.url}/catalog/default/component/checkout/")
-    assert page.locator("#about").get_by_text("Takes payments").is_visible()
+    expect(page.locator("#about").get_by_text("Takes payments")).to_be_visible()
     relations = page.locator("#relations")
-    assert relations.get_by_text("payments-db").is_visible()  # dangling, still shown
+    expect(relations.get_by_text("payments-db")).to_be_visible()  # dangling, still shown
     page.click("#star")
     page.wait_for_selector("#star:has-text('Starred')")
     shot(page, "entity-overview")
     page.get_by_role("tab", name="Dependencies").click()
     page.wait_for_selector("#graph .node")
-    assert page.locator("#graph .node").count() >= 4
+    expect(page.locator("#graph .node").nth(3)).to_be_attached()  # waits for at least 4 nodes
     page.select_option("select[name=depth]", "2")
     page.wait_for_url("**depth=2**")
     shot(page, "entity-graph")
     page.goto(f"{live_server.url}/catalog/default/api/checkout-api/definition/")
     page.wait_for_selector("#swagger-ui .opblock-summary")
-    assert page.get_by_text("List orders").is_visible()
+    expect(page.get_by_text("List orders")).to_be_visible()
     shot(page, "api-definition")
     page.goto(f"{live_server.url}/catalog/default/component/broken-one/")
-    assert page.locator("#processing-errors").get_by_text("lifecycle").first.is_visible()
+    expect(page.locator("#processing-errors").get_by_text("lifecycle").first).to_be_visible()
     shot(page, "entity-errors")
 
 
@@ -139,13 +139,13 @@ def test_register_existing_component(signed_in, live_server, allow_tmp):
     page.fill("input[name=target]", git_target(bare))
     page.click("text=Analyze")
     page.wait_for_selector("#analysis")
-    assert page.get_by_text("component:default/fresh-lib").is_visible()
+    expect(page.get_by_text("component:default/fresh-lib")).to_be_visible()
     shot(page, "register-preview")
     page.click("#import-button")
     page.wait_for_url("**/catalog/")
-    assert page.get_by_text("Registered").is_visible()
+    expect(page.get_by_text("Registered")).to_be_visible()
     page.goto(f"{live_server.url}/catalog/register/?target=https://evil.example.com/x/y/blob/main/c.yaml")
-    assert page.locator("#register-error").is_visible()
+    expect(page.locator("#register-error")).to_be_visible()
 
 
 def test_deep_graph_of_the_demo_org_stays_readable(page, live_server, settings, tmp_path):
@@ -159,14 +159,15 @@ def test_deep_graph_of_the_demo_org_stays_readable(page, live_server, settings, 
     sign_in(page, "pat", "pw-pat-12345", base_url=live_server.url)
     page.goto(f"{live_server.url}/catalog/default/component/rider-bff/graph/?depth=3")
     page.wait_for_selector("#graph .node")
-    assert page.locator("#graph .node").count() > 10
-    assert page.locator("#graph path.edge").count() >= page.locator("#graph .node").count() - 1
+    expect(page.locator("#graph .node").nth(10)).to_be_attached()  # waits for more than 10 nodes
+    nodes = page.locator("#graph .node").count()  # drawn now: the edges are drawn with them
+    expect(page.locator("#graph path.edge").nth(nodes - 2)).to_be_attached()  # at least nodes - 1 edges
     shot(page, "entity-graph-deep")
 
 
 def test_home_shows_recently_visited(signed_in, live_server):
     page = signed_in
-    assert page.locator("#recently-visited").get_by_text("Entities you open show up here.").is_visible()
+    expect(page.locator("#recently-visited").get_by_text("Entities you open show up here.")).to_be_visible()
     for path in ("component/ledger", "api/checkout-api", "component/checkout"):
         page.goto(f"{live_server.url}/catalog/default/{path}/")
     page.get_by_role("link", name="Home").click()
@@ -192,33 +193,33 @@ def test_owner_actions_on_the_entity_page(signed_in, live_server, allow_tmp):
     make_repo(bare, {"catalog-info.yaml": OWNED})
     refresh_location(register_location(git_target(bare)).pk)
     page.goto(f"{live_server.url}/catalog/default/component/refunds/")
-    assert page.locator("#refresh-entity").is_visible()
-    assert page.locator("#unregister-entity").is_visible()
+    expect(page.locator("#refresh-entity")).to_be_visible()
+    expect(page.locator("#unregister-entity")).to_be_visible()
     shot(page, "owner-actions")
     page.click("#edit-overrides")
     page.wait_for_selector("#overrides-form")
-    assert page.locator("textarea[name=verified_owner]").count() == 0
-    assert page.locator("input[name=verified_owner]").count() == 0
+    expect(page.locator("textarea[name=verified_owner]")).to_have_count(0)
+    expect(page.locator("input[name=verified_owner]")).to_have_count(0)
     page.fill("textarea[name=deprecation_note]", "Use payouts instead")
     page.fill("input[name=extra_tags]", "pci, tier-1")
     shot(page, "owner-overrides-form")
     page.click("#save-overrides")
     page.wait_for_selector("#governance")
-    assert page.locator("#governance").get_by_text("Use payouts instead").is_visible()
+    expect(page.locator("#governance").get_by_text("Use payouts instead")).to_be_visible()
     page.click("#refresh-entity")
     page.wait_for_selector(".messages")
-    assert page.get_by_text("Refresh of").is_visible()
+    expect(page.get_by_text("Refresh of")).to_be_visible()
     page.click("#unregister-entity")
     page.wait_for_selector("#unregister-confirm")
-    assert page.locator("#unregister-confirm").get_by_text("component:default/refunds").is_visible()
+    expect(page.locator("#unregister-confirm").get_by_text("component:default/refunds")).to_be_visible()
     shot(page, "owner-unregister-confirm")
     page.click("#confirm-unregister")
     page.wait_for_url("**/catalog/")
-    assert page.get_by_text("Unregistered").is_visible()
+    expect(page.get_by_text("Unregistered")).to_be_visible()
     # checkout's location also holds the group and the user, which pat does not own: no unregister button.
     page.goto(f"{live_server.url}/catalog/default/component/checkout/")
-    assert page.locator("#refresh-entity").is_visible()
-    assert page.locator("#unregister-entity").count() == 0
+    expect(page.locator("#refresh-entity")).to_be_visible()
+    expect(page.locator("#unregister-entity")).to_have_count(0)
 
 
 def test_admin_why_page(page, live_server, org):
@@ -235,14 +236,14 @@ def test_admin_why_page(page, live_server, org):
     page.fill("input[name=entity]", "component:default/checkout")
     page.click("#why-form input[type=submit]")
     page.wait_for_selector("#why-answer")
-    assert page.locator("#why-answer").get_by_text("Allowed").is_visible()
-    assert page.locator("#why-considered").get_by_text("Owners").is_visible()
+    expect(page.locator("#why-answer").get_by_text("Allowed")).to_be_visible()
+    expect(page.locator("#why-considered").get_by_text("Owners")).to_be_visible()
     shot(page, "admin-why-allowed")
     page.fill("input[name=entity]", "component:default/ledger")
     page.select_option("select[name=action]", "catalog.entity.read")
     page.click("#why-form input[type=submit]")
     page.wait_for_selector("#why-answer.denied")
-    assert page.locator("#why-answer").get_by_text("Libraries are private").is_visible()
+    expect(page.locator("#why-answer").get_by_text("Libraries are private")).to_be_visible()
     shot(page, "admin-why-denied")
 
 

@@ -96,6 +96,15 @@ def test_yaml_problems_and_good_documents_together():
     result = run(text)
     assert [e.ref.name for e in result.entities] == ["a", "b"]
     assert [(e.document, e.rule) for e in result.errors] == [(1, "not-an-object"), (3, "yaml-syntax")]
+    assert result.unreadable  # a refresh uses none of it (the entities are listed for validation only)
+
+
+def test_a_file_is_unreadable_when_part_of_its_yaml_cannot_be_read():
+    good = COMPONENT.format(name="a")
+    assert run(good + "---\nx: 1\nx: 2\n").unreadable  # duplicate-key: a document without a value
+    assert run(good + "---\n" + "[" * 300 + "\n").unreadable  # too-deep
+    assert not run(good + "---\n- not an object\n").unreadable  # it parsed: only that document is wrong
+    assert not run(good.replace("  owner: team-a\n", "")).unreadable  # invalid, but read
 
 
 def test_file_level_errors():

@@ -44,6 +44,7 @@ def org_files() -> dict[str, str]:
         "broken.yaml": "kind: [unclosed\n",
         "more/a.yaml": many,
         "more/b.yaml": INVALID + "---\n" + VIEW_URL_SCRIPT + "---\n- not an object\n",
+        "more/c.yaml": COMPONENT.format(name="half", description="Unreadable below") + "---\nkind: [unclosed\n",
     }
 
 
@@ -86,6 +87,7 @@ def test_refresh_with_the_helper_stores_what_one_process_stores(allow_tmp, setti
     assert any(rule == "yaml-syntax" for *_, rule, _ in expected["errors"])
     assert any(rule == "duplicate-ref" for *_, rule, _ in expected["errors"])
     assert any(rule == "location-cycle" for *_, rule, _ in expected["errors"])
+    assert not Entity.objects.filter(ref="component:default/half").exists()  # a half-read file adds nothing
     sneaky = Entity.objects.get(ref="component:default/sneaky")
     assert sneaky.body["metadata"]["annotations"]["backstage.io/view-url"].startswith("https://backstage.io/")
     billing_api = Entity.objects.get(ref="api:default/billing-api")  # its $text was read by the caller

@@ -17,7 +17,7 @@ from catalog.tests.sso_org import assert_owns_through_teams, load_org
 from portal.auth.providers import oidc_app
 from portal.models import GroupMappingRule, Identity, LoginEvent
 from portal.testing.browser import shot, sign_in, sign_in_with_idp
-from portal.testing.oidc import IdpConfig, IdpUser, free_port, run_provider
+from portal.testing.oidc import IdpConfig, IdpUser, run_provider
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -30,7 +30,7 @@ def idp(live_server, tmp_path_factory):
     portal_host = urlsplit(live_server.url).hostname
     host = "127.0.0.1" if portal_host == "localhost" else "localhost"
     config = IdpConfig(
-        port=free_port(),
+        port=0,
         host=host,
         client_id=CLIENT_ID,
         client_secret=CLIENT_SECRET,

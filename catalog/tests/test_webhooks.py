@@ -67,5 +67,17 @@ def test_gitlab_token(client, repo):
 
 
 def test_webhooks_disabled_without_a_secret(client, repo, settings):
+    """A push that would refresh a location, signed with the empty secret, is refused: disabled, not unsigned."""
+    location = register_location(git_target(repo))
     settings.CATALOG_WEBHOOK_SECRET = ""
-    assert github_post(client, {"repository": {}}, "").status_code == 403
+    payload = {"ref": "refs/heads/main", "repository": {"clone_url": repo.resolve().as_uri()}}
+    response = github_post(client, payload, "")
+    assert response.status_code == 403
+    assert "webhooks are disabled" in response.json()["error"]["message"]
+    body = json.dumps({"ref": "refs/heads/main", "project": {"git_http_url": repo.resolve().as_uri()}})
+    gitlab = client.post("/api/catalog/webhooks/gitlab", body, content_type="application/json",
+                         HTTP_X_GITLAB_TOKEN="")  # fmt: skip
+    assert gitlab.status_code == 403
+    assert "webhooks are disabled" in gitlab.json()["error"]["message"]
+    settings.CATALOG_WEBHOOK_SECRET = "s3cret"  # the same pushes, signed, would have refreshed it
+    assert github_post(client, payload, "s3cret").json()["refreshing"] == [str(location.pk)]

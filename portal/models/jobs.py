@@ -23,9 +23,17 @@ class JobRun(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     log = models.TextField(blank=True)
     result = models.JSONField(default=dict, blank=True)
+    # Set when a Celery worker runs the job (portal/jobs.py): the message to send again if the worker is
+    # lost, the worker's name, and its last sign of life (refreshed while the job runs).
+    task_id = models.CharField(max_length=255, blank=True, db_index=True)
+    task_call = models.JSONField(default=dict, blank=True)  # {"task", "args", "kwargs", "queue"}
+    worker = models.CharField(max_length=200, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    attempt = models.PositiveSmallIntegerField(default=1)
 
     class Meta:
         ordering = ["-created_at"]
+        indexes = [models.Index(fields=["worker", "heartbeat_at"], name="jobrun_worker_heartbeat")]
 
     def __str__(self) -> str:
         return f"{self.name} {self.object_repr} [{self.status}]"

@@ -10,6 +10,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from portal import clock
+
 TOKEN_PREFIX = "cb_"  # noqa: S105 - a prefix, not a secret
 
 
@@ -71,7 +73,7 @@ class ApiToken(models.Model):
     def is_active(self) -> bool:
         if self.revoked_at is not None:
             return False
-        return self.expires_at is None or self.expires_at > timezone.now()
+        return self.expires_at is None or self.expires_at > clock.now()
 
     def has_scope(self, scope: str) -> bool:
         return TokenScope.ADMIN in self.scopes or scope in self.scopes

@@ -167,16 +167,37 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Celery's prefork pool, made to survive a pool child killed while holding the job queue's lock.
+CELERY_WORKER_POOL = "portal.workerpool:TaskPool"
 CELERY_TASK_DEFAULT_QUEUE = "callboard"
 CELERY_TASK_QUEUES = [Queue("callboard")]
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celery" / "beat-schedule")
+
+# Worker liveness and lost jobs (portal/jobs.py, docs/deploy.md "When a worker dies"). Beat sends a
+# heartbeat task every WORKER_HEARTBEAT_INTERVAL s; /healthz and `serve` call the workers stuck when neither
+# it nor any job has shown a sign of life for WORKER_STALE_AFTER s. A running job beats every
+# JOB_HEARTBEAT_INTERVAL s; one silent for JOB_LOST_AFTER s is marked failed and sent again, at most
+# JOB_MAX_ATTEMPTS times in all.
+WORKER_HEARTBEAT_INTERVAL = env.int("CALLBOARD_WORKER_HEARTBEAT_INTERVAL", default=30)
+WORKER_STALE_AFTER = env.int("CALLBOARD_WORKER_STALE_AFTER", default=180)
+JOB_HEARTBEAT_INTERVAL = env.int("CALLBOARD_JOB_HEARTBEAT_INTERVAL", default=15)
+JOB_LOST_AFTER = env.int("CALLBOARD_JOB_LOST_AFTER", default=120)
+JOB_MAX_ATTEMPTS = env.int("CALLBOARD_JOB_MAX_ATTEMPTS", default=3)
 
 CATALOG_REFRESH_INTERVAL = env.int("CATALOG_REFRESH_INTERVAL", default=300)
 CELERY_BEAT_SCHEDULE = {
     "catalog.refresh_due_locations": {
         "task": "catalog.refresh_due_locations",
         "schedule": timedelta(seconds=max(10, CATALOG_REFRESH_INTERVAL // 5)),
+    },
+    "portal.worker_heartbeat": {
+        "task": "portal.worker_heartbeat",
+        "schedule": timedelta(seconds=WORKER_HEARTBEAT_INTERVAL),
+    },
+    "portal.sweep_lost_jobs": {
+        "task": "portal.sweep_lost_jobs",
+        "schedule": timedelta(seconds=max(5, JOB_LOST_AFTER // 4)),
     },
 }
 

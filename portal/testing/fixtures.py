@@ -9,6 +9,15 @@ from rest_framework.test import APIClient
 from portal.models import ApiToken
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _cache_cleaned_after_the_run():
+    """Leave no keys behind on a shared cache server (only this session's prefix; see settings/test.py)."""
+    yield
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture(autouse=True)
 def _clear_cache():
     """Each test starts with an empty cache (the database is rolled back; the cache is not)."""

@@ -44,7 +44,7 @@ def test_token_lifecycle_in_the_browser(signed_in, live_server):
     page = signed_in
     page.get_by_role("link", name="API tokens").click()
     page.wait_for_url("**/accounts/tokens/")
-    assert page.get_by_text("No tokens yet.").is_visible()
+    expect(page.get_by_text("No tokens yet.")).to_be_visible()
     page.fill("input[name=name]", "CI deploy job")
     page.check("input[value='catalog:read']")
     page.check("input[value='scaffolder:run']")
@@ -92,7 +92,7 @@ def test_api_docs_work_under_the_csp(signed_in, live_server):
     page = signed_in
     page.goto(f"{live_server.url}/api/docs/")
     page.wait_for_selector("#swagger-ui .opblock-summary")
-    assert page.locator(".opblock-summary-path", has_text="/api/v1/catalog/entities/").first.is_visible()
+    expect(page.locator(".opblock-summary-path", has_text="/api/v1/catalog/entities/").first).to_be_visible()
     shot(page, "api-docs")
     page.goto(f"{live_server.url}/api/redoc/")
     page.wait_for_selector("text=Callboard API")

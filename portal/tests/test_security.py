@@ -11,6 +11,7 @@ from io import StringIO
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
@@ -82,9 +83,12 @@ def test_the_same_posts_with_the_token_go_through(admin_user, entity_location):
         if url == "/accounts/logout/":
             continue  # would end the session the rest needs
         response = client.post(url, data, HTTP_X_CSRFTOKEN=secret)
-        assert response.status_code != 403, f"{url} refused a request with a valid CSRF token"
+        # Served, not merely "not 403": a 500 (or any refusal) is a failure too.
+        assert response.status_code < 400, f"{url} answered {response.status_code} with a valid CSRF token"
     token.refresh_from_db()
     assert token.revoked_at is not None
+    assert ApiToken.objects.filter(name="ci").exists()
+    assert Group.objects.filter(name="hackers").exists()
     response = client.post("/accounts/logout/", {}, HTTP_X_CSRFTOKEN=secret)
     assert response.status_code == 302
     assert "_auth_user_id" not in client.session

@@ -11,7 +11,7 @@ from django.core import mail
 
 from portal.auth.providers import oidc_app
 from portal.models import AuditEvent
-from portal.testing.oidc import IdpConfig, free_port, run_provider
+from portal.testing.oidc import IdpConfig, run_provider
 
 pytestmark = pytest.mark.django_db
 
@@ -62,7 +62,7 @@ def test_failed_sign_ins_show_in_the_admin_audit_log(client, admin_client, user)
 @pytest.fixture(scope="module")
 def idp(tmp_path_factory):
     """The real test IdP (django-oauth-toolkit in its own process); the portal is the test client."""
-    config = IdpConfig(port=free_port(), host="127.0.0.1", client_id="callboard-test", client_secret=IDP_SECRET,
+    config = IdpConfig(port=0, host="127.0.0.1", client_id="callboard-test", client_secret=IDP_SECRET,
                        redirect_uris=["http://testserver/accounts/oidc/corp/login/callback/"], users=[])  # fmt: skip
     with run_provider(config, tmp_path_factory.mktemp("idp")) as server_url:
         yield server_url

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models.functions import Lower
 
 from catalog import facets
 from catalog.filter_syntax import QueryError, parse_filter
@@ -108,8 +109,11 @@ def _copy_path(source, target: dict, parts: list[str]) -> None:
             return
 
 
-def parse_order(values: list[str]) -> list[str]:
-    """``order=asc:metadata.name`` (repeatable) → Django order_by() terms; unknown fields are refused."""
+def parse_order(values: list[str]) -> list:
+    """``order=asc:metadata.name`` (repeatable) → Django order_by() terms; unknown fields are refused.
+
+    Values compare lower-cased, as Backstage's do (``ana`` before ``Artist-Lookup``); uids are lower-case.
+    """
     terms = []
     for value in values:
         direction, _, field = value.partition(":")
@@ -120,5 +124,6 @@ def parse_order(values: list[str]) -> list[str]:
         column = ORDER_COLUMNS.get(field.lower())
         if column is None:
             raise QueryError(f"Ordering by {field!r} is not supported; use one of {', '.join(ORDER_COLUMNS)}")
-        terms.append(("-" if direction == "desc" else "") + column)
+        expression = F(column) if column == "uid" else Lower(column)
+        terms.append(expression.desc() if direction == "desc" else expression.asc())
     return terms

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -18,6 +17,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+
+from portal.testing.webserver import listening_socket
 
 
 @dataclass
@@ -31,26 +32,23 @@ class IdpUser:
 
 @dataclass
 class IdpConfig:
-    port: int
+    port: int  # 0: the OS picks one, and run_provider sets it
     host: str
     client_id: str
     client_secret: str
     redirect_uris: list[str]
     users: list[IdpUser]
     db_path: str = ""
-
-
-def free_port() -> int:
-    """A port nobody listens on now (for the IdP process, which binds it itself)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    fd: int = -1  # the listening socket the IdP process inherits (set by run_provider)
 
 
 @contextmanager
 def run_provider(config: IdpConfig, workdir: Path, timeout: float = 60) -> Iterator[str]:
     """Serve the IdP on ``http://HOST:PORT``; yields the allauth ``server_url`` (``…/o``)."""
     workdir.mkdir(parents=True, exist_ok=True)
+    # Bound and listening here, inherited by the IdP: no other process can take the port meanwhile.
+    sock = listening_socket("127.0.0.1" if config.host == "localhost" else config.host, config.port)
+    config.port, config.fd = sock.getsockname()[1], sock.fileno()
     config.db_path = config.db_path or str(workdir / "idp.sqlite3")
     config_file = workdir / "idp.json"
     config_file.write_text(json.dumps({**asdict(config), "users": [asdict(u) for u in config.users]}))
@@ -58,8 +56,14 @@ def run_provider(config: IdpConfig, workdir: Path, timeout: float = 60) -> Itera
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "portal.testing.oidc.settings", "IDP_CONFIG": str(config_file)}
     root = Path(__file__).resolve().parents[3]
     process = subprocess.Popen(
-        [sys.executable, "-m", "portal.testing.oidc.server"], cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT
+        [sys.executable, "-m", "portal.testing.oidc.server"],
+        cwd=root,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        pass_fds=[sock.fileno()],
     )
+    sock.close()  # the IdP holds it now
     base = f"http://{config.host}:{config.port}"
     try:
         deadline = time.monotonic() + timeout

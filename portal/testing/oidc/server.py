@@ -33,13 +33,26 @@ def setup() -> None:
         user.groups.set([Group.objects.get_or_create(name=name)[0] for name in spec["groups"]])
 
 
+def serve(fd: int) -> None:
+    """Django's development server (threaded) on the listening socket ``run_provider`` handed down."""
+    import socket
+
+    from django.core.servers.basehttp import ThreadedWSGIServer, WSGIRequestHandler, get_internal_wsgi_application
+
+    sock = socket.socket(fileno=fd)
+    server = ThreadedWSGIServer(sock.getsockname(), WSGIRequestHandler, bind_and_activate=False)
+    server.socket.close()
+    server.socket = sock
+    server.server_name, server.server_port = settings.CONFIG["host"], sock.getsockname()[1]
+    server.setup_environ()
+    server.set_app(get_internal_wsgi_application())
+    server.serve_forever()
+
+
 def main() -> None:
     django.setup()
     setup()
-    from django.core.management import call_command
-
-    config = settings.CONFIG
-    call_command("runserver", f"{config['host']}:{config['port']}", use_reloader=False, use_threading=True)
+    serve(settings.CONFIG["fd"])
 
 
 if __name__ == "__main__":

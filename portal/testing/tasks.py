@@ -1,0 +1,25 @@
+"""Tasks only the tests' workers load (settings/test.py CELERY_IMPORTS): jobs whose pace a test controls."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+from celery import shared_task
+
+from portal.jobs import job_run
+
+
+@shared_task(name="portal.testing.wait_for_file")
+def wait_for_file(path: str, timeout: float = 300) -> dict:
+    """A job that writes ``<path>.started`` and then waits until ``path`` exists (or ``timeout`` passes)."""
+    with job_run("portal.testing.wait_for_file", path) as job:
+        Path(f"{path}.started").write_text(str(os.getpid()))
+        deadline = time.monotonic() + timeout
+        while not Path(path).exists():
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{path} did not appear")
+            time.sleep(0.05)
+        job.result = {"pid": os.getpid()}
+    return job.result
