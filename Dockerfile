@@ -13,9 +13,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 # git: GitPython shells out to it (catalog locations, scaffolder, techdocs sources); ca-certificates
 # for https remotes; openssh-client for ssh remotes. psycopg[binary] and every other requirement come
-# as manylinux wheels, so no compiler or libpq is needed.
+# as manylinux wheels, so no compiler or libpq is needed. plantuml and graphviz: TechDocs diagrams
+# (mkdocs-techdocs-core renders ```plantuml and graphviz blocks with the local binaries).
 RUN apt-get update \
- && apt-get install -y --no-install-recommends git ca-certificates openssh-client \
+ && apt-get install -y --no-install-recommends git ca-certificates openssh-client plantuml graphviz \
  && rm -rf /var/lib/apt/lists/*
 
 RUN groupadd --system --gid 10001 callboard \

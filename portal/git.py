@@ -156,6 +156,19 @@ class GitRepo:
         _run(self.repo, "fetch", "--no-tags", "--depth=1", "--force", "--", self.url, f"+{ref}:{local}")
         return _run(self.repo, "rev-parse", "--verify", f"{local}^{{commit}}").strip()
 
+    def commit_times(self, ref: str, paths: list[str], *, depth: int = 500) -> tuple[int | None, int | None]:
+        """(newest commit touching ``paths``, newest commit) at ``ref``, in seconds since the epoch.
+
+        Fetches up to ``depth`` commits of history first (the catalog's fetches are shallow); a path
+        untouched in that window gives None for it."""
+        validate_ref(ref)
+        local = f"refs/callboard/{hashlib.sha1(ref.encode()).hexdigest()}"  # noqa: S324 - a name, not security
+        _run(self.repo, "fetch", "--no-tags", f"--depth={int(depth)}", "--force", "--", self.url, f"+{ref}:{local}")
+        clean = [_clean_path(path) for path in paths if path not in ("", ".")]
+        newest = _run(self.repo, "log", "-1", "--format=%ct", local).strip()
+        touched = _run(self.repo, "log", "-1", "--format=%ct", local, "--", *clean).strip() if clean else newest
+        return (int(touched) if touched else None), (int(newest) if newest else None)
+
     def has_commit(self, sha: str) -> bool:
         try:
             _run(self.repo, "cat-file", "-e", f"{validate_ref(sha)}^{{commit}}")

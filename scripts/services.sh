@@ -18,7 +18,7 @@ DB_USER=callboard
 DB_PASSWORD=callboard
 DATABASE_URL="postgres://$DB_USER:$DB_PASSWORD@127.0.0.1:$PG_PORT/$DB_NAME"
 REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0"
-PACKAGES=(postgresql redis-server chromium git)
+PACKAGES=(postgresql redis-server chromium git plantuml graphviz)
 APT=(apt-get -o DPkg::Lock::Timeout=300 -o Acquire::Retries=3)
 
 export DEBIAN_FRONTEND=noninteractive

@@ -12,6 +12,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from catalog.cache import bump_catalog_version
+from catalog.events import location_refreshed
 from catalog.identity import schedule_refresh_identities
 from catalog.ingestion.bulk import write_cache
 from catalog.ingestion.collect import Walk, keep_what_failed_files_included, walk
@@ -106,6 +107,7 @@ def refresh_location(location_id, *, force: bool = False) -> RefreshResult:
             location.entity_count = location.entities.count()
             location.save()
     logger.info("Refreshed %s: %s", location.target, summary.as_dict())
+    location_refreshed.send(sender=Location, location_id=str(location.pk))
     changed = bool(summary.added or summary.updated or summary.orphaned or summary.errors_changed)
     if changed:
         bump_catalog_version()

@@ -10,6 +10,7 @@ from catalog.models.visits import recent_visits
 from catalog.owners import owned_by_q
 from catalog.ownership import person
 from catalog.permissions import REGISTER, can, readable, readable_errors, readable_locations
+from plugins.home import panels_for
 
 
 def home(request):
@@ -32,5 +33,6 @@ def home(request):
         "recent": entities.order_by("-updated_at")[:8],
         "may_register": can(request.user, REGISTER),
         "visited": recent_visits(request.user, entities),
+        "panels": panels_for(request, refs),
     }
     return render(request, "catalog/home.html", context)

@@ -314,6 +314,11 @@ with contextlib.suppress(OSError):  # whitenoise warns about a missing folder ev
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+    # Published TechDocs sites, in Backstage's {namespace}/{kind}/{name}/ layout (docs/techdocs.md).
+    "techdocs": {
+        "BACKEND": env.str("TECHDOCS_STORAGE_BACKEND", default="django.core.files.storage.FileSystemStorage"),
+        "OPTIONS": env.json("TECHDOCS_STORAGE_OPTIONS", default={"location": str(DATA_DIR / "techdocs")}),
+    },
 }
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
@@ -340,6 +345,38 @@ CATALOG_WEBHOOK_SECRET = env.str("CATALOG_WEBHOOK_SECRET", default="")
 CATALOG_PARSE_HELPER_MIN_BYTES = env.int("CATALOG_PARSE_HELPER_MIN_BYTES", default=1_048_576)
 # EntityOverride fields that owners may set themselves; the others (verified owner, note) need an admin.
 CATALOG_OWNER_OVERRIDE_FIELDS = env.list("CATALOG_OWNER_OVERRIDE_FIELDS", default=["deprecation_note", "extra_tags"])
+
+# --- TechDocs (docs/techdocs.md) ----------------------------------------------------------------------
+# local: the worker builds docs when their sources change; external: only sites published from CI are
+# served; both: the worker builds, and a site published from CI wins over the worker's for that entity.
+TECHDOCS_BUILDER = env.str("TECHDOCS_BUILDER", default="local").strip().lower()
+# Check a location's docs for changes after each refresh that read new files (off in the test settings).
+TECHDOCS_BUILD_ON_REFRESH = env.bool("TECHDOCS_BUILD_ON_REFRESH", default=True)
+TECHDOCS_ALLOWED_PLUGINS = env.list(
+    "TECHDOCS_ALLOWED_PLUGINS",
+    default=["techdocs-core", "search", "material/search", "redirects", "group", "material/group"],
+)
+TECHDOCS_ALLOWED_MARKDOWN_EXTENSIONS = env.list(
+    "TECHDOCS_ALLOWED_MARKDOWN_EXTENSIONS",
+    default=[
+        "abbr", "admonition", "attr_list", "def_list", "footnotes", "md_in_html", "tables", "toc", "meta",
+        "fenced_code", "codehilite", "sane_lists", "smarty", "nl2br", "wikilinks", "legacy_em", "legacy_attrs",
+        "mdx_truly_sane_lists", "plantuml_markdown", "markdown_inline_graphviz",
+        "pymdownx.arithmatex", "pymdownx.betterem", "pymdownx.blocks.admonition", "pymdownx.blocks.details",
+        "pymdownx.blocks.tab", "pymdownx.caret", "pymdownx.critic", "pymdownx.details", "pymdownx.emoji",
+        "pymdownx.escapeall", "pymdownx.extra", "pymdownx.highlight", "pymdownx.inlinehilite", "pymdownx.keys",
+        "pymdownx.magiclink", "pymdownx.mark", "pymdownx.progressbar", "pymdownx.saneheaders",
+        "pymdownx.smartsymbols", "pymdownx.snippets", "pymdownx.superfences", "pymdownx.tabbed",
+        "pymdownx.tasklist", "pymdownx.tilde",
+    ],
+)  # fmt: skip
+TECHDOCS_BUILD_TIMEOUT = env.int("TECHDOCS_BUILD_TIMEOUT", default=300)  # seconds, wall clock and CPU
+TECHDOCS_BUILD_MEMORY_MB = env.int("TECHDOCS_BUILD_MEMORY_MB", default=2048)  # address space of the build
+TECHDOCS_MAX_FILES = env.int("TECHDOCS_MAX_FILES", default=5000)  # files in a docs folder
+TECHDOCS_MAX_SOURCE_BYTES = env.int("TECHDOCS_MAX_SOURCE_BYTES", default=100 * 1024 * 1024)
+TECHDOCS_NETWORK_ISOLATION = env.bool("TECHDOCS_NETWORK_ISOLATION", default=True)
+# Docs whose last change is this many days older than the repository's last commit are marked stale.
+TECHDOCS_STALE_DAYS = env.int("TECHDOCS_STALE_DAYS", default=90)
 
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOGGING = {

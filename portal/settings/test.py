@@ -13,6 +13,7 @@ CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_IMPORTS = ["portal.testing.tasks"]  # jobs whose pace a test controls (worker recovery tests)
 STORAGES = {
+    **STORAGES,  # noqa: F405 - TechDocs' storage as configured
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
@@ -31,3 +32,5 @@ if REDIS_URL or os.environ.get("CALLBOARD_TEST_CONFIGURED_CACHE"):
 else:
     # Embedded: one process's memory, except where a test asks for CONFIGURED_CACHES (cross-process tests).
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Docs builds run mkdocs: only the tests that want one start it (techdocs/tests/).
+TECHDOCS_BUILD_ON_REFRESH = False
