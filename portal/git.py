@@ -13,6 +13,7 @@ Repositories are data: a bare mirror per remote URL under the cache directory, r
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import logging
 import os
@@ -20,6 +21,7 @@ import re
 import shutil
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit, urlunsplit
@@ -149,12 +151,24 @@ class GitRepo:
                 return sha
         return None
 
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """One fetch into this mirror at a time, across processes: git's own ``shallow.lock`` makes a second
+        concurrent fetch fail ("Unable to create … shallow.lock: File exists") instead of waiting."""
+        with open(self.path / "callboard.lock", "a+") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
     def fetch(self, ref: str) -> str:
         """Fetch ``ref`` (branch, tag or sha) and return the commit sha it resolves to."""
         validate_ref(ref)
         local = f"refs/callboard/{hashlib.sha1(ref.encode()).hexdigest()}"  # noqa: S324 - a name, not security
-        _run(self.repo, "fetch", "--no-tags", "--depth=1", "--force", "--", self.url, f"+{ref}:{local}")
-        return _run(self.repo, "rev-parse", "--verify", f"{local}^{{commit}}").strip()
+        with self._writing():
+            _run(self.repo, "fetch", "--no-tags", "--depth=1", "--force", "--", self.url, f"+{ref}:{local}")
+            return _run(self.repo, "rev-parse", "--verify", f"{local}^{{commit}}").strip()
 
     def commit_times(self, ref: str, paths: list[str], *, depth: int = 500) -> tuple[int | None, int | None]:
         """(newest commit touching ``paths``, newest commit) at ``ref``, in seconds since the epoch.
@@ -163,7 +177,8 @@ class GitRepo:
         untouched in that window gives None for it."""
         validate_ref(ref)
         local = f"refs/callboard/{hashlib.sha1(ref.encode()).hexdigest()}"  # noqa: S324 - a name, not security
-        _run(self.repo, "fetch", "--no-tags", f"--depth={int(depth)}", "--force", "--", self.url, f"+{ref}:{local}")
+        with self._writing():
+            _run(self.repo, "fetch", "--no-tags", f"--depth={int(depth)}", "--force", "--", self.url, f"+{ref}:{local}")
         clean = [_clean_path(path) for path in paths if path not in ("", ".")]
         newest = _run(self.repo, "log", "-1", "--format=%ct", local).strip()
         touched = _run(self.repo, "log", "-1", "--format=%ct", local, "--", *clean).strip() if clean else newest

@@ -45,3 +45,43 @@ def test_ext_protocol_and_traversal_refused(tmp_path):
 
 def test_credentials_are_removed_from_urls():
     assert sanitize_url("https://user:secret@github.com/o/r.git") == "https://github.com/o/r.git"
+
+
+def _fetch_in_child(url: str, cache: str, queue) -> None:
+    try:
+        with GitRepo(url, cache) as repo:
+            queue.put(repo.fetch("main"))
+    except GitError as exc:
+        queue.put(f"error: {exc}")
+
+
+def test_concurrent_fetches_into_one_mirror_wait_for_each_other(tmp_path):
+    """Two workers refreshing from one repository share its mirror: git's shallow.lock made the second
+    fetch fail ("Unable to create … shallow.lock: File exists"); now it waits for the first."""
+    import fcntl
+    import multiprocessing
+    import threading
+
+    sha = make_repo(tmp_path / "remote.git", {"a.txt": "x"})
+    url = (tmp_path / "remote.git").as_uri()
+    with GitRepo(url, tmp_path / "cache") as repo:
+        repo.fetch("main")
+        done = threading.Event()
+        with open(repo.path / "callboard.lock", "a+") as held:
+            fcntl.flock(held, fcntl.LOCK_EX)  # another process's fetch in progress
+            thread = threading.Thread(target=lambda: (GitRepo(url, tmp_path / "cache").__enter__().fetch("main"),
+                                                      done.set()))  # fmt: skip
+            thread.start()
+            assert not done.wait(0.5)  # it waits for the lock instead of failing on shallow.lock
+            fcntl.flock(held, fcntl.LOCK_UN)
+        thread.join(60)
+        assert done.is_set()
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    children = [context.Process(target=_fetch_in_child, args=(url, str(tmp_path / "cache2"), queue)) for _ in range(8)]
+    for child in children:
+        child.start()
+    results = [queue.get(timeout=120) for _ in children]
+    for child in children:
+        child.join(30)
+    assert results == [sha] * 8
