@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from catalog.ingestion.refresh import register_location, refresh_location
+from catalog.ingestion.refresh import refresh_location, register_location
 from catalog.models import Entity
 from portal.git import create_repository_from_directory
 from portal.testing.gitrepos import git_target

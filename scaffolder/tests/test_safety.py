@@ -24,8 +24,8 @@ def outside(scaffold_dirs):
         os.symlink(folder, ctx.workspace / "link")
         ctx.output("made", True)
 
-    action = ScaffolderAction(id="test:symlink", handler=make_link,
-                              output_schema={"type": "object", "properties": {"made": {"type": "boolean"}}})  # fmt: skip
+    schema = {"type": "object", "properties": {"made": {"type": "boolean"}}}
+    action = ScaffolderAction(id="test:symlink", handler=make_link, output_schema=schema)
     register_scaffolder_action(action)
     yield folder
     registry["scaffolder_actions"].pop("test:symlink", None)

@@ -87,12 +87,13 @@ def test_rendering_failures_are_errors_that_name_the_text():
 )
 def test_sandbox_escapes_fail(expression):
     try:
-        result = render_value(expression, CTX)
+        result, error = render_value(expression, CTX), ""
     except TemplateError as exc:
-        assert "unsafe" in str(exc) or "Cannot render" in str(exc)
-        return
-    # What does render must reveal nothing of Python's internals.
-    assert result in (UNDEFINED, "", None), result
+        result, error = None, str(exc)
+    if error:
+        assert error.startswith("Cannot render")
+    else:  # what does render must reveal nothing of Python's internals
+        assert result in (UNDEFINED, "", None), result
 
 
 def test_size_and_time_limits():
@@ -107,5 +108,5 @@ def test_size_and_time_limits():
 def test_time_limit(monkeypatch):
     monkeypatch.setattr(templating, "MAX_SECONDS", 0.2)
     text = "{% for a in range(99999) %}{% for b in range(99999) %}{% endfor %}{% endfor %}"
-    with pytest.raises(TemplateError, match="longer than 0.2 s"):
+    with pytest.raises(TemplateError, match=r"longer than 0\.2 s"):
         render_text(text, CTX)
