@@ -155,4 +155,3 @@ class ParameterSchemaView(ScaffolderScopes, APIView):
         except service.TemplateNotFound as exc:
             raise NotFound(str(exc)) from None
         return Response(service.parameter_schema(entity))
-
