@@ -16,8 +16,9 @@ from catalog import permissions
 from catalog.ingestion.refs import RefError, parse_ref
 from catalog.models import Entity
 from catalog.ownership import user_entity_ref
+from portal import audit
 from scaffolder.models import Task, TaskEvent, TaskStep
-from scaffolder.secrets import seal
+from scaffolder.secrets import Masker, seal
 from scaffolder.sources import FetchError, base_url, template_base
 
 
@@ -104,8 +105,9 @@ def validate_request(spec: dict[str, Any], values: Any, secrets: Any) -> None:
     secrets_schema = (spec.get("secrets") or {}).get("schema")
     if isinstance(secrets_schema, dict):
         errors += _schema_errors(secrets_schema, secrets, "secrets")
-    if errors:
-        raise InvalidRequest(errors)
+    if errors:  # messages quote the failing value: secrets are masked there too
+        masker = Masker(secrets, {k: v for k, v in values.items() if k in secret_fields(spec)})
+        raise InvalidRequest([masker.text(e) for e in errors])
 
 
 def template_source_file(entity: Entity) -> str:
@@ -153,7 +155,7 @@ def create_task(user, template_ref: str, values: Any, secrets: Any = None, *, di
     hidden = secret_fields(spec)
     public = {k: v for k, v in values.items() if k not in hidden}
     sealed = {"request": secrets, "parameters": {k: v for k, v in values.items() if k in hidden}}
-    user_ref = user_entity_ref(user) or f"user:default/{user.get_username()}"
+    user_ref = user_entity_ref(user) or f"user:default/{user.get_username()}".lower()
     with transaction.atomic():
         task = Task.objects.create(
             template_ref=entity.ref,
@@ -169,6 +171,8 @@ def create_task(user, template_ref: str, values: Any, secrets: Any = None, *, di
             TaskStep(task=task, position=n, step_id=s["id"], name=s["name"], action=str(s.get("action") or ""))
             for n, s in enumerate(task.spec["steps"])
         )
+        audit.record(user, "scaffolder.task.created", task,
+                     {"template": entity.ref, "version": task.template_version, "values": public})  # fmt: skip
         if dispatch:
             from portal.jobs import enqueue_on_commit
             from scaffolder.tasks import run_task
@@ -182,13 +186,14 @@ def add_event(task: Task, type: str, body: dict[str, Any]) -> TaskEvent:
     return TaskEvent.objects.create(task=task, seq=seq, type=type, body=body)
 
 
-def cancel_task(task: Task) -> bool:
+def cancel_task(task: Task, user=None) -> bool:
     """Cancel an open or running task; the engine stops at the next step boundary."""
     changed = Task.objects.filter(pk=task.pk, status__in=(Task.Status.OPEN, Task.Status.PROCESSING)).update(
         status=Task.Status.CANCELLED, finished_at=timezone.now(), sealed_secrets=""
     )
     if changed:
         add_event(task, TaskEvent.Type.CANCELLED, {"message": "Task was cancelled"})
+        audit.record(user, "scaffolder.task.cancelled", task)
     return bool(changed)
 
 

@@ -15,6 +15,7 @@ repetition and ``range`` are bounded and rendering has a time limit.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import operator
@@ -222,10 +223,13 @@ class BackstageEnvironment(SandboxedEnvironment):
         return operator.add(left, right)
 
 
-def _make_env(start: str, end: str, *, jsonify: bool = False) -> BackstageEnvironment:
+@functools.cache
+def _make_env(start: str, end: str, *, jsonify: bool = False, trim: bool = False, lstrip: bool = False):
     env = BackstageEnvironment(
         variable_start_string=start,
         variable_end_string=end,
+        trim_blocks=trim,
+        lstrip_blocks=lstrip,
         autoescape=False,
         undefined=ChainableUndefined,
         finalize=js_text,
@@ -246,7 +250,6 @@ def _make_env(start: str, end: str, *, jsonify: bool = False) -> BackstageEnviro
 
 
 _ENV = _make_env("${{", "}}")
-_COOKIECUTTER_ENV = _make_env("{{", "}}", jsonify=True)
 
 
 @contextmanager
@@ -278,9 +281,16 @@ def _fail(text: str, exc: Exception) -> TemplateError:
     return TemplateError(f"Cannot render {shown!r}: {reason}")
 
 
-def render_text(text: str, context: dict[str, Any], *, cookiecutter: bool = False) -> str:
-    """Render ``text`` to a string (skeleton files, file names, text with expressions inside)."""
-    env = _COOKIECUTTER_ENV if cookiecutter else _ENV
+def render_text(
+    text: str, context: dict[str, Any], *, cookiecutter: bool = False, trim: bool = False, lstrip: bool = False
+) -> str:
+    """Render ``text`` to a string (skeleton files, file names, text with expressions inside).
+
+    ``trim``/``lstrip``: Nunjucks' ``trimBlocks``/``lstripBlocks`` (fetch:template's inputs)."""
+    if cookiecutter:
+        env = _make_env("{{", "}}", jsonify=True, trim=trim, lstrip=lstrip)
+    else:
+        env = _make_env("${{", "}}", trim=trim, lstrip=lstrip) if trim or lstrip else _ENV
     if (env.variable_start_string not in text and "{%" not in text and "{#" not in text) or not text:
         return text
     try:

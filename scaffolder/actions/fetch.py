@@ -31,14 +31,10 @@ def glob_regex(pattern: str) -> re.Pattern[str]:
             out.append("[^/]*")
         elif ch == "?":
             out.append("[^/]")
-        elif ch == "{":
-            end = pattern.find("}", i)
-            if end == -1:
-                out.append(re.escape(ch))
-            else:
-                out.append("(?:" + "|".join(re.escape(p) for p in pattern[i + 1 : end].split(",")) + ")")
-                i = end + 1
-                continue
+        elif ch == "{" and (group := re.match(r"\{([^{}]*,[^{}]*)\}", pattern[i:])):
+            out.append("(?:" + "|".join(re.escape(p) for p in group.group(1).split(",")) + ")")
+            i += group.end()
+            continue
         else:
             out.append(re.escape(ch))
         i += 1
@@ -130,7 +126,13 @@ def fetch_template(ctx) -> None:
         if render and not is_binary(content):
             text = content.decode("utf-8")
             try:
-                content = render_text(text, context, cookiecutter=cookiecutter).encode("utf-8")
+                content = render_text(
+                    text,
+                    context,
+                    cookiecutter=cookiecutter,
+                    trim=bool(data.get("trimBlocks")),
+                    lstrip=bool(data.get("lstripBlocks")),
+                ).encode("utf-8")
             except TemplateError as exc:
                 raise TemplateError(f"{item.path}: {exc}") from None
         if workspace.write_file(root, path, content, mode=item.mode, replace=bool(data.get("replace"))):
@@ -185,8 +187,8 @@ FETCH_TEMPLATE = ScaffolderAction(
                 "description": "Render only files with this extension (true: .njk)",
             },
             "replace": {"type": "boolean", "description": "Overwrite files already in the workspace"},
-            "trimBlocks": {"type": "boolean"},
-            "lstripBlocks": {"type": "boolean"},
+            "trimBlocks": {"type": "boolean", "description": "Remove the first newline after a block tag"},
+            "lstripBlocks": {"type": "boolean", "description": "Strip whitespace before a block tag"},
             "token": {"type": ["string", "boolean"]},
         },
     },

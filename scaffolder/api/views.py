@@ -132,7 +132,7 @@ class TaskEventsView(ScaffolderScopes, APIView):
 class TaskCancelView(ScaffolderScopes, APIView):
     def post(self, request, task_id):
         task = get_task(request, task_id)
-        service.cancel_task(task)
+        service.cancel_task(task, request.user)
         task.refresh_from_db(fields=["status"])
         return Response({"status": task.status})
 

@@ -4,7 +4,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from portal.models import JobRun
+from portal.models import AuditEvent, JobRun
 from portal.testing.access import token_client
 from scaffolder.models import Task
 from scaffolder.tests.helpers import register_file_template, template_yaml, write_template
@@ -62,6 +62,8 @@ def test_post_a_task_and_follow_it(template, runner, django_capture_on_commit_ca
     assert client.get(f"{BASE}/tasks/{task_id}/events", {"after": events[-1]["id"]}).json() == []
     assert "k-s3cret" not in str(events) + str(task)
     assert JobRun.objects.get(name="scaffolder.run_task").status == JobRun.Status.SUCCEEDED
+    audit = AuditEvent.objects.get(action="scaffolder.task.created")
+    assert audit.actor == runner and audit.target_id == task_id and audit.changes["values"] == {"name": "ana"}
     # Cancelling a finished task changes nothing.
     assert client.post(f"{BASE}/tasks/{task_id}/cancel").json() == {"status": "completed"}
 
@@ -89,6 +91,7 @@ def test_list_tasks_filters_and_counts_queries(template, runner, admin_user):
     task_id = body["tasks"][0]["id"]
     assert client.post(f"{BASE}/tasks/{task_id}/cancel").json() == {"status": "cancelled"}
     assert [e["type"] for e in client.get(f"{BASE}/tasks/{task_id}/events").json()] == ["cancelled"]
+    assert AuditEvent.objects.filter(action="scaffolder.task.cancelled", target_id=task_id).count() == 1
     # Another person does not see them; an admin does.
     other = token_client(admin_user.__class__.objects.create_user("eve", "e@x.org", "pw-eve-12345"))
     assert other.get(f"{BASE}/tasks").json()["totalTasks"] == 0
