@@ -145,3 +145,34 @@ def test_an_unknown_action_and_bad_input_fail_with_reasons(scaffold_dirs, runner
     errors = dict(TaskStep.objects.filter(task=task).values_list("step_id", "error"))
     assert errors["a"] == "Invalid input passed to action debug:log: message: 42 is not of type 'string'"
     assert errors["b"] == "Template action with ID 'no:such' is not registered"
+
+
+def test_cancel_while_running_stops_at_the_next_step_boundary(scaffold_dirs, runner):
+    from plugins.api import ScaffolderAction, register_scaffolder_action, registry
+
+    def cancel_me(ctx):  # what a person pressing Cancel during this step does
+        service.cancel_task(Task.objects.get(pk=ctx.task_id))
+        ctx.log(f"cancelled seen by the action: {ctx.cancelled()}")
+
+    register_scaffolder_action(ScaffolderAction(id="test:cancel", handler=cancel_me))
+    try:
+        steps = "    - {id: a, action: 'test:cancel'}\n    - {id: b, action: debug:log, input: {message: never}}\n"
+        register_file_template(write_template(scaffold_dirs / "c", template_yaml("c", steps)))
+        task = engine.run_task(service.create_task(runner, "c", {}, dispatch=False).pk)
+    finally:
+        registry["scaffolder_actions"].pop("test:cancel", None)
+    assert task.status == Task.Status.CANCELLED
+    assert dict(task.steps.values_list("step_id", "status")) == {"a": "completed", "b": "cancelled"}
+    events = list(task.events.order_by("id"))
+    assert "cancelled seen by the action: True" in [e.body.get("message") for e in events]
+    assert "cancelled" in [e.type for e in events] and events[-1].type == "completion"
+    assert events[-1].body["error"]["name"] == "CancelledError"
+    assert "never" not in str([e.body for e in events])
+
+
+def test_tasks_in_the_admin_are_read_only(template, runner, admin_user, client):
+    task = run(runner, {"name": "adm", "dir": "out"}, {"token": "tok-s3cret"})
+    client.force_login(admin_user)
+    assert client.get("/admin/scaffolder/task/").status_code == 200
+    page = client.get(f"/admin/scaffolder/task/{task.pk}/change/")
+    assert page.status_code == 200 and b"publish:git" in page.content and b"sealed_secrets" not in page.content
