@@ -23,7 +23,6 @@ from scaffolder.actions import get_action
 from scaffolder.actions.context import ActionContext
 from scaffolder.models import Task, TaskEvent, TaskStep
 from scaffolder.secrets import Masker, unseal
-from scaffolder.service import add_event
 from scaffolder.sources import FetchError, template_base
 from scaffolder.templating import UNDEFINED, is_truthy, render_value
 
@@ -73,10 +72,15 @@ class Runner:
         self.step_outputs: dict[str, dict[str, Any]] = {}
         self.failed = False
         self.error: dict[str, str] = {}
+        self.seq: int | None = None
 
     # -- events ----------------------------------------------------------------------------------
     def event(self, type: str, body: dict[str, Any]) -> None:
-        add_event(self.task, type, self.masker.value(body))
+        """Write one event at once (clients read them live); seq is counted here, not queried per event."""
+        if self.seq is None:
+            self.seq = TaskEvent.objects.filter(task=self.task).count()
+        TaskEvent.objects.create(task=self.task, seq=self.seq, type=type, body=self.masker.value(body))
+        self.seq += 1
 
     def log(self, message: str, step_id: str | None = None, status: str | None = None) -> None:
         body: dict[str, Any] = {"message": self.masker.text(message)}
