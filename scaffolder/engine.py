@@ -12,6 +12,8 @@ from __future__ import annotations
 import logging
 import shutil
 import tempfile
+import time
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +29,7 @@ from scaffolder.sources import FetchError, template_base
 from scaffolder.templating import UNDEFINED, is_truthy, render_value
 
 logger = logging.getLogger(__name__)
+HEARTBEAT_SECONDS = 10.0
 
 
 class StepFailed(Exception):
@@ -46,6 +49,34 @@ def claim(task_id) -> bool:
             status=Task.Status.PROCESSING, started_at=now, last_heartbeat_at=now
         )
     )
+
+
+def fail_stale_tasks(timeout: timedelta, *, now=None) -> int:
+    """Fail ``processing`` tasks whose heartbeat is older than ``timeout`` (their worker died); returns how many.
+
+    Backstage's janitor does this every 5 minutes with a 24 h timeout; a sweeper calls this one."""
+    now = now or timezone.now()
+    stale = list(
+        Task.objects.filter(status=Task.Status.PROCESSING, last_heartbeat_at__lt=now - timeout).values_list(
+            "pk", flat=True
+        )
+    )
+    failed = 0
+    error = {"name": "StaleTaskError", "message": f"No heartbeat for {timeout}; the worker running it stopped"}
+    for pk in stale:
+        if Task.objects.filter(pk=pk, status=Task.Status.PROCESSING, last_heartbeat_at__lt=now - timeout).update(
+            status=Task.Status.FAILED, finished_at=now, error=error, sealed_secrets=""
+        ):
+            TaskStep.objects.filter(task_id=pk, status=TaskStep.Status.PROCESSING).update(
+                status=TaskStep.Status.FAILED, finished_at=now, error=error["message"]
+            )
+            TaskStep.objects.filter(task_id=pk, status=TaskStep.Status.OPEN).update(status=TaskStep.Status.SKIPPED)
+            task = Task(pk=pk)
+            seq = TaskEvent.objects.filter(task=task).count()
+            TaskEvent.objects.create(task=task, seq=seq, type=TaskEvent.Type.COMPLETION,
+                                     body={"message": error["message"], "error": error})  # fmt: skip
+            failed += 1
+    return failed
 
 
 def run_task(task_id, *, job=None, echo=None) -> Task:
@@ -73,6 +104,7 @@ class Runner:
         self.failed = False
         self.error: dict[str, str] = {}
         self.seq: int | None = None
+        self.last_beat = time.monotonic()
 
     # -- events ----------------------------------------------------------------------------------
     def event(self, type: str, body: dict[str, Any]) -> None:
@@ -81,6 +113,14 @@ class Runner:
             self.seq = TaskEvent.objects.filter(task=self.task).count()
         TaskEvent.objects.create(task=self.task, seq=self.seq, type=type, body=self.masker.value(body))
         self.seq += 1
+        self.heartbeat()
+
+    def heartbeat(self, *, every: float = HEARTBEAT_SECONDS) -> None:
+        """Written at step boundaries and, at most every ``every`` seconds, whenever a step logs."""
+        now = time.monotonic()
+        if now - self.last_beat >= every:
+            Task.objects.filter(pk=self.task.pk).update(last_heartbeat_at=timezone.now())
+            self.last_beat = now
 
     def log(self, message: str, step_id: str | None = None, status: str | None = None) -> None:
         body: dict[str, Any] = {"message": self.masker.text(message)}
@@ -131,7 +171,7 @@ class Runner:
                 if self.cancelled():
                     self._finish_cancelled(rows, position)
                     return
-                Task.objects.filter(pk=self.task.pk).update(last_heartbeat_at=timezone.now())
+                self.heartbeat(every=0)
                 self.run_step(step, row, workspace, source)
             self.finish()
         finally:

@@ -176,3 +176,22 @@ def test_tasks_in_the_admin_are_read_only(template, runner, admin_user, client):
     assert client.get("/admin/scaffolder/task/").status_code == 200
     page = client.get(f"/admin/scaffolder/task/{task.pk}/change/")
     assert page.status_code == 200 and b"publish:git" in page.content and b"sealed_secrets" not in page.content
+
+
+def test_stale_processing_tasks_are_failed(template, runner):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    task = service.create_task(runner, "sample", {"name": "x"}, dispatch=False)
+    assert engine.claim(task.pk)  # a worker claimed it, then died without a word
+    TaskStep.objects.filter(task=task, position=0).update(status=TaskStep.Status.PROCESSING)
+    later = timezone.now() + timedelta(minutes=10)
+    assert engine.fail_stale_tasks(timedelta(minutes=30), now=later) == 0
+    assert engine.fail_stale_tasks(timedelta(minutes=5), now=later) == 1
+    task.refresh_from_db()
+    assert task.status == Task.Status.FAILED and task.error["name"] == "StaleTaskError"
+    assert list(task.steps.values_list("status", flat=True)) == ["failed", "skipped", "skipped", "skipped", "skipped"]
+    assert task.events.get().type == "completion"
+    assert engine.fail_stale_tasks(timedelta(minutes=5), now=later) == 0
+    assert engine.run_task(task.pk).status == Task.Status.FAILED  # a redelivered message does nothing
