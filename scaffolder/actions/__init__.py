@@ -7,12 +7,13 @@ from plugins.scaffolder import ScaffolderAction, register_scaffolder_action
 
 
 def register_builtin_actions() -> None:
-    from scaffolder.actions.basic import DEBUG_LOG, FS_DELETE, FS_RENAME
-    from scaffolder.actions.catalog import CATALOG_REGISTER
-    from scaffolder.actions.fetch import FETCH_PLAIN, FETCH_TEMPLATE
-    from scaffolder.actions.publish import PUBLISH_GIT
+    from scaffolder.actions import basic, catalog, fetch, publish
 
-    for action in (CATALOG_REGISTER, DEBUG_LOG, FETCH_PLAIN, FETCH_TEMPLATE, FS_DELETE, FS_RENAME, PUBLISH_GIT):
+    for action in (
+        basic.CATALOG_WRITE, basic.DEBUG_LOG, basic.DEBUG_WAIT, basic.FS_DELETE, basic.FS_RENAME,
+        catalog.CATALOG_REGISTER, fetch.FETCH_PLAIN, fetch.FETCH_PLAIN_FILE, fetch.FETCH_TEMPLATE,
+        fetch.FETCH_TEMPLATE_FILE, publish.PUBLISH_GIT,
+    ):  # fmt: skip
         register_scaffolder_action(action, replace=True)
 
 

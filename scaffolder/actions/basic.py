@@ -1,10 +1,13 @@
-"""debug:log, fs:rename and fs:delete."""
+"""debug:log, debug:wait, fs:rename, fs:delete and catalog:write."""
 
 from __future__ import annotations
 
 import os
 import shutil
 import stat
+import time
+
+import yaml
 
 from plugins.scaffolder import ScaffolderAction
 from scaffolder import workspace
@@ -24,6 +27,38 @@ def debug_log(ctx) -> None:
                 except (UnicodeDecodeError, OSError):
                     line += ": (binary)"
             ctx.log(line)
+
+
+MAX_WAIT_SECONDS = 600
+
+
+def debug_wait(ctx) -> None:
+    """Waits, checking every 0.1 s whether the task was cancelled."""
+    data = ctx.input
+    seconds = data.get("minutes", 0) * 60 + data.get("seconds", 0) + data.get("milliseconds", 0) / 1000
+    if seconds > MAX_WAIT_SECONDS:
+        raise ValueError(f"debug:wait waits at most {MAX_WAIT_SECONDS} seconds")
+    ctx.log(f"Waiting {seconds:g} s")
+    deadline = time.monotonic() + seconds
+    while (left := deadline - time.monotonic()) > 0:
+        if ctx.cancelled():
+            ctx.log("Stopped waiting: the task was cancelled")
+            return
+        time.sleep(min(left, 0.1))
+
+
+def catalog_write(ctx) -> None:
+    entity = dict(ctx.input["entity"])
+    metadata = dict(entity.get("metadata") or {})
+    annotations = dict(metadata.get("annotations") or {})
+    if ctx.template_info.get("entityRef"):
+        annotations["backstage.io/source-template"] = ctx.template_info["entityRef"]
+    metadata["annotations"] = annotations
+    entity["metadata"] = metadata
+    path = ctx.input.get("filePath") or "catalog-info.yaml"
+    text = yaml.safe_dump(entity, sort_keys=False, allow_unicode=True)
+    workspace.write_file(ctx.workspace, path, text.encode("utf-8"))
+    ctx.log(f"Wrote {path}")
 
 
 def _files(root) -> list[str]:
@@ -130,6 +165,32 @@ FS_DELETE = ScaffolderAction(
         "type": "object",
         "required": ["files"],
         "properties": {"files": {"type": "array", "items": {"type": "string"}}},
+    },
+    output_schema={"type": "object", "properties": {}},
+    supports_dry_run=True,
+)
+
+_NUMBER = {"type": "number", "minimum": 0}
+
+DEBUG_WAIT = ScaffolderAction(
+    id="debug:wait",
+    handler=debug_wait,
+    description="Waits a while (at most 10 minutes); stops early when the task is cancelled.",
+    input_schema={"type": "object", "properties": {"minutes": _NUMBER, "seconds": _NUMBER, "milliseconds": _NUMBER}},
+    output_schema={"type": "object", "properties": {}},
+)
+
+CATALOG_WRITE = ScaffolderAction(
+    id="catalog:write",
+    handler=catalog_write,
+    description="Writes a catalog descriptor into the workspace, annotated with backstage.io/source-template.",
+    input_schema={
+        "type": "object",
+        "required": ["entity"],
+        "properties": {
+            "entity": {"type": "object", "description": "The entity to write"},
+            "filePath": {"type": "string", "default": "catalog-info.yaml"},
+        },
     },
     output_schema={"type": "object", "properties": {}},
     supports_dry_run=True,

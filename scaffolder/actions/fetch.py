@@ -209,3 +209,75 @@ FETCH_PLAIN = ScaffolderAction(
     output_schema={"type": "object", "properties": {}},
     supports_dry_run=True,
 )
+
+
+def _fetch_file(ctx) -> bytes:
+    from catalog.ingestion.readers import ReadError, SourceReader
+
+    if ctx.template_source is None:
+        raise sources.FetchError("This task has no template location to resolve the URL from")
+    source = sources.resolve(ctx.template_source, ctx.input["url"])
+    try:
+        with SourceReader(max_bytes=sources.MAX_BYTES) as reader:
+            return reader.read(source)
+    except ReadError as exc:
+        raise sources.FetchError(str(exc)) from None
+
+
+def fetch_plain_file(ctx) -> None:
+    data = _fetch_file(ctx)
+    workspace.write_file(ctx.workspace, ctx.input["targetPath"], data)
+    ctx.log(f"Copied {ctx.input['url']} to {ctx.input['targetPath']}")
+
+
+def fetch_template_file(ctx) -> None:
+    data = _fetch_file(ctx)
+    cookiecutter = bool(ctx.input.get("cookiecutterCompat"))
+    values = ctx.input.get("values") or {}
+    if not is_binary(data):
+        text = render_text(data.decode("utf-8"), {"cookiecutter": values} if cookiecutter else {"values": values},
+                           cookiecutter=cookiecutter, trim=bool(ctx.input.get("trimBlocks")),
+                           lstrip=bool(ctx.input.get("lstripBlocks")))  # fmt: skip
+        data = text.encode("utf-8")
+    if workspace.write_file(ctx.workspace, ctx.input["targetPath"], data, replace=bool(ctx.input.get("replace"))):
+        ctx.log(f"Rendered {ctx.input['url']} to {ctx.input['targetPath']}")
+    else:
+        ctx.log(f"{ctx.input['targetPath']} exists; kept (replace: true overwrites it)")
+
+
+_FILE_TARGET = {"type": "string", "description": "File path in the workspace"}
+
+FETCH_PLAIN_FILE = ScaffolderAction(
+    id="fetch:plain:file",
+    handler=fetch_plain_file,
+    description="Downloads a single file and places it in the workspace.",
+    input_schema={
+        "type": "object",
+        "required": ["url", "targetPath"],
+        "properties": {"url": _URL, "targetPath": _FILE_TARGET, "token": {"type": ["string", "boolean"]}},
+    },
+    output_schema={"type": "object", "properties": {}},
+    supports_dry_run=True,
+)
+
+FETCH_TEMPLATE_FILE = ScaffolderAction(
+    id="fetch:template:file",
+    handler=fetch_template_file,
+    description="Downloads a single file, renders it with the given values and places it in the workspace.",
+    input_schema={
+        "type": "object",
+        "required": ["url", "targetPath"],
+        "properties": {
+            "url": _URL,
+            "targetPath": _FILE_TARGET,
+            "values": {"type": "object"},
+            "cookiecutterCompat": {"type": "boolean"},
+            "replace": {"type": "boolean"},
+            "trimBlocks": {"type": "boolean"},
+            "lstripBlocks": {"type": "boolean"},
+            "token": {"type": ["string", "boolean"]},
+        },
+    },
+    output_schema={"type": "object", "properties": {}},
+    supports_dry_run=True,
+)

@@ -1,6 +1,7 @@
 """fetch:template's modes, read through the published result."""
 
 import pytest
+import yaml
 
 from plugins.api import ScaffolderAction, register_scaffolder_action, registry
 from scaffolder import engine, service
@@ -116,3 +117,32 @@ def test_secrets_are_masked_in_errors_and_validated(runner, scaffold_dirs):
     assert task.status == Task.Status.FAILED
     assert task.error["message"] == "*** does not exist in the workspace"
     assert "tok-very-s3cret" not in str([e.body for e in task.events.all()]) + str(task.steps.get().error)
+
+
+def test_file_actions_catalog_write_and_wait(runner, scaffold_dirs):
+    steps = """\
+    - {id: a, action: 'fetch:plain:file', input: {url: ./files/raw.txt, targetPath: docs/raw.txt}}
+    - id: b
+      action: 'fetch:template:file'
+      input: {url: ./files/hello.txt, targetPath: hello.txt, values: {name: '${{ parameters.name }}'}}
+    - id: c
+      action: 'catalog:write'
+      input:
+        entity:
+          apiVersion: backstage.io/v1alpha1
+          kind: Component
+          metadata: {name: '${{ parameters.name }}'}
+          spec: {type: service, lifecycle: experimental, owner: team-a}
+    - {id: d, action: 'debug:wait', input: {milliseconds: 20}}
+    - {id: p, action: publish:git, input: {repoName: files}}
+    - {id: e, action: 'debug:wait', input: {minutes: 11}}
+"""
+    files = {"files/raw.txt": "${{ values.name }}", "files/hello.txt": "hi ${{ values.name }}"}
+    register_file_template(write_template(scaffold_dirs / "files", template_yaml("files", steps), files))
+    task = engine.run_task(service.create_task(runner, "files", {"name": "ana"}, dispatch=False).pk)
+    assert task.status == Task.Status.FAILED and task.error["message"] == "debug:wait waits at most 600 seconds"
+    published = repo_files(scaffold_dirs / "repos" / "scaffolder" / "files.git")
+    assert published["docs/raw.txt"] == b"${{ values.name }}" and published["hello.txt"] == b"hi ana"
+    descriptor = yaml.safe_load(published["catalog-info.yaml"])
+    annotations = {"backstage.io/source-template": "template:default/files"}
+    assert descriptor["metadata"] == {"name": "ana", "annotations": annotations}

@@ -92,6 +92,10 @@ def test_a_skeleton_with_a_symbolic_link_is_refused(runner, scaffold_dirs, outsi
         "{id: s, action: fs:delete, input: {files: ['/tmp/*']}}",
         "{id: s, action: fetch:template, input: {url: ./skeleton, targetPath: link}}",
         "{id: s, action: fetch:plain, input: {url: ./skeleton, targetPath: link/sub}}",
+        "{id: s, action: 'fetch:plain:file', input: {url: ./skeleton/a.txt, targetPath: ../escape}}",
+        "{id: s, action: 'fetch:template:file', input: {url: ./skeleton/a.txt, targetPath: link/escape}}",
+        "{id: s, action: 'fetch:plain:file', input: {url: ../../../../etc/hostname, targetPath: x}}",
+        "{id: s, action: 'catalog:write', input: {entity: {kind: X}, filePath: /tmp/escape}}",
     ],
 )
 def test_fs_actions_cannot_leave_the_workspace(runner, scaffold_dirs, outside, step):
