@@ -257,7 +257,12 @@ def _limits() -> Iterator[None]:
     """The time limit: checked in the sandbox's hooks; in the main thread also enforced by SIGALRM."""
     outer = _deadline.at
     _deadline.at = time.monotonic() + MAX_SECONDS
-    use_alarm = threading.current_thread() is threading.main_thread() and not outer
+    use_alarm = (  # never when someone else's timer or SIGALRM handler is in place
+        threading.current_thread() is threading.main_thread()
+        and not outer
+        and signal.getitimer(signal.ITIMER_REAL)[0] == 0
+        and signal.getsignal(signal.SIGALRM) in (signal.SIG_DFL, signal.SIG_IGN, None)
+    )
     previous = None
     if use_alarm:
 
