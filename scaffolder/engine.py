@@ -86,7 +86,16 @@ def run_task(task_id, *, job=None, echo=None) -> Task:
     task = Task.objects.select_related("created_by").get(pk=task_id)
     if job is not None:
         Task.objects.filter(pk=task.pk).update(job=job)
-    Runner(task, echo=echo).run()
+    try:
+        Runner(task, echo=echo).run()
+    except Exception as exc:  # the engine itself broke (database gone, a bug): the task must not stay processing
+        error = {"name": type(exc).__name__, "message": "The scaffolder failed while running this task"}
+        if Task.objects.filter(pk=task.pk, status=Task.Status.PROCESSING).update(
+            status=Task.Status.FAILED, finished_at=timezone.now(), error=error
+        ):
+            seq = TaskEvent.objects.filter(task=task).count()
+            TaskEvent.objects.create(task=task, seq=seq, type=TaskEvent.Type.COMPLETION, body={"error": error})
+        raise
     task.refresh_from_db()
     return task
 

@@ -195,3 +195,13 @@ def test_stale_processing_tasks_are_failed(template, runner):
     assert task.events.get().type == "completion"
     assert engine.fail_stale_tasks(timedelta(minutes=5), now=later) == 0
     assert engine.run_task(task.pk).status == Task.Status.FAILED  # a redelivered message does nothing
+
+
+def test_an_engine_failure_does_not_leave_the_task_processing(template, runner):
+    task = service.create_task(runner, "sample", {"name": "x"}, dispatch=False)
+    Task.objects.filter(pk=task.pk).update(spec={**task.spec, "steps": [42]})  # a spec the engine cannot run
+    with pytest.raises(AttributeError):
+        engine.run_task(task.pk)
+    task.refresh_from_db()
+    assert task.status == Task.Status.FAILED and task.error["name"] == "AttributeError"
+    assert task.events.last().type == "completion"
