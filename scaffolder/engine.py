@@ -19,6 +19,7 @@ from typing import Any
 
 import jsonschema
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 
 from scaffolder.actions import get_action
@@ -296,29 +297,27 @@ class Runner:
         return outputs
 
     def finish(self) -> None:
+        """The final status and the completion event, committed together (a stream that sees one sees both)."""
         now = timezone.now()
-        if self.failed:
-            Task.objects.filter(pk=self.task.pk, status=Task.Status.PROCESSING).update(
-                status=Task.Status.FAILED, finished_at=now, error=self.error
-            )
-            self.event(
-                TaskEvent.Type.COMPLETION, {"message": f"Run failed with {self.error['message']}", "error": self.error}
-            )
-            return
-        try:
-            output = self.masker.value(self.render_output())
-        except Exception as exc:
-            self.error = {"name": type(exc).__name__, "message": self.masker.text(str(exc))}
-            Task.objects.filter(pk=self.task.pk, status=Task.Status.PROCESSING).update(
-                status=Task.Status.FAILED, finished_at=now, error=self.error
-            )
-            self.log(f"Rendering the template's output failed: {self.error['message']}", status="failed")
-            self.event(TaskEvent.Type.COMPLETION, {"message": "Run failed", "error": self.error})
-            return
-        Task.objects.filter(pk=self.task.pk, status=Task.Status.PROCESSING).update(
-            status=Task.Status.COMPLETED, finished_at=now, output=output
-        )
-        self.event(TaskEvent.Type.COMPLETION, {"output": output})
+        if not self.failed:
+            try:
+                output = self.masker.value(self.render_output())
+            except Exception as exc:  # a broken output block fails the task, with its reason
+                self.failed = True
+                self.error = {"name": type(exc).__name__, "message": self.masker.text(str(exc))}
+                self.log(f"Rendering the template's output failed: {self.error['message']}", status="failed")
+        with transaction.atomic():
+            if self.failed:
+                Task.objects.filter(pk=self.task.pk, status=Task.Status.PROCESSING).update(
+                    status=Task.Status.FAILED, finished_at=now, error=self.error
+                )
+                body = {"message": f"Run failed with {self.error['message']}", "error": self.error}
+            else:
+                Task.objects.filter(pk=self.task.pk, status=Task.Status.PROCESSING).update(
+                    status=Task.Status.COMPLETED, finished_at=now, output=output
+                )
+                body = {"output": output}
+            self.event(TaskEvent.Type.COMPLETION, body)
 
     def render_output(self) -> dict[str, Any]:
         raw = self.spec.get("output") or {}

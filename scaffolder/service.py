@@ -188,12 +188,13 @@ def add_event(task: Task, type: str, body: dict[str, Any]) -> TaskEvent:
 
 def cancel_task(task: Task, user=None) -> bool:
     """Cancel an open or running task; the engine stops at the next step boundary."""
-    changed = Task.objects.filter(pk=task.pk, status__in=(Task.Status.OPEN, Task.Status.PROCESSING)).update(
-        status=Task.Status.CANCELLED, finished_at=timezone.now(), sealed_secrets=""
-    )
-    if changed:
-        add_event(task, TaskEvent.Type.CANCELLED, {"message": "Task was cancelled"})
-        audit.record(user, "scaffolder.task.cancelled", task)
+    with transaction.atomic():
+        changed = Task.objects.filter(pk=task.pk, status__in=(Task.Status.OPEN, Task.Status.PROCESSING)).update(
+            status=Task.Status.CANCELLED, finished_at=timezone.now(), sealed_secrets=""
+        )
+        if changed:
+            add_event(task, TaskEvent.Type.CANCELLED, {"message": "Task was cancelled"})
+            audit.record(user, "scaffolder.task.cancelled", task)
     return bool(changed)
 
 

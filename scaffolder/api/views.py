@@ -6,12 +6,17 @@ permission on it; people see their own tasks (platform admins see all).
 
 from __future__ import annotations
 
+import json
+import time
 import uuid
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
+from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from rest_framework import status
 from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -21,6 +26,8 @@ from scaffolder.actions import all_actions
 from scaffolder.models import Task, TaskEvent, TaskStep
 
 MAX_EVENTS = 1000
+STREAM_SECONDS = 30.0  # then the stream ends; EventSource clients reconnect with after=<last id>
+STREAM_POLL_SECONDS = 0.25
 
 
 class ScaffolderScopes:
@@ -116,17 +123,74 @@ class TaskDetailView(ScaffolderScopes, APIView):
         return Response(task_json(task, list(task.steps.all())))
 
 
+def _after(request) -> int:
+    after = request.query_params.get("after") or request.headers.get("Last-Event-ID") or 0
+    try:
+        return int(after)
+    except ValueError:
+        raise ValidationError({"after": "an event id"}) from None
+
+
 class TaskEventsView(ScaffolderScopes, APIView):
     def get(self, request, task_id):
         task = get_task(request, task_id)
-        events = TaskEvent.objects.filter(task=task)
-        after = request.query_params.get("after")
-        if after not in (None, ""):
-            try:
-                events = events.filter(id__gt=int(after))
-            except ValueError:
-                raise ValidationError({"after": "an event id"}) from None
-        return Response([e.as_backstage() for e in events.order_by("id")[:MAX_EVENTS]])
+        events = TaskEvent.objects.filter(task=task, id__gt=_after(request)).order_by("id")[:MAX_EVENTS]
+        return Response([e.as_backstage() for e in events])
+
+
+class EventStreamRenderer(BaseRenderer):
+    media_type = "text/event-stream"
+    format = "event-stream"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        return json.dumps(data).encode()  # errors only; events are streamed by the view
+
+
+def event_stream(task: Task, after: int, *, seconds: float = STREAM_SECONDS):
+    """``event: <type>`` / ``data: <event json>`` blocks until the completion event, or ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while True:
+        events = list(TaskEvent.objects.filter(task=task, id__gt=after).order_by("id")[:MAX_EVENTS])
+        for event in events:
+            after = event.id
+            yield f"id: {event.id}\nevent: {event.type}\ndata: {json.dumps(event.as_backstage())}\n\n"
+            if event.type == TaskEvent.Type.COMPLETION:
+                return
+        # A finished task's last events are committed with its status: one more look, then the stream ends
+        # (a task cancelled before it started has no completion event; one cancelled while running gets it
+        # from the engine at the next step boundary, so the stream waits for that).
+        finished = Task.objects.filter(pk=task.pk, status__in=Task.FINISHED).exclude(
+            status=Task.Status.CANCELLED, started_at__isnull=False
+        )
+        if (
+            not events
+            and finished.exists()
+            and not TaskEvent.objects.filter(task=task, id__gt=after).exists()
+        ):
+            return
+        if time.monotonic() > deadline:
+            return
+        time.sleep(STREAM_POLL_SECONDS)
+
+
+class TaskEventStreamView(ScaffolderScopes, APIView):
+    """Backstage's ``eventstream`` (Server-Sent Events); ends after the completion event."""
+
+    renderer_classes = [EventStreamRenderer, JSONRenderer]
+
+    def get(self, request, task_id):
+        task = get_task(request, task_id)
+        response = StreamingHttpResponse(event_stream(task, _after(request)), content_type="text/event-stream")
+        response["Cache-Control"] = "no-cache"
+        response["X-Accel-Buffering"] = "no"
+        return response
+
+
+class IntegrationsView(ScaffolderScopes, APIView):
+    def get(self, request):
+        integrations = [{"type": "github", "title": h, "host": h} for h in settings.CATALOG_GITHUB_HOSTS]
+        integrations += [{"type": "gitlab", "title": h, "host": h} for h in settings.CATALOG_GITLAB_HOSTS]
+        return Response({"integrations": integrations})
 
 
 class TaskCancelView(ScaffolderScopes, APIView):

@@ -1,5 +1,7 @@
 """/api/scaffolder/v2/ with bearer tokens: Backstage's shapes, the scope, the permission, validation."""
 
+import json
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -141,3 +143,26 @@ def test_actions_and_parameter_schema(template, runner):
     assert schema["steps"][0]["schema"]["properties"]["name"]["maxLength"] == 10
     assert client.get(f"{BASE}/templates/default/template/nope/parameter-schema").status_code == 404
     assert client.get(f"{BASE}/tasks/not-a-uuid").status_code == 404
+
+
+def test_event_stream_and_integrations(template, runner, django_capture_on_commit_callbacks, settings):
+    settings.CATALOG_GITHUB_HOSTS, settings.CATALOG_GITLAB_HOSTS = ["github.com"], ["gitlab.com"]
+    client = token_client(runner, scopes=["scaffolder:run"])
+    task_id = post_task(client, {"name": "ana"}, capture=django_capture_on_commit_callbacks).json()["id"]
+    events = client.get(f"{BASE}/tasks/{task_id}/events").json()
+    response = client.get(f"{BASE}/tasks/{task_id}/eventstream", HTTP_ACCEPT="text/event-stream")
+    assert response.status_code == 200 and response["Content-Type"] == "text/event-stream"
+    blocks = b"".join(response.streaming_content).decode().strip().split("\n\n")
+    assert len(blocks) == len(events)
+    assert blocks[-1].splitlines()[:2] == [f"id: {events[-1]['id']}", "event: completion"]
+    assert json.loads(blocks[0].splitlines()[2].removeprefix("data: ")) == events[0]
+    later = client.get(f"{BASE}/tasks/{task_id}/eventstream", {"after": events[-2]["id"]})
+    assert b"".join(later.streaming_content).decode().count("event: ") == 1
+    # A task cancelled before it ran: the stream gives the cancelled event and ends.
+    open_id = post_task(client, {"name": "bo"}).json()["id"]
+    client.post(f"{BASE}/tasks/{open_id}/cancel")
+    stream = b"".join(client.get(f"{BASE}/tasks/{open_id}/eventstream").streaming_content).decode()
+    assert stream.count("event: ") == 1 and "event: cancelled" in stream
+    assert client.get(f"{BASE}/integrations/list").json() == {"integrations": [
+        {"type": "github", "title": "github.com", "host": "github.com"},
+        {"type": "gitlab", "title": "gitlab.com", "host": "gitlab.com"}]}  # fmt: skip
