@@ -3,12 +3,14 @@
 from plugins.home import HomePanel, register_home_panel
 from plugins.navigation import MenuItem, register_menu_item
 from plugins.registry import registry
+from plugins.scaffolder import ScaffolderAction, register_scaffolder_action
 from plugins.search import SearchDocument, index_documents, register_search_indexer
 from plugins.tabs import EntityTab, register_entity_tab
 
 API_VERSION = 1
 
 __all__ = [
-    "API_VERSION", "EntityTab", "HomePanel", "MenuItem", "SearchDocument", "index_documents", "register_entity_tab",
-    "register_home_panel", "register_menu_item", "register_search_indexer", "registry",
+    "API_VERSION", "EntityTab", "HomePanel", "MenuItem", "ScaffolderAction", "SearchDocument", "index_documents",
+    "register_entity_tab", "register_home_panel", "register_menu_item", "register_scaffolder_action",
+    "register_search_indexer", "registry",
 ]  # fmt: skip

@@ -4,8 +4,9 @@ Stores (documented in docs/development/registry.md):
 - ``entity_tabs``: EntityTab objects, drawn on entity pages for the kinds they name.
 - ``menu_items``: MenuItem objects for the top navigation.
 - ``home_panels``: HomePanel objects drawn on the home page.
-- ``scaffolder_actions``, ``scorecard_checks``, ``search``, ``techdocs_preprocessors``, ``periodic_jobs``:
-  reserved for the apps that fill them.
+- ``scaffolder_actions``: ScaffolderAction objects by id (``plugins.scaffolder.register_scaffolder_action``).
+- ``scorecard_checks``, ``search``, ``techdocs_preprocessors``, ``periodic_jobs``: reserved for the apps that
+  fill them.
 """
 
 from __future__ import annotations

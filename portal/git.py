@@ -240,12 +240,18 @@ def clean_repo_path(path: str) -> str:
 
 
 def create_repository_from_directory(
-    source: Path, bare_path: Path, *, branch: str = "main", message: str = "Initial commit"
+    source: Path,
+    bare_path: Path,
+    *,
+    branch: str = "main",
+    message: str = "Initial commit",
+    author_name: str = "Callboard",
+    author_email: str = "callboard@localhost",
 ) -> str:
     """Make ``bare_path`` a bare repository whose ``branch`` holds a copy of ``source``; returns the sha.
 
-    Used for the demo organisation and tests. An existing repository gets a new commit only when the
-    content differs.
+    Used for the demo organisation, tests and the scaffolder's ``publish:git``. An existing repository gets
+    a new commit only when the content differs.
     """
     validate_ref(branch)
     bare_path = Path(bare_path)
@@ -260,7 +266,7 @@ def create_repository_from_directory(
             _run(repo, "add", "--all", ".")
             _run(
                 repo,
-                "-c", "user.name=Callboard", "-c", "user.email=callboard@localhost",
+                "-c", f"user.name={author_name}", "-c", f"user.email={author_email}",
                 "commit", "--quiet", "--allow-empty", "-m", message,
             )  # fmt: skip
             tree = _run(repo, "rev-parse", "HEAD^{tree}").strip()
@@ -277,7 +283,7 @@ def create_repository_from_directory(
                 _run(repo, "reset", "--soft", current)
                 _run(
                     repo,
-                    "-c", "user.name=Callboard", "-c", "user.email=callboard@localhost",
+                    "-c", f"user.name={author_name}", "-c", f"user.email={author_email}",
                     "commit", "--quiet", "--allow-empty", "-m", message,
                 )  # fmt: skip
             _run(repo, "push", "--quiet", "--force", "--", remote_url, f"HEAD:refs/heads/{branch}")

@@ -29,6 +29,7 @@ urlpatterns = [
     path("api/v1/access/check", AccessCheckView.as_view(), name="access-check"),
     path("api/permission/authorize", AuthorizeView.as_view(), name="permission-authorize"),
     path("api/techdocs/", include("techdocs.api.urls")),
+    path("api/scaffolder/v2/", include("scaffolder.api.urls")),
     path("api/", include("catalog.api.urls")),
     path("", include("techdocs.urls")),
     path("", include("catalog.urls")),

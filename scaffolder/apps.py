@@ -3,3 +3,8 @@ from django.apps import AppConfig
 
 class ScaffolderConfig(AppConfig):
     name = "scaffolder"
+
+    def ready(self) -> None:
+        from scaffolder.actions import register_builtin_actions
+
+        register_builtin_actions()

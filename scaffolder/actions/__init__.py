@@ -1,0 +1,25 @@
+"""Scaffolder actions: the built-ins, registered in ``registry["scaffolder_actions"]`` like a plugin's."""
+
+from __future__ import annotations
+
+from plugins.registry import registry
+from plugins.scaffolder import ScaffolderAction, register_scaffolder_action
+
+
+def register_builtin_actions() -> None:
+    from scaffolder.actions import basic, catalog, fetch, publish
+
+    for action in (
+        basic.CATALOG_WRITE, basic.DEBUG_LOG, basic.DEBUG_WAIT, basic.FS_DELETE, basic.FS_RENAME,
+        catalog.CATALOG_REGISTER, fetch.FETCH_PLAIN, fetch.FETCH_PLAIN_FILE, fetch.FETCH_TEMPLATE,
+        fetch.FETCH_TEMPLATE_FILE, publish.PUBLISH_GIT,
+    ):  # fmt: skip
+        register_scaffolder_action(action, replace=True)
+
+
+def get_action(action_id: str) -> ScaffolderAction | None:
+    return registry["scaffolder_actions"].get(action_id)
+
+
+def all_actions() -> list[ScaffolderAction]:
+    return [registry["scaffolder_actions"][key] for key in sorted(registry["scaffolder_actions"])]

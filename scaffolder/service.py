@@ -1,0 +1,224 @@
+"""Making tasks: find the template, check the permission, validate values, seal secrets, queue the run.
+
+Shared by the API and the ``scaffolder`` command so both check the same things.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jsonschema
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils import timezone
+
+from catalog import permissions
+from catalog.ingestion.refs import RefError, parse_ref
+from catalog.models import Entity
+from catalog.ownership import user_entity_ref
+from portal import audit
+from scaffolder.models import Task, TaskEvent, TaskStep
+from scaffolder.secrets import Masker, seal
+from scaffolder.sources import FetchError, base_url, template_base
+
+
+class TemplateNotFound(Exception):
+    pass
+
+
+class InvalidRequest(Exception):
+    """Values or secrets that do not satisfy the template; ``errors`` lists each, with where."""
+
+    def __init__(self, errors: list[str]):
+        super().__init__("; ".join(errors))
+        self.errors = errors
+
+
+def find_template(user, template_ref: str) -> Entity:
+    """The Template entity ``template_ref`` names, if the user may read it (404 otherwise)."""
+    try:
+        ref = parse_ref(template_ref, default_kind="template")
+    except RefError as exc:
+        raise TemplateNotFound(str(exc)) from None
+    entity = permissions.readable(Entity.objects.filter(ref=ref.key), user).first()
+    if entity is None or entity.kind.lower() != "template":
+        raise TemplateNotFound(f"Template {ref.key} not found")
+    return entity
+
+
+def require_run(user, entity: Entity) -> None:
+    decision = permissions.decide(user, permissions.TEMPLATE_RUN, entity)
+    if not decision.allowed:
+        raise PermissionDenied(decision.reason or f"You may not run {entity.ref}")
+
+
+def parameter_pages(spec: dict[str, Any]) -> list[dict[str, Any]]:
+    params = spec.get("parameters") or []
+    pages = params if isinstance(params, list) else [params]
+    return [page for page in pages if isinstance(page, dict)]
+
+
+def secret_fields(spec: dict[str, Any]) -> set[str]:
+    """Properties whose values are secrets: ``ui:field: Secret`` and password widgets."""
+    names = set()
+    for page in parameter_pages(spec):
+        for name, prop in (page.get("properties") or {}).items():
+            if isinstance(prop, dict) and (prop.get("ui:field") == "Secret" or prop.get("ui:widget") == "password"):
+                names.add(name)
+    return names
+
+
+def _strip_ui(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _strip_ui(v) for k, v in value.items() if not (isinstance(k, str) and k.startswith("ui:"))}
+    if isinstance(value, list):
+        return [_strip_ui(v) for v in value]
+    return value
+
+
+def _schema_errors(schema: dict[str, Any], instance: Any, where: str) -> list[str]:
+    schema = {"type": "object", **_strip_ui(schema)}
+    for key in ("title", "description"):
+        schema.pop(key, None)
+    try:
+        validator_class = jsonschema.validators.validator_for(schema, default=jsonschema.Draft7Validator)
+        validator_class.check_schema(schema)
+    except jsonschema.SchemaError as exc:
+        return [f"{where}: the template's schema is invalid: {exc.message}"]
+    errors = []
+    for error in sorted(validator_class(schema).iter_errors(instance), key=lambda e: list(e.absolute_path)):
+        path = "/".join(str(p) for p in error.absolute_path)
+        errors.append(f"{where}{': ' + path if path else ''}: {error.message}")
+    return errors
+
+
+def validate_request(spec: dict[str, Any], values: Any, secrets: Any) -> None:
+    """Each parameter page validates the whole values object (as Backstage does); secrets their schema."""
+    if not isinstance(values, dict):
+        raise InvalidRequest(["values: must be an object"])
+    if not isinstance(secrets, dict):
+        raise InvalidRequest(["secrets: must be an object"])
+    errors = []
+    for number, page in enumerate(parameter_pages(spec), 1):
+        title = page.get("title") or f"page {number}"
+        errors += _schema_errors(page, values, f"values (parameters page {number}, {title!r})")
+    secrets_schema = (spec.get("secrets") or {}).get("schema")
+    if isinstance(secrets_schema, dict):
+        errors += _schema_errors(secrets_schema, secrets, "secrets")
+    if errors:  # messages quote the failing value: secrets are masked there too
+        masker = Masker(secrets, {k: v for k, v in values.items() if k in secret_fields(spec)})
+        raise InvalidRequest([masker.text(e) for e in errors])
+
+
+def template_source_file(entity: Entity) -> str:
+    annotations = (entity.body.get("metadata") or {}).get("annotations") or {}
+    return entity.source_file or annotations.get("backstage.io/managed-by-location", "")
+
+
+def task_spec(entity: Entity, values: dict[str, Any], user_ref: str) -> dict[str, Any]:
+    """Backstage's task spec: steps with default ids and names, output, parameters, user, templateInfo."""
+    spec = entity.body.get("spec") or {}
+    steps = []
+    for number, step in enumerate(spec.get("steps") or [], 1):
+        step = dict(step) if isinstance(step, dict) else {}
+        step["id"] = str(step.get("id") or f"step-{number}")
+        step["name"] = str(step.get("name") or step.get("action") or step["id"])
+        steps.append(step)
+    user_body = Entity.objects.filter(ref=user_ref).values_list("body", flat=True).first() if user_ref else None
+    source_file = template_source_file(entity)
+    try:
+        base = base_url(template_base(source_file))
+    except FetchError:
+        base = ""
+    return {
+        "apiVersion": entity.api_version,
+        "steps": steps,
+        "output": spec.get("output") or {},
+        "parameters": values,
+        "user": {"ref": user_ref, **({"entity": user_body} if user_body else {})},
+        "templateInfo": {
+            "entityRef": entity.ref,
+            "baseUrl": base,
+            "sourceFile": source_file,
+            "entity": {"metadata": entity.body.get("metadata") or {}},
+        },
+    }
+
+
+def create_task(user, template_ref: str, values: Any, secrets: Any = None, *, dispatch: bool = True) -> Task:
+    """Check, validate and store a task; queue its run after commit (``dispatch``)."""
+    entity = find_template(user, template_ref)
+    require_run(user, entity)
+    secrets = {} if secrets is None else secrets
+    spec = entity.body.get("spec") or {}
+    validate_request(spec, values, secrets)
+    hidden = secret_fields(spec)
+    public = {k: v for k, v in values.items() if k not in hidden}
+    sealed = {"request": secrets, "parameters": {k: v for k, v in values.items() if k in hidden}}
+    user_ref = user_entity_ref(user) or f"user:default/{user.get_username()}".lower()
+    with transaction.atomic():
+        task = Task.objects.create(
+            template_ref=entity.ref,
+            template_etag=entity.etag,
+            template_version=entity.location.version if entity.location_id else "",
+            spec=task_spec(entity, public, user_ref),
+            values=public,
+            sealed_secrets=seal(sealed) if secrets or sealed["parameters"] else "",
+            created_by=user,
+            created_by_ref=user_ref,
+        )
+        TaskStep.objects.bulk_create(
+            TaskStep(task=task, position=n, step_id=s["id"], name=s["name"], action=str(s.get("action") or ""))
+            for n, s in enumerate(task.spec["steps"])
+        )
+        audit.record(user, "scaffolder.task.created", task,
+                     {"template": entity.ref, "version": task.template_version, "values": public})  # fmt: skip
+        if dispatch:
+            from portal.jobs import enqueue_on_commit
+            from scaffolder.tasks import run_task
+
+            enqueue_on_commit(run_task, str(task.pk))
+    return task
+
+
+def add_event(task: Task, type: str, body: dict[str, Any]) -> TaskEvent:
+    seq = TaskEvent.objects.filter(task=task).count()
+    return TaskEvent.objects.create(task=task, seq=seq, type=type, body=body)
+
+
+def cancel_task(task: Task, user=None) -> bool:
+    """Cancel an open or running task; the engine stops at the next step boundary."""
+    with transaction.atomic():
+        changed = Task.objects.filter(pk=task.pk, status__in=(Task.Status.OPEN, Task.Status.PROCESSING)).update(
+            status=Task.Status.CANCELLED, finished_at=timezone.now(), sealed_secrets=""
+        )
+        if changed:
+            add_event(task, TaskEvent.Type.CANCELLED, {"message": "Task was cancelled"})
+            audit.record(user, "scaffolder.task.cancelled", task)
+    return bool(changed)
+
+
+def may_see(user, task: Task) -> bool:
+    return task.created_by_id == user.pk or permissions.can(user, permissions.ADMIN)
+
+
+def parameter_schema(entity: Entity) -> dict[str, Any]:
+    spec = entity.body.get("spec") or {}
+    metadata = entity.body.get("metadata") or {}
+    schema = {
+        "title": metadata.get("title") or metadata.get("name"),
+        "description": metadata.get("description"),
+        "steps": [
+            {
+                "title": page.get("title") or "Please enter the following information",
+                "description": page.get("description"),
+                "schema": page,
+            }
+            for page in parameter_pages(spec)
+        ],
+    }
+    if spec.get("presentation"):
+        schema["presentation"] = spec["presentation"]
+    if spec.get("formDecorators") or spec.get("EXPERIMENTAL_formDecorators"):
+        schema["formDecorators"] = spec.get("formDecorators") or spec.get("EXPERIMENTAL_formDecorators")
+    return schema

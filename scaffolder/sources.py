@@ -1,0 +1,132 @@
+"""Reading a template's files (skeletons) from where the catalog read the template: a local folder inside
+CATALOG_ALLOWED_PATHS, or a folder of a git repository at the commit, through portal.git."""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from django.conf import settings
+
+from catalog.ingestion.sources import FileSource, GitSource, Source, SourceError, check_local_path, parse_target
+from portal.git import GitError, GitRepo
+
+MAX_FILES = 5_000
+MAX_BYTES = 50 * 1024 * 1024
+
+
+class FetchError(Exception):
+    """A skeleton that cannot be read; the message says which path and why."""
+
+
+@dataclass(frozen=True)
+class SkeletonFile:
+    path: str  # relative to the fetched folder, '/'-separated
+    data: bytes
+    mode: int
+
+
+def template_base(source_file: str) -> Source:
+    """The template file's source from its managed-by-location ref (``file:/x/t.yaml``, ``url:git+…``)."""
+    kind, _, target = (source_file or "").partition(":")
+    if kind not in ("file", "url") or not target:
+        raise FetchError(f"The template's location {source_file!r} cannot be read")
+    try:
+        return parse_target(kind, target)
+    except SourceError as exc:
+        raise FetchError(str(exc)) from exc
+
+
+def base_url(source: Source) -> str:
+    if isinstance(source, FileSource):
+        return f"file://{source.path}"
+    return source.target
+
+
+def resolve(base: Source, url: str) -> Source:
+    """``url`` (relative to the template file, or absolute) as a source, with the catalog's policy."""
+    try:
+        return base.sibling(url.rstrip("/") or ".")
+    except SourceError as exc:
+        raise FetchError(str(exc)) from exc
+
+
+def read_tree(source: Source) -> tuple[list[SkeletonFile], list[str], str]:
+    """(files, directories, version) below ``source``; symbolic links are refused, sizes bounded."""
+    if isinstance(source, GitSource):
+        return _read_git(source)
+    return _read_local(source.path)
+
+
+def _read_local(root: str) -> tuple[list[SkeletonFile], list[str], str]:
+    try:
+        real = check_local_path(root)
+    except SourceError as exc:
+        raise FetchError(str(exc)) from exc
+    if not os.path.isdir(real):
+        raise FetchError(f"{root} is not a directory")
+    files: list[SkeletonFile] = []
+    dirs: list[str] = []
+    total = 0
+    for entry_path, rel in _walk(real):
+        st = os.lstat(entry_path)
+        if stat.S_ISLNK(st.st_mode):
+            raise FetchError(f"{rel} in {root} is a symbolic link; skeletons may not contain links")
+        if stat.S_ISDIR(st.st_mode):
+            dirs.append(rel)
+            continue
+        if not stat.S_ISREG(st.st_mode):
+            raise FetchError(f"{rel} in {root} is not a regular file")
+        total += st.st_size
+        if len(files) >= MAX_FILES or total > MAX_BYTES:
+            raise FetchError(f"{root} holds more than {MAX_FILES} files or {MAX_BYTES} bytes")
+        fd = os.open(entry_path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        with os.fdopen(fd, "rb") as handle:
+            files.append(SkeletonFile(rel, handle.read(), st.st_mode & 0o777))
+    return files, dirs, ""
+
+
+def _walk(root: str) -> Iterator[tuple[str, str]]:
+    stack = [("", root)]
+    while stack:
+        rel_dir, directory = stack.pop()
+        for entry in sorted(os.scandir(directory), key=lambda e: e.name):
+            rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
+            yield entry.path, rel
+            if entry.is_dir(follow_symlinks=False):
+                stack.append((rel, entry.path))
+
+
+def _read_git(source: GitSource) -> tuple[list[SkeletonFile], list[str], str]:
+    prefix = source.path.strip("/")
+    prefix = "" if prefix in ("", ".") else prefix
+    files: list[SkeletonFile] = []
+    dirs: list[str] = []
+    total = 0
+    try:
+        with GitRepo(source.repo_url, settings.GIT_CACHE_DIR) as repo:
+            sha = repo.fetch(source.ref)
+            tree = repo.repo.commit(sha).tree
+            if prefix:
+                try:
+                    tree = tree / prefix
+                except KeyError as exc:
+                    raise FetchError(f"{prefix} does not exist at {sha[:12]}") from exc
+            for item in tree.traverse():
+                rel = item.path[len(prefix) + 1 :] if prefix else item.path
+                if item.type == "tree":
+                    dirs.append(rel)
+                    continue
+                if item.type != "blob":
+                    continue  # submodules
+                if item.mode == 0o120000:
+                    raise FetchError(f"{rel} in {source.target} is a symbolic link; skeletons may not contain links")
+                total += item.size
+                if len(files) >= MAX_FILES or total > MAX_BYTES:
+                    raise FetchError(f"{source.target} holds more than {MAX_FILES} files or {MAX_BYTES} bytes")
+                files.append(SkeletonFile(rel, item.data_stream.read(), 0o755 if item.mode & 0o111 else 0o644))
+    except GitError as exc:
+        raise FetchError(str(exc)) from exc
+    return files, dirs, sha
