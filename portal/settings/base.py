@@ -199,6 +199,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "portal.sweep_lost_jobs",
         "schedule": timedelta(seconds=max(5, JOB_LOST_AFTER // 4)),
     },
+    # Scaffolder tasks whose worker died stay "processing" at most the hard time limit plus JOB_LOST_AFTER.
+    "scaffolder.fail_stale_tasks": {"task": "scaffolder.fail_stale_tasks", "schedule": timedelta(seconds=60)},
 }
 
 # --- Auth ----------------------------------------------------------------------------------------
