@@ -21,6 +21,7 @@ urlpatterns = [
     path("entities/by-uid/<uuid:uid>", views.EntityByUidView.as_view(), name="entity-by-uid"),
     path("entity-facets", views.EntityFacetsView.as_view(), name="entity-facets"),
     path("locations", views.LocationsView.as_view(), name="locations"),
+    path("locations/by-query", views.LocationsByQueryView.as_view(), name="locations-by-query"),
     path(
         "locations/by-entity/<str:kind>/<str:namespace>/<str:name>",
         views.LocationByEntityView.as_view(),
