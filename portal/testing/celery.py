@@ -31,7 +31,8 @@ def test_database_url() -> str:
 def celery_worker(extra_env: dict[str, str] | None = None, *, timeout: float = 60) -> Iterator[str]:
     """Start ``celery -A portal worker`` on a private queue; yields the queue name, stops the worker after.
 
-    Within the block tasks are sent for real (not eagerly); route them with ``apply_async(queue=queue)``.
+    Within the block tasks are sent for real (not eagerly) to this worker: those the test process sends
+    without a queue (its live server's too) as well as ``apply_async(queue=queue)``.
     """
     queue = f"test-{uuid.uuid4().hex[:8]}"
     env = {
@@ -56,14 +57,15 @@ def celery_worker(extra_env: dict[str, str] | None = None, *, timeout: float = 6
                 ready.set()
 
     threading.Thread(target=drain, daemon=True).start()
-    was_eager = app.conf.task_always_eager
+    was_eager, default_queue = app.conf.task_always_eager, app.conf.task_default_queue
     app.conf.task_always_eager = False
+    app.conf.task_default_queue = queue  # read at each send (celery.app.routes.Router.route)
     try:
         if not ready.wait(timeout):
             raise RuntimeError("Celery worker did not become ready:\n" + "".join(output[-40:]))
         yield queue
     finally:
-        app.conf.task_always_eager = was_eager
+        app.conf.task_always_eager, app.conf.task_default_queue = was_eager, default_queue
         proc.terminate()
         try:
             proc.wait(timeout=15)
