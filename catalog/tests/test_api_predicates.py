@@ -288,3 +288,13 @@ def test_errors_are_plain_messages_in_backstage_shape(api_client, catalog, user)
         assert not bad.json()["error"]["message"].startswith("[")
     missing = api_client.get("/api/catalog/entities/by-name/component/default/nope")
     assert missing.status_code == 404 and missing.json()["error"]["name"] == "NotFoundError"
+
+
+def test_validate_entity_names_the_entity(api_client):
+    entity = {"apiVersion": "backstage.io/v1alpha1", "kind": "Component", "metadata": {"name": "ledger-api"},
+              "spec": {"type": "service", "owner": "team-a"}}  # fmt: skip
+    response = api_client.post("/api/catalog/validate-entity", {"entity": entity, "location": "url:https://x/y.yaml"},
+                               format="json")  # fmt: skip
+    assert response.status_code == 400
+    (error,) = response.json()["errors"]
+    assert error["message"].startswith("component:default/ledger-api in url:https://x/y.yaml › document 1 › ")

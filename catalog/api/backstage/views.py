@@ -607,12 +607,13 @@ class ValidateEntityView(BackstageView):
 
         content = json.dumps(entity).encode()
         result = process_file(content, file=str(data.get("location") or "validate-entity"), read_text=no_reads)
-        errors = list(result.errors) + [e for p in result.entities for e in p.errors]
+        errors = [(e, "") for e in result.errors] + [(e, str(p.ref)) for p in result.entities for e in p.errors]
         if errors:
             return Response(
                 {
                     "errors": [
-                        {"name": "InputError", "message": str(e), "field": e.field, "rule": e.rule} for e in errors
+                        {"name": e.error_name, "message": e.located(ref), "field": e.field, "rule": e.rule}
+                        for e, ref in errors
                     ]
                 },
                 status=status.HTTP_400_BAD_REQUEST,
