@@ -110,6 +110,29 @@ def paged(client, first_url: str, pages: int) -> list[float]:
     return samples
 
 
+def paged_query(client, body: dict, pages: int) -> list[float]:
+    """POST /entities/by-query page after page, following nextCursor as Backstage's client does."""
+    samples, request = [], body
+    for _ in range(pages):
+        start = time.perf_counter()
+        response = client.post("/api/catalog/entities/by-query", request, content_type="application/json")
+        samples.append(time.perf_counter() - start)
+        assert response.status_code == 200, (request, response.status_code, response.content[:300])
+        cursor = response.json()["pageInfo"].get("nextCursor")
+        request = {"cursor": cursor} if cursor else body
+    return samples
+
+
+def timed_facets(client, bodies: list[dict]) -> list[float]:
+    samples = []
+    for body in bodies:
+        start = time.perf_counter()
+        response = client.post("/api/catalog/entity-facets", body, content_type="application/json")
+        samples.append(time.perf_counter() - start)
+        assert response.status_code == 200, (body, response.status_code, response.content[:300])
+    return samples
+
+
 def timed(client, urls: list[str]) -> list[float]:
     samples = []
     for url in urls:
@@ -365,6 +388,29 @@ def measure(args, location) -> None:
         "facets+tag:     ",
         percentiles(timed(client, [f"{live}&x={run}-{i}" for i in range(min(n, 20))])),
         " (within one tag: the tag snapshot)",
+    )
+    # Predicates (POST, as Backstage's client sends them). Each request names one more, absent lifecycle so that
+    # it is a new question (no cached answer) with the same result.
+    not_experimental = {"$all": [{"kind": "component"}, {"$not": {"spec.lifecycle": "experimental"}}]}
+    print(
+        "by-query pred.: ",
+        percentiles(paged_query(client, {"query": not_experimental, "limit": 50, "totalItems": "exclude"}, n)),
+        " ($not; paging with nextCursor)",
+    )
+    production = [{"kind": "component", "spec.lifecycle": {"$in": ["production", f"x{run}-{i}"]}} for i in range(n)]
+    print(
+        "facets pred.:   ",
+        percentiles(timed_facets(client, [{"facets": ["spec.type"], "query": q} for q in production])),
+        " (said as a filter: the snapshot, as facets+lifecycle)",
+    )
+    negated = [
+        {"$all": [{"kind": "component"}, {"$not": {"spec.lifecycle": {"$in": ["experimental", f"x{run}-{i}"]}}}]}
+        for i in range(min(n, 50))
+    ]
+    print(
+        "facets pred. $not:",
+        percentiles(timed_facets(client, [{"facets": ["spec.type"], "query": q} for q in negated])),
+        " (counted live)",
     )
     print("UI list page:   ", percentiles(timed(browser, ["/catalog/?kind=Component"] * min(n, 50))))
     pages = [f"/catalog/?kind=Component&after=component:default/{names[i % len(names)]}" for i in range(min(n, 50))]

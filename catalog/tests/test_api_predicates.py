@@ -298,3 +298,20 @@ def test_validate_entity_names_the_entity(api_client):
     assert response.status_code == 400
     (error,) = response.json()["errors"]
     assert error["message"].startswith("component:default/ledger-api in url:https://x/y.yaml › document 1 › ")
+
+
+def test_a_read_token_may_post_queries_but_not_writes(catalog, user):
+    from portal.testing.access import token_client
+
+    grant("platform-admin", user=user)
+    reader = token_client(user, scopes=["catalog:read"])
+    for url, body in [
+        ("/api/catalog/entities/by-query", {"query": {"kind": "api"}}),
+        ("/api/catalog/entities/by-refs", {"entityRefs": ["api:default/artists"]}),
+        ("/api/catalog/entity-facets", {"facets": ["kind"]}),
+        ("/api/catalog/locations/by-query", {}),
+    ]:
+        assert reader.post(url, body, format="json").status_code == 200, url
+    refused = reader.post("/api/catalog/locations", {"type": "file", "target": catalog.target}, format="json")
+    assert refused.status_code == 403
+    assert refused.json()["error"]["message"] == "This token lacks the 'catalog:write' scope."

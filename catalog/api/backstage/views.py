@@ -240,6 +240,8 @@ class EntitiesByQueryView(BackstageView):
     full-text filter, one order field. A cursor carries the question and the page size it was made with
     (and a predicate cursor its predicate, which is how Backstage's client knows to POST it)."""
 
+    post_reads = True  # a catalog:read token may POST here: nothing is written
+
     def get(self, request):
         params = request.query_params
         if params.get("cursor"):
@@ -383,6 +385,8 @@ class EntityByUidView(BackstageView):
 class EntitiesByRefsView(BackstageView):
     """POST /entities/by-refs: items in request order, null where a ref has no entity."""
 
+    post_reads = True  # a catalog:read token may POST here: nothing is written
+
     def post(self, request):
         body = _body(request)
         refs = body.get("entityRefs")
@@ -401,6 +405,8 @@ class EntitiesByRefsView(BackstageView):
 # Facets on these keys count the original-case column; other keys count the lower-cased search rows.
 class EntityFacetsView(BackstageView):
     """GET /entity-facets?facet=kind&facet=spec.type: value counts within the filter."""
+
+    post_reads = True  # a catalog:read token may POST here: nothing is written
 
     def get(self, request):
         facets = request.query_params.getlist("facet")
@@ -545,6 +551,8 @@ class LocationsByQueryView(BackstageView):
     """POST /locations/by-query {query?, limit?, cursor?}: registered locations matching a predicate on
     ``id``, ``type`` and ``target`` (case-insensitive), in target order, a page at a time."""
 
+    post_reads = True  # a catalog:read token may POST here: nothing is written
+
     def post(self, request):
         body = _body(request)
         if body.get("cursor") is not None:
@@ -595,6 +603,8 @@ class RefreshView(BackstageView):
 
 class ValidateEntityView(BackstageView):
     """POST /validate-entity {entity, location}: full processing without persisting."""
+
+    post_reads = True  # a catalog:read token may POST here: nothing is written
 
     def post(self, request):
         data = request.data if isinstance(request.data, dict) else {}
