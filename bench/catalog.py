@@ -33,7 +33,8 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--components", type=int, default=10_000)
     parser.add_argument("--data", help="an existing gen_catalog.py output folder (skips generation)")
-    parser.add_argument("--postgres", help="server URL; the bench creates and drops database callboard_bench")
+    parser.add_argument("--postgres", help="server URL; the bench creates and drops database --database-name")
+    parser.add_argument("--database-name", default="callboard_bench", help="on a shared server, one per person")
     parser.add_argument("--redis", help="use this Redis as the cache, as a PostgreSQL deployment does")
     parser.add_argument("--requests", type=int, default=300, help="requests per latency figure")
     parser.add_argument("--workdir", help="keep the database here; a second run with --reuse skips the ingest")
@@ -49,7 +50,9 @@ def generate(components: int, out: Path) -> Path:
     return out
 
 
-def setup_django(workdir: Path, postgres: str | None, reuse: bool = False, redis: str | None = None) -> str | None:
+def setup_django(
+    workdir: Path, postgres: str | None, reuse: bool = False, redis: str | None = None, name: str = "callboard_bench"
+) -> str | None:
     os.environ["CALLBOARD_DATA_DIR"] = str(workdir / "var")
     os.environ["DJANGO_SETTINGS_MODULE"] = "portal.settings.base"
     if redis:
@@ -60,13 +63,14 @@ def setup_django(workdir: Path, postgres: str | None, reuse: bool = False, redis
     bench_url = None
     if postgres:
         import psycopg
+        from psycopg import sql
 
         with psycopg.connect(postgres, autocommit=True) as conn:
-            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = 'callboard_bench'").fetchone()
+            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
             if not (reuse and exists):
-                conn.execute("DROP DATABASE IF EXISTS callboard_bench")
-                conn.execute("CREATE DATABASE callboard_bench")
-        bench_url = postgres.rsplit("/", 1)[0] + "/callboard_bench"
+                conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
+                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        bench_url = postgres.rsplit("/", 1)[0] + "/" + name
         os.environ["DATABASE_URL"] = bench_url
     else:
         os.environ.pop("DATABASE_URL", None)
@@ -249,7 +253,7 @@ def main() -> None:
         data = Path(args.data).resolve() if args.data else generate(args.components, workdir / "org")
         if args.data:
             os.environ["CATALOG_ALLOWED_PATHS"] = str(data)
-        bench_url = setup_django(workdir, args.postgres, args.reuse, args.redis)
+        bench_url = setup_django(workdir, args.postgres, args.reuse, args.redis, args.database_name)
         if args.data:
             from django.conf import settings
 

@@ -315,3 +315,22 @@ def test_a_read_token_may_post_queries_but_not_writes(catalog, user):
     refused = reader.post("/api/catalog/locations", {"type": "file", "target": catalog.target}, format="json")
     assert refused.status_code == 403
     assert refused.json()["error"]["message"] == "This token lacks the 'catalog:write' scope."
+
+
+def test_ref_order_pages_follow_the_last_ref(api_client, catalog, allow_tmp):
+    first = query(api_client, {"query": {}, "limit": 2})
+    pages, body = [first], first
+    while body["pageInfo"].get("nextCursor"):
+        last = body["items"][-1]
+        last_ref = f"{last['kind']}:default/{last['metadata']['name']}".lower()
+        assert _decoded(body["pageInfo"]["nextCursor"])["afterRef"] == last_ref
+        body = query(api_client, {"cursor": body["pageInfo"]["nextCursor"]})
+        pages.append(body)
+    refs = [f"{e['kind']}:{e['metadata']['name']}".lower() for page in pages for e in page["items"]]
+    assert len(refs) == 6 and refs == sorted(refs)
+    back = query(api_client, {"cursor": pages[2]["pageInfo"]["prevCursor"]})
+    assert back["items"] == pages[1]["items"]
+    # A page added before the cursor's position does not shift the next page (keyset, not offset).
+    (allow_tmp / "catalog-info.yaml").write_text(CATALOG + EXTRA + EXTRA.replace("counter", "aaa-first"))
+    refresh_location(catalog.pk, force=True)
+    assert query(api_client, {"cursor": pages[1]["pageInfo"]["nextCursor"]})["items"] == pages[2]["items"]

@@ -300,13 +300,20 @@ class EntitiesByQueryView(BackstageView):
         # A page size given now wins; otherwise the one the cursor was made with.
         limit = _int(limit_param, _int(source.get("limit"), DEFAULT_QUERY_LIMIT, name="limit"), name="limit")
         offset = _int(source.get("offset"), 0, name="offset")
+        page, page_offset = queryset, offset
+        if order == ["ref"] and source.get("afterRef") is not None:
+            # Keyset paging in ref order, as GET /entities: every page costs what the first one does. The
+            # offset stays in the cursor for prevCursor.
+            page, page_offset = queryset.filter(ref__gt=str(source["afterRef"])), 0
         as_json = _as_json(fields)
-        rows = _page(queryset, order, offset, limit + 1, with_relations=_wants_relations(fields), as_json=as_json)
+        rows = _page(page, order, page_offset, limit + 1, with_relations=_wants_relations(fields), as_json=as_json)
         page_info = {}
+        earlier = {key: value for key, value in source.items() if key != "afterRef"}
         if len(rows) > limit:
-            page_info["nextCursor"] = _encode_cursor({**source, "offset": offset + limit, "limit": limit})
+            after = {"afterRef": rows[limit - 1].ref} if order == ["ref"] else {}
+            page_info["nextCursor"] = _encode_cursor({**earlier, "offset": offset + limit, "limit": limit, **after})
         if offset > 0:
-            page_info["prevCursor"] = _encode_cursor({**source, "offset": max(0, offset - limit), "limit": limit})
+            page_info["prevCursor"] = _encode_cursor({**earlier, "offset": max(0, offset - limit), "limit": limit})
         body = {"pageInfo": page_info}
         if source.get("totalItems") != "exclude":
             body["totalItems"] = queryset.count()
