@@ -122,8 +122,19 @@ async function main() {
   out.getLocationByIdMissing = (await catalog.getLocationById('00000000-0000-4000-8000-000000000000', options)) ?? null;
   out.getLocationByRef = await catalog.getLocationByRef(`file:${root}`, options);
   out.getLocationByEntity = await catalog.getLocationByEntity('component:default/ledger-api', options);
-  out.updateLocation = await catalog.updateLocation(more.location.id, { type: 'file', target: process.env.MOVED_TARGET }, options);
+  const moved = process.env.MOVED_TARGET;
+  out.updateLocation = await catalog.updateLocation(more.location.id, { type: 'file', target: moved }, options);
+  // The worker re-reads the location from its new target; only then is it removed (a removal while the
+  // location's refresh runs races with that refresh, which writes the location back: a refresh.py matter).
+  // Polled through by-refs: the test settings give each process its own memory cache, so this server does
+  // not see the worker's catalog version and keeps its by-name answers (a shared cache in production).
+  const movedEntity = await until('extra-thing from the new target', async () => {
+    const [e] = (await catalog.getEntitiesByRefs({ entityRefs: ['component:default/extra-thing'] }, options)).items;
+    return e && e.metadata.annotations['backstage.io/managed-by-location'] === `file:${moved}` ? e : null;
+  });
+  out.movedEntity = movedEntity.metadata.name;
   await catalog.removeLocationById(more.location.id, options);
+  out.removedEntity = (await catalog.getEntityByRef('component:default/extra-thing', options)) ?? null;
   out.removedLocation = (await catalog.getLocationById(more.location.id, options)) ?? null;
 
   // Writes on entities.

@@ -147,7 +147,9 @@ def test_backstage_catalog_client_call_for_call(client_dir, live_server, allow_t
     assert out["getLocationByRef"] == out["getLocations"][0]
     assert out["getLocationByEntity"] == out["getLocations"][0]
     assert out["updateLocation"]["target"] == str(allow_tmp / "moved.yaml")
+    assert out["movedEntity"] == "extra-thing"  # read again from the new target by the worker
     assert out["removedLocation"] is None
+    assert out["removedEntity"] is None  # with the location that alone provided it
 
     # Writes on entities, validation, analysis, and a refused token.
     assert out["refreshed"] is True
