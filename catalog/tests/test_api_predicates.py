@@ -374,3 +374,12 @@ def test_predicate_facets_from_the_snapshot_answer_like_a_live_count(api_client,
     assert from_cells["kind"] is not None or (odd and "spec.lifecycle" in json.dumps(predicate))
     answer = api_client.post("/api/catalog/entity-facets", {"facets": names, "query": predicate}, format="json")
     assert answer.json()["facets"] == live
+
+
+def test_unknown_paths_and_ids_are_not_found_errors(api_client):
+    for method, url in [("get", "/api/catalog/nope"), ("get", "/api/catalog/locations/not-a-uuid"),
+                        ("delete", "/api/catalog/entities/by-uid/x"), ("post", "/api/catalog/entities/nope")]:
+        response = getattr(api_client, method)(url)
+        assert response.status_code == 404, url
+        assert response.json()["error"]["name"] == "NotFoundError"
+        assert response.json()["response"] == {"statusCode": 404}

@@ -1,6 +1,6 @@
 """Backstage-compatible routes, mounted at /api/catalog/."""
 
-from django.urls import path
+from django.urls import path, re_path
 
 from catalog.api.backstage import views
 
@@ -32,4 +32,5 @@ urlpatterns = [
     path("validate-entity", views.ValidateEntityView.as_view(), name="validate-entity"),
     path("webhooks/<str:provider>", views.PushWebhookView.as_view(), name="webhook"),
     path("analyze-location", views.AnalyzeLocationView.as_view(), name="analyze-location"),
+    re_path(r"^.*$", views.UnknownPathView.as_view()),  # last: a 404 in Backstage's shape, not an HTML page
 ]

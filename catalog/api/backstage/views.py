@@ -669,6 +669,15 @@ class AnalyzeLocationView(BackstageView):
         })  # fmt: skip
 
 
+class UnknownPathView(BackstageView):
+    """Any other path under /api/catalog/ (or an id that cannot be one): a NotFoundError, as Backstage's."""
+
+    post_reads = True  # nothing here is written: a read token gets the 404, not a 403
+
+    def http_method_not_allowed(self, request, *args, **kwargs):
+        raise exceptions.NotFound(f"No route for {request.method} {request.path}")
+
+
 class PushWebhookView(APIView):
     """POST /api/catalog/webhooks/{github,gitlab}: refresh the locations a push touched, now."""
 
