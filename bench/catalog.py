@@ -32,7 +32,8 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--components", type=int, default=10_000)
     parser.add_argument("--data", help="an existing gen_catalog.py output folder (skips generation)")
-    parser.add_argument("--postgres", help="server URL; the bench creates and drops database callboard_bench")
+    parser.add_argument("--postgres", help="server URL; the bench creates and drops database --database-name")
+    parser.add_argument("--database-name", default="callboard_bench", help="on a shared server, one per person")
     parser.add_argument("--redis", help="use this Redis as the cache, as a PostgreSQL deployment does")
     parser.add_argument("--requests", type=int, default=300, help="requests per latency figure")
     parser.add_argument("--workdir", help="keep the database here; a second run with --reuse skips the ingest")
@@ -48,7 +49,9 @@ def generate(components: int, out: Path) -> Path:
     return out
 
 
-def setup_django(workdir: Path, postgres: str | None, reuse: bool = False, redis: str | None = None) -> str | None:
+def setup_django(
+    workdir: Path, postgres: str | None, reuse: bool = False, redis: str | None = None, name: str = "callboard_bench"
+) -> str | None:
     os.environ["CALLBOARD_DATA_DIR"] = str(workdir / "var")
     os.environ["DJANGO_SETTINGS_MODULE"] = "portal.settings.base"
     if redis:
@@ -59,13 +62,14 @@ def setup_django(workdir: Path, postgres: str | None, reuse: bool = False, redis
     bench_url = None
     if postgres:
         import psycopg
+        from psycopg import sql
 
         with psycopg.connect(postgres, autocommit=True) as conn:
-            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = 'callboard_bench'").fetchone()
+            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
             if not (reuse and exists):
-                conn.execute("DROP DATABASE IF EXISTS callboard_bench")
-                conn.execute("CREATE DATABASE callboard_bench")
-        bench_url = postgres.rsplit("/", 1)[0] + "/callboard_bench"
+                conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
+                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        bench_url = postgres.rsplit("/", 1)[0] + "/" + name
         os.environ["DATABASE_URL"] = bench_url
     else:
         os.environ.pop("DATABASE_URL", None)
@@ -106,6 +110,29 @@ def paged(client, first_url: str, pages: int) -> list[float]:
         assert response.status_code == 200, (url, response.status_code)
         link = response.get("Link", "")
         url = link[1 : link.index(">")] if link else first_url
+    return samples
+
+
+def paged_query(client, body: dict, pages: int) -> list[float]:
+    """POST /entities/by-query page after page, following nextCursor as Backstage's client does."""
+    samples, request = [], body
+    for _ in range(pages):
+        start = time.perf_counter()
+        response = client.post("/api/catalog/entities/by-query", request, content_type="application/json")
+        samples.append(time.perf_counter() - start)
+        assert response.status_code == 200, (request, response.status_code, response.content[:300])
+        cursor = response.json()["pageInfo"].get("nextCursor")
+        request = {"cursor": cursor} if cursor else body
+    return samples
+
+
+def timed_facets(client, bodies: list[dict]) -> list[float]:
+    samples = []
+    for body in bodies:
+        start = time.perf_counter()
+        response = client.post("/api/catalog/entity-facets", body, content_type="application/json")
+        samples.append(time.perf_counter() - start)
+        assert response.status_code == 200, (body, response.status_code, response.content[:300])
     return samples
 
 
@@ -233,7 +260,7 @@ def main() -> None:
         data = Path(args.data).resolve() if args.data else generate(args.components, workdir / "org")
         if args.data:
             os.environ["CATALOG_ALLOWED_PATHS"] = str(data)
-        bench_url = setup_django(workdir, args.postgres, args.reuse, args.redis)
+        bench_url = setup_django(workdir, args.postgres, args.reuse, args.redis, args.database_name)
         if args.data:
             from django.conf import settings
 
@@ -372,6 +399,34 @@ def measure(args, location) -> None:
         "facets+tag:     ",
         percentiles(timed(client, [f"{live}&x={run}-{i}" for i in range(min(n, 20))])),
         " (within one tag: the tag snapshot)",
+    )
+    # Predicates (POST, as Backstage's client sends them). Each request names one more, absent lifecycle so that
+    # it is a new question (no cached answer) with the same result.
+    not_experimental = {"$all": [{"kind": "component"}, {"$not": {"spec.lifecycle": "experimental"}}]}
+    print(
+        "by-query pred.: ",
+        percentiles(paged_query(client, {"query": not_experimental, "limit": 50, "totalItems": "exclude"}, n)),
+        " ($not; paging with nextCursor)",
+    )
+    production = [{"kind": "component", "spec.lifecycle": {"$in": ["production", f"x{run}-{i}"]}} for i in range(n)]
+    print(
+        "facets pred.:   ",
+        percentiles(timed_facets(client, [{"facets": ["spec.type"], "query": q} for q in production])),
+        " (said as a filter: the snapshot, as facets+lifecycle)",
+    )
+    negated = [
+        {"$all": [{"kind": "component"}, {"$not": {"spec.lifecycle": {"$in": ["experimental", f"x{run}-{i}"]}}}]}
+        for i in range(min(n, 50))
+    ]
+    print(
+        "facets pred. $not:",
+        percentiles(timed_facets(client, [{"facets": ["spec.type"], "query": q} for q in negated])),
+        " (columns only: the snapshot's cells)",
+    )
+    print(
+        "facets pred. tags:",
+        percentiles(timed_facets(client, [{"facets": ["metadata.tags"], "query": q} for q in negated])),
+        " ($not: counted live)",
     )
     print("UI list page:   ", percentiles(timed(browser, ["/catalog/?kind=Component"] * min(n, 50))))
     pages = [f"/catalog/?kind=Component&after=component:default/{names[i % len(names)]}" for i in range(min(n, 50))]

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from django.db import connection
 from django.db.models import Count
 
+from catalog import predicates
 from catalog.cache import VERSION, per_version
 from catalog.filter_syntax import QueryError, parse_filter
 from catalog.ingestion.search import MAX_VALUE_LENGTH
@@ -187,6 +188,56 @@ def column_counts(facet: str, filters: list[str]) -> list[dict] | None:
         if cell[position] and _matches(cell, parsed):
             totals[cell[position]] += cell[-1]
     return [{"value": value, "count": count} for value, count in sorted(totals.items())]
+
+
+def predicate_counts(facet: str, node: predicates.Node) -> list[dict] | None:
+    """``[{value, count}]`` of a column facet among the entities a predicate matches, from the snapshot's
+    cells where every condition is on a column that agrees with its search rows (``$not``, ``$any`` and
+    ``$all`` included); None otherwise. A cell mirrors what the SQL conditions mean: kinds as ref ranges
+    (whether processed or not), other keys as search rows (which only valid entities have)."""
+    facet = facet.lower()
+    if facet not in FACET_COLUMNS:
+        return None
+    current = snapshot()
+    keys = _predicate_keys(node)
+    if keys is None or any(key != "kind" and (key not in _POSITION or key not in current.exact) for key in keys):
+        return None
+    position = _POSITION[facet]
+    totals: Counter[str] = Counter()
+    for cell in current.cells if facet == _OWNER or _OWNER in keys else current.coarse:
+        if cell[position] and _holds(node, cell):
+            totals[cell[position]] += cell[-1]
+    return [{"value": value, "count": count} for value, count in sorted(totals.items())]
+
+
+def _predicate_keys(node: predicates.Node) -> set[str] | None:
+    """The keys a predicate names, or None where a condition cannot be read from cells (a prefix, or an
+    equality with the empty string, which a column cannot tell from a missing value)."""
+    if isinstance(node, predicates.Field):
+        if node.prefix is not None or (node.values is not None and "" in node.values):
+            return None
+        return {node.key}
+    keys: set[str] = set()
+    for part in (node.part,) if isinstance(node, predicates.NotOf) else node.parts:
+        inner = _predicate_keys(part)
+        if inner is None:
+            return None
+        keys |= inner
+    return keys
+
+
+def _holds(node: predicates.Node, cell: Cell) -> bool:
+    if isinstance(node, predicates.NotOf):
+        return not _holds(node.part, cell)
+    if isinstance(node, predicates.AnyOf):
+        return any(_holds(part, cell) for part in node.parts)
+    if isinstance(node, predicates.AllOf):
+        return all(_holds(part, cell) for part in node.parts)
+    value = cell[_POSITION[node.key]]
+    if node.values is not None:
+        return (node.key == "kind" or cell[1]) and value.lower() in node.values
+    has = bool(cell[1] and value)  # a search row: a valid entity with a value
+    return has == node.exists
 
 
 def row_counts(key: str, kinds: list[str]) -> list[dict] | None:

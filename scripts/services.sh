@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install and run the real services Callboard can use on a Debian machine (root, no systemd):
-# PostgreSQL and Redis on 127.0.0.1, plus Debian's chromium (browser tests) and git.
+# PostgreSQL and Redis on 127.0.0.1, plus Debian's chromium (browser tests), git, and node with npm (the
+# tests that drive Callboard with Backstage's own catalog client).
 #
 #   bash scripts/services.sh          install what is missing, start what is stopped (idempotent, fast)
 #   bash scripts/services.sh status   show what is installed and running
@@ -44,6 +45,8 @@ apt_update() {
 install_packages() {
   local need=() p
   for p in "${PACKAGES[@]}"; do installed "$p" || need+=("$p"); done
+  # node and npm: Debian's packages, unless a node with its npm is already there (e.g. from NodeSource).
+  command -v node >/dev/null && command -v npm >/dev/null || need+=(nodejs npm)
   [ ${#need[@]} -eq 0 ] && return 0
   log "installing ${need[*]}"
   apt_update

@@ -213,7 +213,7 @@ def process_file(
         if key in seen:
             out.errors.append(DescriptorError(
                 file, index, "metadata.name", "duplicate-ref",
-                f"{key} is already defined in document {seen[key]} of this file; this later copy is ignored",
+                f"{key} is already defined in document {seen[key] + 1} of this file; this later copy is ignored",
             ))  # fmt: skip
             continue
         seen[key] = index

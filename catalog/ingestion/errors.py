@@ -60,11 +60,23 @@ class DescriptorError:
         }
 
     def __str__(self) -> str:
-        parts = [self.file]
-        if self.document is not None:
-            parts.append(f"[doc {self.document}]")
-        head = " ".join(parts)
-        return f"{head} {self.field}: {self.message}" if self.field else f"{head}: {self.message}"
+        return f"{where(self.file, self.document, self.field)}: {self.message}"
+
+    def located(self, entity_ref: str = "") -> str:
+        """The error with where it is, naming the entity whose envelope could be read."""
+        return f"{where(self.file, self.document, self.field, entity_ref)}: {self.message}"
+
+
+def where(file: str, document: int | None, field: str = "", entity_ref: str = "") -> str:
+    """Where an error is, said one way everywhere (CLI, API, admin, pages): ``[<entity ref> in ]<file> ›
+    document <n> › <field>``, documents numbered from 1 as editors number them."""
+    parts = [file or "(location)"]
+    if document is not None:
+        parts.append(f"document {document + 1}")
+    if field:
+        parts.append(field)
+    head = " › ".join(parts)
+    return f"{entity_ref} in {head}" if entity_ref else head
 
 
 def field_path(parts: Iterable[str | int]) -> str:

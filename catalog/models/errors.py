@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.db import models
 
+from catalog.ingestion.errors import where
+
 
 class ProcessingError(models.Model):
     """Where it happened (file, document, field), which rule broke, and what to do about it."""
@@ -34,12 +36,8 @@ class ProcessingError(models.Model):
 
     @property
     def where(self) -> str:
-        parts = [self.file or "(location)"]
-        if self.document is not None:
-            parts.append(f"document {self.document + 1}")
-        if self.field:
-            parts.append(self.field)
-        return " › ".join(parts)
+        """``component:default/x in <file> › document <n> › <field>`` (the entity named when known)."""
+        return where(self.file, self.document, self.field, self.entity_ref)
 
     def as_status_item(self) -> dict:
         """Backstage's ``status.items[]`` shape, plus where it happened."""

@@ -79,3 +79,17 @@ def test_demo_organisation_loads_without_errors(settings, tmp_path):
     again = StringIO()
     call_command("demo", "load", stdout=again)
     assert "already loaded" in again.getvalue()
+
+
+@pytest.mark.django_db
+def test_register_and_validate_name_the_entity_and_number_documents_alike(allow_tmp):
+    path = allow_tmp / "two.yaml"
+    path.write_text(GOOD + "---\n" + BAD.replace("'no good!'", "ledger-api"))
+    _, _, checked = run("validate", str(path))
+    _, _, registered = run("register", str(path))
+    where = "component:default/ledger-api in {} › document 2 › spec.lifecycle: "
+    assert where.format(path) in checked
+    assert where.format(f"file:{path}") in registered  # the location's ref for the file
+    assert "[doc" not in checked + registered and "document 1 ›" not in checked + registered
+    error = ProcessingError.objects.get(field="spec.lifecycle")
+    assert str(error).startswith(where.format(f"file:{path}"))  # the admin and the pages show ``where`` too

@@ -88,7 +88,7 @@ def test_duplicate_refs_in_one_file_are_reported_on_the_later_document():
     assert [e.ref.name for e in result.entities] == ["artist-lookup", "other"]
     (err,) = result.errors
     assert (err.document, err.field, err.rule) == (2, "metadata.name", "duplicate-ref")
-    assert "document 0" in err.message
+    assert "document 1 of this file" in err.message  # numbered from 1, as everywhere
 
 
 def test_yaml_problems_and_good_documents_together():
@@ -182,5 +182,8 @@ def test_descriptor_error_status_item_and_str():
             "rule": "tag-format",
         },
     }
-    assert str(err) == 'repo/catalog-info.yaml [doc 2] metadata.tags[1]: tag "Java" is not valid'
+    assert str(err) == 'repo/catalog-info.yaml › document 3 › metadata.tags[1]: tag "Java" is not valid'
+    assert err.located("component:default/x") == (
+        'component:default/x in repo/catalog-info.yaml › document 3 › metadata.tags[1]: tag "Java" is not valid'
+    )
     assert str(DescriptorError("f", None, "", "not-utf8", "bad")) == "f: bad"

@@ -11,13 +11,15 @@ from portal.models import ApiToken
 class PortalAccess(BasePermission):
     """Authenticated users may use the API; tokens only within their scopes.
 
-    Views name the scopes they need with ``scope_read`` and ``scope_write`` (e.g. ``catalog:read``).
+    Views name the scopes they need with ``scope_read`` and ``scope_write`` (e.g. ``catalog:read``), and
+    ``post_reads = True`` where POST only reads.
     """
 
     message = "Authentication credentials were not provided or lack the scope this endpoint needs."
 
     def has_permission(self, request, view) -> bool:
-        safe = request.method in SAFE_METHODS
+        # A view whose POST only reads (a query in a body, as Backstage's by-refs and by-query) says so.
+        safe = request.method in SAFE_METHODS or (request.method == "POST" and getattr(view, "post_reads", False))
         if not (request.user and request.user.is_authenticated):
             return bool(safe and settings.ANONYMOUS_READ and getattr(view, "allow_anonymous_read", True))
         if isinstance(request.auth, ApiToken):

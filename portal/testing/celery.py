@@ -126,7 +126,8 @@ def worker_process(
 
     Without ``pool`` the worker runs the pool ``serve`` and the image start (settings.CELERY_WORKER_POOL);
     ``quiet`` drops heartbeat, gossip and mingle for a faster start. Within the block tasks are sent for real
-    (not eagerly); route them with ``apply_async(queue=worker.queue)``.
+    (not eagerly) to this worker: those the test process sends without a queue (its live server's too) as
+    well as ``apply_async(queue=worker.queue)``.
     """
     queue = queue or f"test-{uuid.uuid4().hex[:8]}"
     name = f"{queue}-{uuid.uuid4().hex[:4]}@{socket.gethostname()}"
@@ -150,14 +151,15 @@ def worker_process(
                 ready.set()
 
     threading.Thread(target=drain, daemon=True).start()
-    was_eager = app.conf.task_always_eager
+    was_eager, default_queue = app.conf.task_always_eager, app.conf.task_default_queue
     app.conf.task_always_eager = False
+    app.conf.task_default_queue = queue  # read at each send (celery.app.routes.Router.route)
     try:
         if not ready.wait(timeout):
             raise RuntimeError("Celery worker did not become ready:\n" + "".join(worker.output[-40:]))
         yield worker
     finally:
-        app.conf.task_always_eager = was_eager
+        app.conf.task_always_eager, app.conf.task_default_queue = was_eager, default_queue
         stop_group(proc)
 
 

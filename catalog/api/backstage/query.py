@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import operator
+import uuid
+from functools import reduce
+
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.db.models.functions import Lower
 
-from catalog import facets
+from catalog import facets, predicates
 from catalog.filter_syntax import QueryError, parse_filter
 from catalog.models import Entity, SearchRow
 from catalog.querysets import iexact_any, kind_range
 
-__all__ = ["QueryError", "apply_filters", "full_text", "parse_fields", "parse_filter", "parse_order", "project"]
+__all__ = ["QueryError", "apply_filters", "apply_predicate", "full_text", "location_predicate", "parse_fields",
+           "parse_filter", "parse_order", "project"]  # fmt: skip
 
 # Keys with a column of their own are matched on the column (indexed), the rest on search rows.
 COLUMN_KEYS = {"metadata.name": "name"}
@@ -62,15 +67,102 @@ def apply_filters(queryset: QuerySet[Entity], filters: list[str]) -> QuerySet[En
     """Several ``filter`` parameters are ORed; the conditions inside one are ANDed."""
     if not filters:
         return queryset
+    return queryset.filter(_any_of([parse_filter(value) for value in filters]))
+
+
+def _any_of(filters: list[dict[str, list[str] | None]]) -> Q:
     any_of = Q()
-    for value in filters:
-        conditions = parse_filter(value)
+    for conditions in filters:
         correlated = conditions.get("kind") is not None
         all_of = Q()
         for key, values in conditions.items():
             all_of &= _condition(key, values, correlated=correlated)
         any_of |= all_of
-    return queryset.filter(any_of)
+    return any_of
+
+
+NOTHING = Q(pk__in=[])
+
+
+def apply_predicate(queryset: QuerySet[Entity], node: predicates.Node) -> QuerySet[Entity]:
+    """A parsed predicate (``catalog/predicates.py``) as one WHERE clause: where it says what a ``filter=``
+    list can, exactly the conditions ``apply_filters`` builds; otherwise the same conditions combined with
+    NOT, OR and prefixes."""
+    filters = predicates.as_filters(node)
+    if filters is not None:
+        return queryset.filter(_any_of(filters)) if filters else queryset
+    return queryset.filter(_predicate_q(node, correlated=False))
+
+
+def _predicate_q(node: predicates.Node, *, correlated: bool) -> Q:
+    if isinstance(node, predicates.Field):
+        if node.prefix is not None:
+            rows = SearchRow.objects.filter(key=node.key, value__startswith=node.prefix)
+            return Q(id__in=rows.values("entity_id"))
+        if node.values is not None and not node.values:
+            return NOTHING  # $in []
+        has = _condition(node.key, list(node.values) if node.values is not None else None, correlated=correlated)
+        return ~has if node.exists is False else has
+    if isinstance(node, predicates.NotOf):
+        inner = _predicate_q(node.part, correlated=correlated)
+        return NOTHING if not inner else ~inner  # {$not: {}}: everything negated
+    if isinstance(node, predicates.AnyOf):
+        if not node.parts:
+            return NOTHING
+        q = Q()
+        for part in node.parts:
+            part_q = _predicate_q(part, correlated=correlated)
+            if not part_q:
+                return Q()  # one alternative matches everything
+            q |= part_q
+        return q
+    # $all: inside a kind range, the other conditions are checked row by row (as apply_filters does).
+    inner_correlated = correlated or any(
+        isinstance(p, predicates.Field) and p.key == "kind" and p.values for p in node.parts
+    )
+    q = Q()
+    for part in node.parts:
+        q &= _predicate_q(part, correlated=inner_correlated)
+    return q
+
+
+LOCATION_FIELDS = ("id", "type", "target")
+
+
+def location_predicate(node: predicates.Node) -> Q:
+    """A predicate on registered locations' ``id``, ``type`` and ``target``, compared ignoring case. Other keys
+    never exist (``$exists: false`` holds, anything else does not)."""
+    if isinstance(node, predicates.NotOf):
+        inner = location_predicate(node.part)
+        return NOTHING if not inner else ~inner
+    if isinstance(node, predicates.AnyOf | predicates.AllOf):
+        parts = [location_predicate(p) for p in node.parts]
+        if isinstance(node, predicates.AnyOf):
+            if not parts:
+                return NOTHING
+            if any(not p for p in parts):
+                return Q()
+            return reduce(operator.or_, parts)
+        return reduce(operator.and_, parts, Q())
+    known = node.key in LOCATION_FIELDS
+    if node.exists is not None:
+        return Q() if node.exists == known else NOTHING
+    if not known:
+        return NOTHING
+    if node.prefix is not None:
+        return Q(**{f"{node.key}__istartswith": node.prefix})
+    if node.key == "id":
+        ids = [v for v in node.values or () if _is_uuid(v)]
+        return Q(id__in=ids) if ids else NOTHING
+    return iexact_any(node.key, node.values) if node.values else NOTHING
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
 
 
 def parse_fields(values: list[str]) -> list[list[str]] | None:

@@ -1,6 +1,6 @@
 """Backstage-compatible routes, mounted at /api/catalog/."""
 
-from django.urls import path
+from django.urls import path, re_path
 
 from catalog.api.backstage import views
 
@@ -21,6 +21,7 @@ urlpatterns = [
     path("entities/by-uid/<uuid:uid>", views.EntityByUidView.as_view(), name="entity-by-uid"),
     path("entity-facets", views.EntityFacetsView.as_view(), name="entity-facets"),
     path("locations", views.LocationsView.as_view(), name="locations"),
+    path("locations/by-query", views.LocationsByQueryView.as_view(), name="locations-by-query"),
     path(
         "locations/by-entity/<str:kind>/<str:namespace>/<str:name>",
         views.LocationByEntityView.as_view(),
@@ -31,4 +32,5 @@ urlpatterns = [
     path("validate-entity", views.ValidateEntityView.as_view(), name="validate-entity"),
     path("webhooks/<str:provider>", views.PushWebhookView.as_view(), name="webhook"),
     path("analyze-location", views.AnalyzeLocationView.as_view(), name="analyze-location"),
+    re_path(r"^.*$", views.UnknownPathView.as_view()),  # last: a 404 in Backstage's shape, not an HTML page
 ]

@@ -17,14 +17,23 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from catalog import facets as facet_snapshot
-from catalog import shapes_sql
-from catalog.api.backstage.query import QueryError, apply_filters, full_text, parse_fields, parse_order, project
+from catalog import predicates, shapes_sql
+from catalog.api.backstage.query import (
+    QueryError,
+    apply_filters,
+    apply_predicate,
+    full_text,
+    location_predicate,
+    parse_fields,
+    parse_order,
+    project,
+)
 from catalog.cache import bump_catalog_version, per_version_recent, versioned_key
 from catalog.ingestion import refresh
 from catalog.ingestion.descriptor import process_file
 from catalog.ingestion.placeholders import PlaceholderReadError
 from catalog.ingestion.refs import RefError, parse_ref
-from catalog.ingestion.sources import SourceError
+from catalog.ingestion.sources import SourceError, parse_target
 from catalog.models import Entity, Location, SearchRow
 from catalog.permissions import (
     READ,
@@ -92,14 +101,40 @@ class BackstageView(APIView):
         if isinstance(exc, Http404 | Entity.DoesNotExist | Location.DoesNotExist):
             exc = exceptions.NotFound(str(exc) or "Not found")
         response = super().handle_exception(exc)
-        detail = response.data.get("detail") if isinstance(response.data, dict) else response.data
-        message = detail if isinstance(detail, str) else json.dumps(detail)
+        detail = response.data.get("detail", response.data) if isinstance(response.data, dict) else response.data
         response.data = {
-            "error": {"name": ERROR_NAMES.get(response.status_code, "Error"), "message": str(message)},
+            "error": {"name": ERROR_NAMES.get(response.status_code, "Error"), "message": _plain(detail)},
             "request": {"method": self.request.method, "url": self.request.get_full_path()},
             "response": {"statusCode": response.status_code},
         }
         return response
+
+
+def _plain(detail) -> str:
+    """DRF's error detail (a string, a list, or a dict by field) as one plain message."""
+    if isinstance(detail, dict):
+        return "; ".join(f"{key}: {_plain(value)}" for key, value in detail.items())
+    if isinstance(detail, list | tuple):
+        return "; ".join(_plain(item) for item in detail)
+    return str(detail)
+
+
+def _body(request) -> dict:
+    """The JSON object a POST carries; Backstage refuses anything else."""
+    if not isinstance(request.data, dict):
+        raise QueryError("Request body must be a JSON object")
+    return request.data
+
+
+def _strings(value, name: str) -> list[str]:
+    """A list of strings (a single string is one item), or a QueryError naming ``name``."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise QueryError(f"{name} must be a list of strings")
+    return value
 
 
 def _int(value, default: int, *, name: str) -> int:
@@ -107,7 +142,7 @@ def _int(value, default: int, *, name: str) -> int:
         return default
     try:
         number = int(value)
-    except ValueError as exc:
+    except (TypeError, ValueError) as exc:
         raise QueryError(f"{name} must be an integer") from exc
     if number < 0:
         raise QueryError(f"{name} must not be negative")
@@ -115,12 +150,14 @@ def _int(value, default: int, *, name: str) -> int:
 
 
 def _encode_cursor(data: dict) -> str:
-    return base64.urlsafe_b64encode(json.dumps(data, separators=(",", ":")).encode()).decode()
+    """Base64 of JSON, as Backstage's: its client decodes a cursor with ``atob`` to see if it holds a query."""
+    return base64.b64encode(json.dumps(data, separators=(",", ":")).encode()).decode()
 
 
 def _decode_cursor(value: str) -> dict:
+    """Standard or URL-safe base64 (older cursors), with a ``+`` that arrived unencoded as a space."""
     try:
-        data = json.loads(base64.urlsafe_b64decode(value.encode()))
+        data = json.loads(base64.b64decode(value.replace(" ", "+").encode(), altchars=b"-_"))
     except (ValueError, UnicodeError) as exc:
         raise QueryError("Malformed cursor") from exc
     if not isinstance(data, dict):
@@ -180,7 +217,8 @@ class EntitiesView(BackstageView):
             queryset, offset = queryset.filter(ref__gt=str(cursor["ref"])), 0
         elif cursor:
             offset = _int(cursor.get("offset"), 0, name="offset")
-        limit = _int(params.get("limit"), MAX_LIMIT if not paged else 100, name="limit")
+        default_limit = _int(cursor.get("limit"), 100, name="limit") if paged else MAX_LIMIT
+        limit = _int(params.get("limit"), default_limit, name="limit")  # a cursor keeps its page size
         as_json = _as_json(fields)
         rows = _page(queryset, order, offset, limit + 1, with_relations=_wants_relations(fields), as_json=as_json)
         if as_json:
@@ -191,47 +229,93 @@ class EntitiesView(BackstageView):
             query = params.copy()
             query.pop("offset", None)
             next_cursor = {"ref": rows[limit - 1].ref} if order == ["ref"] else {"offset": offset + limit}
+            next_cursor["limit"] = limit
             query["after"] = _encode_cursor(next_cursor)
             response["Link"] = f'<{request.path}?{query.urlencode()}>; rel="next"'
         return response
 
 
 class EntitiesByQueryView(BackstageView):
-    """GET /entities/by-query: cursor pagination, full-text filter, one order field."""
+    """GET /entities/by-query (``filter=``) and POST /entities/by-query (a predicate): cursor pagination,
+    full-text filter, one order field. A cursor carries the question and the page size it was made with
+    (and a predicate cursor its predicate, which is how Backstage's client knows to POST it)."""
+
+    post_reads = True  # a catalog:read token may POST here: nothing is written
 
     def get(self, request):
         params = request.query_params
-        cursor = _decode_cursor(params["cursor"]) if params.get("cursor") else None
-        source = cursor or {
-            "filter": params.getlist("filter"),
-            "orderField": params.getlist("orderField")[:1],
-            "term": params.get("fullTextFilterTerm", ""),
-            "termFields": [f for v in params.getlist("fullTextFilterFields") for f in v.split(",") if f],
-            "offset": _int(params.get("offset"), 0, name="offset"),
-        }
-        queryset = apply_filters(self.entities(), source.get("filter") or [])
+        if params.get("cursor"):
+            source = _decode_cursor(params["cursor"])
+        else:
+            source = {
+                "filter": params.getlist("filter"),
+                "orderField": params.getlist("orderField")[:1],
+                "term": params.get("fullTextFilterTerm", ""),
+                "termFields": [f for v in params.getlist("fullTextFilterFields") for f in v.split(",") if f],
+                "offset": _int(params.get("offset"), 0, name="offset"),
+                "totalItems": params.get("totalItems") or "include",
+            }
+        return self._answer(source, params.get("limit"), parse_fields(params.getlist("fields")))
+
+    def post(self, request):
+        body = _body(request)
+        if body.get("cursor") is not None:
+            if not isinstance(body["cursor"], str):
+                raise QueryError("cursor must be a string")
+            source = _decode_cursor(body["cursor"])
+        else:
+            order_by = body.get("orderBy") or []
+            order_by = [order_by] if isinstance(order_by, dict) else order_by
+            if not isinstance(order_by, list) or not all(isinstance(o, dict) and o.get("field") for o in order_by):
+                raise QueryError("orderBy must be a list of {field, order}")
+            text = body.get("fullTextFilter") or {}
+            if not isinstance(text, dict):
+                raise QueryError("fullTextFilter must be {term, fields?}")
+            source = {
+                "query": body.get("query"),
+                "orderField": [f"{o['field']},{o.get('order') or 'asc'}" for o in order_by][:1],
+                "term": str(text.get("term") or ""),
+                "termFields": [str(f) for f in text.get("fields") or []],
+                "offset": _int(body.get("offset"), 0, name="offset"),
+                "totalItems": body.get("totalItems") or "include",
+            }
+        if "query" not in source:
+            source["query"] = None  # a cursor made by GET, followed by POST: still a predicate cursor now
+        return self._answer(source, body.get("limit"), parse_fields(_strings(body.get("fields"), "fields")))
+
+    def _answer(self, source: dict, limit_param, fields):
+        queryset = self.entities()
+        if source.get("query") is not None:
+            queryset = apply_predicate(queryset, predicates.parse(source["query"]))
+        queryset = apply_filters(queryset, _strings(source.get("filter"), "filter"))
         order = ["ref"]
         if source.get("orderField"):
-            field, _, direction = source["orderField"][0].partition(",")
+            field, _, direction = str(source["orderField"][0]).partition(",")
             order = parse_order([f"{direction or 'asc'}:{field}"])
-        term = (source.get("term") or "").strip().lower()
+        term = str(source.get("term") or "").strip().lower()
         if term:
-            term_fields = [f.lower() for f in source.get("termFields") or []] or (
-                [source["orderField"][0].partition(",")[0].lower()] if source.get("orderField") else ["metadata.uid"]
-            )
+            sort_field = str(source["orderField"][0]).partition(",")[0] if source.get("orderField") else "metadata.uid"
+            term_fields = [str(f).lower() for f in source.get("termFields") or []] or [sort_field.lower()]
             queryset = queryset.filter(full_text(term, term_fields))
-        limit = _int(params.get("limit"), DEFAULT_QUERY_LIMIT, name="limit")
-        offset = int(source.get("offset") or 0)
-        fields = parse_fields(params.getlist("fields"))
+        # A page size given now wins; otherwise the one the cursor was made with.
+        limit = _int(limit_param, _int(source.get("limit"), DEFAULT_QUERY_LIMIT, name="limit"), name="limit")
+        offset = _int(source.get("offset"), 0, name="offset")
+        page, page_offset = queryset, offset
+        if order == ["ref"] and source.get("afterRef") is not None:
+            # Keyset paging in ref order, as GET /entities: every page costs what the first one does. The
+            # offset stays in the cursor for prevCursor.
+            page, page_offset = queryset.filter(ref__gt=str(source["afterRef"])), 0
         as_json = _as_json(fields)
-        rows = _page(queryset, order, offset, limit + 1, with_relations=_wants_relations(fields), as_json=as_json)
+        rows = _page(page, order, page_offset, limit + 1, with_relations=_wants_relations(fields), as_json=as_json)
         page_info = {}
+        earlier = {key: value for key, value in source.items() if key != "afterRef"}
         if len(rows) > limit:
-            page_info["nextCursor"] = _encode_cursor({**source, "offset": offset + limit})
+            after = {"afterRef": rows[limit - 1].ref} if order == ["ref"] else {}
+            page_info["nextCursor"] = _encode_cursor({**earlier, "offset": offset + limit, "limit": limit, **after})
         if offset > 0:
-            page_info["prevCursor"] = _encode_cursor({**source, "offset": max(0, offset - limit)})
+            page_info["prevCursor"] = _encode_cursor({**earlier, "offset": max(0, offset - limit), "limit": limit})
         body = {"pageInfo": page_info}
-        if params.get("totalItems") != "exclude":
+        if source.get("totalItems") != "exclude":
             body["totalItems"] = queryset.count()
         if as_json:  # the items are JSON text already: the envelope is written around them
             envelope = json.dumps(body, separators=(",", ":"))
@@ -308,13 +392,18 @@ class EntityByUidView(BackstageView):
 class EntitiesByRefsView(BackstageView):
     """POST /entities/by-refs: items in request order, null where a ref has no entity."""
 
+    post_reads = True  # a catalog:read token may POST here: nothing is written
+
     def post(self, request):
-        refs = request.data.get("entityRefs") if isinstance(request.data, dict) else None
+        body = _body(request)
+        refs = body.get("entityRefs")
         if not isinstance(refs, list) or not all(isinstance(r, str) for r in refs):
             raise QueryError("Body must be {entityRefs: [string, ...]}")
         canonical = [str(parse_ref(r)) if ":" in r else r.lower() for r in refs]
-        fields = parse_fields(request.data.get("fields") or [])
+        fields = parse_fields(_strings(body.get("fields"), "fields"))
         queryset = apply_filters(self.entities().filter(ref__in=canonical), request.query_params.getlist("filter"))
+        if body.get("query") is not None:  # a predicate, as POST /entities/by-query takes
+            queryset = apply_predicate(queryset, predicates.parse(body["query"]))
         entities = list(queryset)
         by_ref = {entity.ref: shaped for entity, shaped in zip(entities, _shaped(entities, fields), strict=True)}
         return Response({"items": [by_ref.get(ref) for ref in canonical]})
@@ -324,20 +413,57 @@ class EntitiesByRefsView(BackstageView):
 class EntityFacetsView(BackstageView):
     """GET /entity-facets?facet=kind&facet=spec.type: value counts within the filter."""
 
+    post_reads = True  # a catalog:read token may POST here: nothing is written
+
     def get(self, request):
         facets = request.query_params.getlist("facet")
         if not facets:
             raise QueryError("Missing facet parameter")
-        filters = request.query_params.getlist("filter")
+        return self._answer(facets, request.query_params.getlist("filter"), request.query_params.urlencode())
+
+    def post(self, request):
+        """POST /entity-facets {facets, query?}: a predicate that says what ``filter=`` can is answered as
+        that filter is (from the snapshots where they apply); any other from the snapshot's cells where it
+        names only columns, else counted live, one query per facet."""
+        body = _body(request)
+        facets = _strings(body.get("facets"), "facets")
+        if not facets:
+            raise QueryError("Missing facets")
+        query = body.get("query")
+        node = predicates.parse(query) if query is not None else None
+        converted = predicates.as_filters(node) if node is not None else []
+        filters = predicates.filter_strings(converted) if converted is not None else None
+        key = json.dumps({"facets": facets, "filter": filters} if filters is not None else body, sort_keys=True)
+        if filters is not None:
+            return self._answer(facets, filters, key)
+        if not self.read_filter.unrestricted:
+            entities = apply_predicate(self.entities(), node)
+            return Response({"facets": self._count(facets, [], entities, restricted=True)})
+        return Response({"facets": self._cached(key, lambda: self._predicate_count(facets, node))})
+
+    def _predicate_count(self, facets: list[str], node: predicates.Node) -> dict:
+        """Column facets from the snapshot's cells where the predicate names only columns that agree with
+        their search rows (``$not`` and nested ``$any`` too); the others counted live."""
+        result = {facet: facet_snapshot.predicate_counts(facet, node) for facet in facets}
+        live = [facet for facet, counts in result.items() if counts is None]
+        if live:
+            result.update(self._count(live, [], apply_predicate(Entity.objects.all(), node), restricted=True))
+        return result
+
+    def _answer(self, facets: list[str], filters: list[str], key: str):
         if not self.read_filter.unrestricted:
             return Response({"facets": self._count(facets, filters, self.entities(), restricted=True)})
-        key = versioned_key("catalog:api-facets", request.query_params.urlencode())
+        return Response({"facets": self._cached(key, lambda: self._count(facets, filters, Entity.objects.all()))})
+
+    @staticmethod
+    def _cached(key: str, count):
+        """Facets for readers who may read everything, shared until the catalog changes."""
+        key = versioned_key("catalog:api-facets", key)
         cached = cache.get(key)
-        if cached is not None:
-            return Response({"facets": cached})
-        result = self._count(facets, filters, Entity.objects.all())
-        cache.set(key, result, CACHE_SECONDS)
-        return Response({"facets": result})
+        if cached is None:
+            cached = count()
+            cache.set(key, cached, CACHE_SECONDS)
+        return cached
 
     @staticmethod
     def _count(facets: list[str], filters: list[str], base, *, restricted: bool = False) -> dict:
@@ -387,9 +513,14 @@ class LocationsView(BackstageView):
         if request.query_params.get("dryRun") == "true":
             analysis = refresh.analyze(target, type=location_type)
             shaped = [f.processed.entity for f in analysis.entities if f.processed.valid]
-            return Response({"exists": analysis.existing_location is not None,
-                             "location": {"id": f"{location_type}:{target}", "type": location_type,
-                                          "target": target}, "entities": shaped})  # fmt: skip
+            return Response(
+                {
+                    "exists": analysis.existing_location is not None,
+                    "location": {"id": f"{location_type}:{target}", "type": location_type, "target": target},
+                    "entities": shaped,
+                },
+                status=status.HTTP_201_CREATED,  # as Backstage's, whose client accepts nothing else
+            )
         existing = Location.objects.filter(target=target).first()
         if existing and request.query_params.get("onConflict") != "refresh":
             raise Conflict(f"Location {location_type}:{target} already exists")
@@ -411,6 +542,54 @@ class LocationDetailView(BackstageView):
         require(location_decision(request.user, UNREGISTER, location))
         refresh.unregister_location(location.pk)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+    def put(self, request, location_id):
+        """PUT /locations/{id} {type, target}: point the location elsewhere and refresh it now."""
+        location = self.locations().get(pk=location_id)
+        require(location_decision(request.user, UNREGISTER, location))
+        require(decide(request.user, REGISTER))
+        body = _body(request)
+        location_type, target = body.get("type") or location.type, body.get("target")
+        if not isinstance(location_type, str) or not isinstance(target, str) or not target:
+            raise QueryError("Body must be {type, target}")
+        if Location.objects.filter(target=target).exclude(pk=location.pk).exists():
+            raise Conflict(f"Location {location_type}:{target} already exists")
+        parse_target(location_type, target)  # refused targets are refused here as at registration
+        with transaction.atomic():
+            Location.objects.filter(pk=location.pk).update(type=location_type, target=target, manifest={})
+            schedule_refresh(location.pk, force=True)
+        location.type, location.target = location_type, target
+        return Response(_location_json(location))
+
+
+class LocationsByQueryView(BackstageView):
+    """POST /locations/by-query {query?, limit?, cursor?}: registered locations matching a predicate on
+    ``id``, ``type`` and ``target`` (case-insensitive), in target order, a page at a time."""
+
+    post_reads = True  # a catalog:read token may POST here: nothing is written
+
+    def post(self, request):
+        body = _body(request)
+        if body.get("cursor") is not None:
+            if not isinstance(body["cursor"], str):
+                raise QueryError("cursor must be a string")
+            source = _decode_cursor(body["cursor"])
+        else:
+            source = {"query": body.get("query"), "offset": 0}
+        limit = _int(body.get("limit"), _int(source.get("limit"), DEFAULT_QUERY_LIMIT, name="limit"), name="limit")
+        offset = _int(source.get("offset"), 0, name="offset")
+        locations = self.locations()
+        if source.get("query") is not None:
+            locations = locations.filter(location_predicate(predicates.parse(source["query"])))
+        page = list(locations.order_by("target", "id")[offset : offset + limit + 1])
+        page_info = {}
+        if len(page) > limit:
+            page_info["nextCursor"] = _encode_cursor({**source, "offset": offset + limit, "limit": limit})
+        return Response({
+            "items": [_location_json(loc) for loc in page[:limit]],
+            "totalItems": locations.count(),
+            "pageInfo": page_info,
+        })  # fmt: skip
 
 
 class LocationByEntityView(BackstageView):
@@ -440,6 +619,8 @@ class RefreshView(BackstageView):
 class ValidateEntityView(BackstageView):
     """POST /validate-entity {entity, location}: full processing without persisting."""
 
+    post_reads = True  # a catalog:read token may POST here: nothing is written
+
     def post(self, request):
         data = request.data if isinstance(request.data, dict) else {}
         entity = data.get("entity")
@@ -451,12 +632,13 @@ class ValidateEntityView(BackstageView):
 
         content = json.dumps(entity).encode()
         result = process_file(content, file=str(data.get("location") or "validate-entity"), read_text=no_reads)
-        errors = list(result.errors) + [e for p in result.entities for e in p.errors]
+        errors = [(e, "") for e in result.errors] + [(e, str(p.ref)) for p in result.entities for e in p.errors]
         if errors:
             return Response(
                 {
                     "errors": [
-                        {"name": "InputError", "message": str(e), "field": e.field, "rule": e.rule} for e in errors
+                        {"name": e.error_name, "message": e.located(ref), "field": e.field, "rule": e.rule}
+                        for e, ref in errors
                     ]
                 },
                 status=status.HTTP_400_BAD_REQUEST,
@@ -485,6 +667,15 @@ class AnalyzeLocationView(BackstageView):
             "errors": [{"message": e.message, "file": e.file, "document": e.document, "field": e.field}
                        for e in analysis.errors],
         })  # fmt: skip
+
+
+class UnknownPathView(BackstageView):
+    """Any other path under /api/catalog/ (or an id that cannot be one): a NotFoundError, as Backstage's."""
+
+    post_reads = True  # nothing here is written: a read token gets the 404, not a 403
+
+    def http_method_not_allowed(self, request, *args, **kwargs):
+        raise exceptions.NotFound(f"No route for {request.method} {request.path}")
 
 
 class PushWebhookView(APIView):

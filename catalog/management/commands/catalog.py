@@ -101,10 +101,12 @@ class Command(BaseCommand):
                 raise PlaceholderReadError(f"cannot read {target}: {exc}") from exc
 
         result = process_file(content, file=str(file), read_text=read_text)
-        errors = list(result.errors) + [e for entity in result.entities for e in entity.errors]
-        for error in errors:
-            self.stderr.write(str(error))
-        return len([e for e in errors if e.level == "error"])
+        # Entity errors name the entity, as `catalog register` and the pages do; documents count from 1.
+        errors = [(e, "") for e in result.errors] + [(e, str(p.ref)) for p in result.entities for e in p.errors]
+        errors.sort(key=lambda pair: -1 if pair[0].document is None else pair[0].document)
+        for error, ref in errors:
+            self.stderr.write(error.located(ref))
+        return len([e for e, _ in errors if e.level == "error"])
 
 
 def _by_id(value: str) -> list[Location]:
