@@ -37,13 +37,15 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--components", type=int, default=10_000)
     parser.add_argument("--data", help="an existing gen_catalog.py output folder (skips generation)")
     parser.add_argument("--generator", type=Path, default=GENERATOR, help="gen_catalog.py (from a worktree elsewhere)")
-    parser.add_argument("--postgres", help="server URL; the bench creates and drops database callboard_bench")
+    parser.add_argument("--postgres", help="server URL; the bench creates and drops database --database")
+    parser.add_argument("--database", default="callboard_bench", help="the bench's PostgreSQL database")
     parser.add_argument("--redis", help="use this Redis as the cache, as a PostgreSQL deployment does")
     parser.add_argument("--requests", type=int, default=300, help="requests per latency figure")
     parser.add_argument("--workdir", help="keep the database here; a second run with --reuse skips the ingest")
     parser.add_argument("--reuse", action="store_true", help="measure queries on the database in --workdir")
     parser.add_argument("--no-http", action="store_true", help="skip the figures measured through gunicorn")
     parser.add_argument("--clients", type=int, default=20, help="concurrent clients reading during a refresh")
+    parser.add_argument("--only-during-refresh", action="store_true", help="with --reuse: only reads during a refresh")
     return parser.parse_args()
 
 
@@ -54,7 +56,13 @@ def generate(components: int, out: Path, generator: Path = GENERATOR) -> Path:
     return out
 
 
-def setup_django(workdir: Path, postgres: str | None, reuse: bool = False, redis: str | None = None) -> str | None:
+def setup_django(
+    workdir: Path,
+    postgres: str | None,
+    reuse: bool = False,
+    redis: str | None = None,
+    database: str = "callboard_bench",
+) -> str | None:
     os.environ["CALLBOARD_DATA_DIR"] = str(workdir / "var")
     os.environ["DJANGO_SETTINGS_MODULE"] = "portal.settings.base"
     if redis:
@@ -67,11 +75,11 @@ def setup_django(workdir: Path, postgres: str | None, reuse: bool = False, redis
         import psycopg
 
         with psycopg.connect(postgres, autocommit=True) as conn:
-            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = 'callboard_bench'").fetchone()
+            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [database]).fetchone()
             if not (reuse and exists):
-                conn.execute("DROP DATABASE IF EXISTS callboard_bench")
-                conn.execute("CREATE DATABASE callboard_bench")
-        bench_url = postgres.rsplit("/", 1)[0] + "/callboard_bench"
+                conn.execute(f'DROP DATABASE IF EXISTS "{database}"')
+                conn.execute(f'CREATE DATABASE "{database}"')
+        bench_url = postgres.rsplit("/", 1)[0] + "/" + database
         os.environ["DATABASE_URL"] = bench_url
     else:
         os.environ.pop("DATABASE_URL", None)
@@ -232,7 +240,7 @@ def main() -> None:
         data = Path(args.data).resolve() if args.data else generate(args.components, workdir / "org", args.generator)
         if args.data:
             os.environ["CATALOG_ALLOWED_PATHS"] = str(data)
-        bench_url = setup_django(workdir, args.postgres, args.reuse, args.redis)
+        bench_url = setup_django(workdir, args.postgres, args.reuse, args.redis, args.database)
         if args.data:
             from django.conf import settings
 
@@ -243,7 +251,10 @@ def main() -> None:
         location = register_location(str(data / "catalog-info.yaml"), type="file")
         if args.reuse and Entity.objects.exists():
             print("reusing the ingested database in", workdir)
-            measure(args, location)
+            if not args.only_during_refresh:
+                measure(args, location)
+            if not (args.no_http or args.data):
+                reads_during_refresh(args, data, location)
             return
         children_before = children_cpu()
         db_cpu, cpu, start = backend_cpu(), time.process_time(), time.perf_counter()
@@ -279,12 +290,14 @@ def main() -> None:
             print("update refresh:  skipped (--data: the bench does not edit your files)")
         else:
             change_every_entity(data, "r2")
+            children_before = children_cpu()
             db_cpu, cpu, wall = backend_cpu(), time.process_time(), time.perf_counter()
             updated = refresh_location(location.pk)
             update = time.perf_counter() - wall
             update_cpu = cpu_figure(time.process_time() - cpu, db_cpu, backend_cpu())
+            helper_part = f" + {children_cpu() - children_before:.2f} s in the helper" if updated.helper_rss_kb else ""
             print(f"update refresh:  {update:.2f} s wall, {update / ingest:.2f}x the ingest "
-                  f"({updated.summary.updated} updated: every entity changed), {update_cpu}")  # fmt: skip
+                  f"({updated.summary.updated} updated: every entity changed), {update_cpu}{helper_part}")  # fmt: skip
         from catalog import facets
 
         wall = time.perf_counter()
@@ -432,7 +445,7 @@ def reads_during_refresh(args, data: Path, location) -> None:
     from portal.models import ApiToken
     from portal.testing.oidc import free_port
 
-    user = get_user_model().objects.get(username="bench")
+    user, _ = get_user_model().objects.get_or_create(username="bench", defaults={"is_superuser": True})
     names = list(Entity.objects.filter(kind="Component").values_list("name", flat=True)[:2000])
     filtered = "/api/catalog/entities?filter=kind=component,spec.lifecycle=production&limit=50"
     urls = [by_name_url(name) if i % 4 else f"{filtered}&offset={i % 40 * 50}" for i, name in enumerate(names)]
@@ -470,13 +483,15 @@ def reads_during_refresh(args, data: Path, location) -> None:
     def report(label: str, samples: list[float], errors: int, seconds: float) -> None:
         print(f"  {label} {len(samples) / seconds:5.0f} req/s, {errors} errors, {percentiles(samples)}")
 
-    change_every_entity(data, "r3")
+    change_every_entity(data, f"r{time.time_ns()}")
     server = gunicorn(port := free_port(), workers=2)
     try:
-        HttpClient(port, {}).get("/healthz")
+        warm = HttpClient(port, {"Authorization": f"Bearer {fresh_tokens()[0]}"})
+        for url in urls[:40]:  # both workers connect, prepare and load their caches before anything is measured
+            warm.get(url)
         print(f"reads during a refresh ({args.clients} clients, by-name and filtered lists, gunicorn 2 sync workers):")
         stop = threading.Event()
-        threading.Timer(5, stop.set).start()
+        threading.Timer(10, stop.set).start()
         report("alone:          ", *run(stop, fresh_tokens()))
         stop, tokens = threading.Event(), fresh_tokens()
         command = [sys.executable, "manage.py", "catalog", "refresh", location.target, "--force"]

@@ -91,15 +91,13 @@ class LocationWriter:
         return self
 
     def __exit__(self, exc_type, exc, traceback) -> None:
-        group, self.group = self.group, None
-        if group is not None:
-            group.__exit__(exc_type, exc, traceback)
+        self._end_group(exc_type, exc, traceback)
 
     def add(self, found: Found) -> None:
         if self.by_files and found.source.location_ref != self.file:
             if self.group_size + len(self.pending) >= BATCH:  # the group ends where a file ends
                 self.flush()
-                self.__exit__(None, None, None)
+                self._end_group()
             self.file = found.source.location_ref
         ref = str(found.processed.ref)
         if self.rules and self._refused(found):
@@ -143,6 +141,12 @@ class LocationWriter:
         if self.by_files and self.group is None:
             self.group, self.group_size = transaction.atomic(), 0
             self.group.__enter__()
+
+    def _end_group(self, exc_type=None, exc=None, traceback=None) -> None:
+        """Commit the group's transaction (roll it back when leaving on an error)."""
+        group, self.group = self.group, None
+        if group is not None:
+            group.__exit__(exc_type, exc, traceback)
 
     def flush(self) -> None:
         if not self.pending:
