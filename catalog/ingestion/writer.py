@@ -139,8 +139,9 @@ class LocationWriter:
 
     def _begin_group(self) -> None:
         if self.by_files and self.group is None:
-            self.group, self.group_size = transaction.atomic(), 0
-            self.group.__enter__()
+            group = transaction.atomic()
+            group.__enter__()  # kept only once begun: a BEGIN that failed has nothing to end
+            self.group, self.group_size = group, 0
 
     def _end_group(self, exc_type=None, exc=None, traceback=None) -> None:
         """Commit the group's transaction (roll it back when leaving on an error)."""
