@@ -6,8 +6,9 @@
 
 The org comes from ../shared/bench/gen_catalog.py (same shape as the Backstage measurements in
 docs/benchmarks.md). Prints: wall time to fully related entities, entities/s, peak RSS, database size,
-p50/p95/p99 of by-name, filtered list (50), by-query with full text and facets, and the CPU cost of a
-refresh in which nothing changed.
+p50/p95/p99 of by-name, filtered list (50), by-query with full text and facets, the CPU cost of a
+refresh in which nothing changed, an update refresh in which every entity changed, and reads by
+concurrent clients (each with a bearer token that is due to record its use) while a refresh writes.
 """
 
 from __future__ import annotations
@@ -16,10 +17,12 @@ import argparse
 import http.client
 import json
 import os
+import re
 import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,25 +35,33 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--components", type=int, default=10_000)
     parser.add_argument("--data", help="an existing gen_catalog.py output folder (skips generation)")
-    parser.add_argument("--postgres", help="server URL; the bench creates and drops database --database-name")
-    parser.add_argument("--database-name", default="callboard_bench", help="on a shared server, one per person")
+    parser.add_argument("--generator", type=Path, default=GENERATOR, help="gen_catalog.py (from a worktree elsewhere)")
+    parser.add_argument("--postgres", help="server URL; the bench creates and drops database --database")
+    parser.add_argument("--database", "--database-name", default="callboard_bench",
+                        help="the bench's PostgreSQL database (on a shared server, one per person)")  # fmt: skip
     parser.add_argument("--redis", help="use this Redis as the cache, as a PostgreSQL deployment does")
     parser.add_argument("--requests", type=int, default=300, help="requests per latency figure")
     parser.add_argument("--workdir", help="keep the database here; a second run with --reuse skips the ingest")
     parser.add_argument("--reuse", action="store_true", help="measure queries on the database in --workdir")
     parser.add_argument("--no-http", action="store_true", help="skip the figures measured through gunicorn")
+    parser.add_argument("--clients", type=int, default=20, help="concurrent clients reading during a refresh")
+    parser.add_argument("--only-during-refresh", action="store_true", help="with --reuse: only reads during a refresh")
     return parser.parse_args()
 
 
-def generate(components: int, out: Path) -> Path:
-    if not GENERATOR.exists():
-        sys.exit(f"{GENERATOR} not found: pass --data with a gen_catalog.py output folder")
-    subprocess.run([sys.executable, str(GENERATOR), "--components", str(components), "--out", str(out)], check=True)
+def generate(components: int, out: Path, generator: Path = GENERATOR) -> Path:
+    if not generator.exists():
+        sys.exit(f"{generator} not found: pass --generator, or --data with a gen_catalog.py output folder")
+    subprocess.run([sys.executable, str(generator), "--components", str(components), "--out", str(out)], check=True)
     return out
 
 
 def setup_django(
-    workdir: Path, postgres: str | None, reuse: bool = False, redis: str | None = None, name: str = "callboard_bench"
+    workdir: Path,
+    postgres: str | None,
+    reuse: bool = False,
+    redis: str | None = None,
+    database: str = "callboard_bench",
 ) -> str | None:
     os.environ["CALLBOARD_DATA_DIR"] = str(workdir / "var")
     os.environ["DJANGO_SETTINGS_MODULE"] = "portal.settings.base"
@@ -65,11 +76,11 @@ def setup_django(
         from psycopg import sql
 
         with psycopg.connect(postgres, autocommit=True) as conn:
-            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [database]).fetchone()
             if not (reuse and exists):
-                conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
-                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-        bench_url = postgres.rsplit("/", 1)[0] + "/" + name
+                conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(database)))
+                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database)))
+        bench_url = postgres.rsplit("/", 1)[0] + "/" + database
         os.environ["DATABASE_URL"] = bench_url
     else:
         os.environ.pop("DATABASE_URL", None)
@@ -173,16 +184,18 @@ class HttpClient:
             connection.close()
 
 
-def gunicorn() -> tuple[subprocess.Popen, int]:
-    """One gunicorn sync worker on this bench's database and cache, as ``make run`` and the image serve.
+def gunicorn(workers: int = 1) -> tuple[subprocess.Popen, int]:
+    """Gunicorn sync workers (one by default) on this bench's database and cache, as ``make run`` and the
+    image serve.
 
-    It serves a socket bound here on an OS-assigned port and inherited, so no other process can take the
-    port first; the first request waits in the socket's backlog until the worker is up."""
+    They serve a socket bound here on an OS-assigned port and inherited, so no other process can take the
+    port first; the first request waits in the socket's backlog until a worker is up."""
     from portal.testing.webserver import gunicorn_command, listening_socket, status
 
     sock = listening_socket()
-    server = subprocess.Popen(gunicorn_command(sock), cwd=ROOT, env=os.environ.copy(), stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL, pass_fds=[sock.fileno()])  # fmt: skip
+    server = subprocess.Popen(gunicorn_command(sock, workers=workers), cwd=ROOT, env=os.environ.copy(),
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              pass_fds=[sock.fileno()])  # fmt: skip
     port = sock.getsockname()[1]
     sock.close()
     for _ in range(600):  # any answer means the worker is up
@@ -257,10 +270,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="callboard-bench-") as tmp:
         workdir = Path(args.workdir or tmp)
         workdir.mkdir(parents=True, exist_ok=True)
-        data = Path(args.data).resolve() if args.data else generate(args.components, workdir / "org")
+        data = Path(args.data).resolve() if args.data else generate(args.components, workdir / "org", args.generator)
         if args.data:
             os.environ["CATALOG_ALLOWED_PATHS"] = str(data)
-        bench_url = setup_django(workdir, args.postgres, args.reuse, args.redis, args.database_name)
+        bench_url = setup_django(workdir, args.postgres, args.reuse, args.redis, args.database)
         if args.data:
             from django.conf import settings
 
@@ -271,7 +284,10 @@ def main() -> None:
         location = register_location(str(data / "catalog-info.yaml"), type="file")
         if args.reuse and Entity.objects.exists():
             print("reusing the ingested database in", workdir)
-            measure(args, location)
+            if not args.only_during_refresh:
+                measure(args, location)
+            if not (args.no_http or args.data):
+                reads_during_refresh(args, data, location)
             return
         children_before = children_cpu()
         db_cpu, cpu, start = backend_cpu(), time.process_time(), time.perf_counter()
@@ -303,6 +319,18 @@ def main() -> None:
         unchanged = refresh_location(location.pk)
         print(f"unchanged refresh: {cpu_figure(time.process_time() - cpu, db_cpu, backend_cpu())}, "
               f"{time.perf_counter() - wall:.3f} s wall (changed={unchanged.changed})")  # fmt: skip
+        if args.data:
+            print("update refresh:  skipped (--data: the bench does not edit your files)")
+        else:
+            change_every_entity(data, "r2")
+            children_before = children_cpu()
+            db_cpu, cpu, wall = backend_cpu(), time.process_time(), time.perf_counter()
+            updated = refresh_location(location.pk)
+            update = time.perf_counter() - wall
+            update_cpu = cpu_figure(time.process_time() - cpu, db_cpu, backend_cpu())
+            helper_part = f" + {children_cpu() - children_before:.2f} s in the helper" if updated.helper_rss_kb else ""
+            print(f"update refresh:  {update:.2f} s wall, {update / ingest:.2f}x the ingest "
+                  f"({updated.summary.updated} updated: every entity changed), {update_cpu}{helper_part}")  # fmt: skip
         from catalog import facets
 
         wall = time.perf_counter()
@@ -310,6 +338,8 @@ def main() -> None:
         print(f"facet snapshots: {time.perf_counter() - wall:.2f} s wall (the worker builds them after a change)")
 
         measure(args, location)
+        if not (args.no_http or args.data):
+            reads_during_refresh(args, data, location)
         if bench_url:
             from django.db import connections
 
@@ -451,6 +481,87 @@ def over_http(secret: str, names: list[str], n: int, filtered: str) -> None:
         print("over HTTP (gunicorn, one sync worker, a new connection per request):")
         print("  by-name:      ", percentiles(timed(client, by_name)), " (a bearer token; each name once)")
         print("  filtered list:", percentiles(paged(client, filtered, n)), " (paging with the Link cursor)")
+    finally:
+        server.terminate()
+        server.wait()
+
+
+def change_every_entity(data: Path, revision: str) -> None:
+    """Give every entity of the generated org a new label value: an update refresh rewrites them all."""
+    for path in data.glob("*.yaml"):
+        text = re.sub(r"metadata:\n(  labels:\n    bench-revision: \w+\n)?",
+                      f"metadata:\n  labels:\n    bench-revision: {revision}\n", path.read_text())  # fmt: skip
+        path.write_text(text)
+
+
+def reads_during_refresh(args, data: Path, location) -> None:
+    """``--clients`` threads read by name and filtered lists through gunicorn (two sync workers), first
+    alone, then while a ``manage.py catalog refresh`` process rewrites every entity. Each client has a
+    fresh token, so its first reads are due to record the token's last use (a write)."""
+    from django.contrib.auth import get_user_model
+
+    from catalog.models import Entity
+    from portal.models import ApiToken
+
+    user, _ = get_user_model().objects.get_or_create(username="bench", defaults={"is_superuser": True})
+    names = list(Entity.objects.filter(kind="Component").values_list("name", flat=True)[:2000])
+    filtered = "/api/catalog/entities?filter=kind=component,spec.lifecycle=production&limit=50"
+    urls = [by_name_url(name) if i % 4 else f"{filtered}&offset={i % 40 * 50}" for i, name in enumerate(names)]
+
+    def run(stop: threading.Event, tokens: list[str]) -> tuple[list[float], int, float]:
+        samples: list[float] = []
+        errors = [0]
+        lock = threading.Lock()
+
+        def client(secret: str, offset: int) -> None:
+            http = HttpClient(port, {"Authorization": f"Bearer {secret}"})
+            i = offset
+            while not stop.is_set():
+                start = time.perf_counter()
+                try:
+                    ok = http.get(urls[i % len(urls)]).status_code == 200
+                except OSError:
+                    ok = False
+                with lock:
+                    samples.append(time.perf_counter() - start)
+                    errors[0] += not ok
+                i += 7
+
+        threads = [threading.Thread(target=client, args=(t, n * 101)) for n, t in enumerate(tokens)]
+        began = time.perf_counter()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        return samples, errors[0], time.perf_counter() - began
+
+    def fresh_tokens() -> list[str]:
+        return [ApiToken.issue(user, name=f"bench-{i}", scopes=["catalog:read"])[1] for i in range(args.clients)]
+
+    def report(label: str, samples: list[float], errors: int, seconds: float) -> None:
+        print(f"  {label} {len(samples) / seconds:5.0f} req/s, {errors} errors, {percentiles(samples)}")
+
+    change_every_entity(data, f"r{time.time_ns()}")
+    server, port = gunicorn(workers=2)
+    try:
+        warm = HttpClient(port, {"Authorization": f"Bearer {fresh_tokens()[0]}"})
+        for url in urls[:40]:  # both workers connect, prepare and load their caches before anything is measured
+            warm.get(url)
+        print(f"reads during a refresh ({args.clients} clients, by-name and filtered lists, gunicorn 2 sync workers):")
+        stop = threading.Event()
+        threading.Timer(10, stop.set).start()
+        report("alone:          ", *run(stop, fresh_tokens()))
+        stop, tokens = threading.Event(), fresh_tokens()
+        command = [sys.executable, "manage.py", "catalog", "refresh", location.target, "--force"]
+        refresh = subprocess.Popen(command, cwd=ROOT, env=os.environ.copy(), stdout=subprocess.DEVNULL)
+        began = time.perf_counter()
+        waiter = threading.Thread(target=lambda: (refresh.wait(), stop.set()))
+        waiter.start()
+        samples, errors, seconds = run(stop, tokens)
+        waiter.join()
+        report("during refresh: ", samples, errors, seconds)
+        print(f"  the refresh (every entity changed, its own process) took {time.perf_counter() - began:.1f} s, "
+              f"exit {refresh.returncode}")  # fmt: skip
     finally:
         server.terminate()
         server.wait()

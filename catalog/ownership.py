@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from catalog import identity
 from portal.auth.claims import local_claims
+from portal.bookkeeping import best_effort
 from portal.models import Identity
 
 
@@ -17,8 +18,12 @@ def person(user) -> tuple[str | None, set[str]]:
     if not (user and user.is_authenticated):
         return None, set()
     row = Identity.objects.filter(user_id=user.pk).values_list("entity_ref", "ownership_refs").first()
-    if row is None:
-        stored = identity.store(user, local_claims(user))
+    if row is None:  # stored on first use, unless SQLite is locked by a writer: then resolved, not stored
+        claims = local_claims(user)
+        stored = best_effort(lambda: identity.store(user, claims), "a first identity", atomic=False)
+        if stored is None:
+            resolved = identity.resolve(user, claims)
+            return resolved.entity_ref or None, set(resolved.ownership)
         row = (stored.entity_ref, stored.ownership_refs)
     return row[0] or None, set(row[1])
 

@@ -4,7 +4,9 @@ The ORM's bulk_create builds a model instance and prepares every value: for the 
 10k-component catalog that costs most of the ingest time. Here rows are plain tuples: PostgreSQL gets
 ``COPY``, SQLite a single ``executemany``. New entities take the same path with ids reserved first
 (their relation and search rows need them): bulk_create compiles SQL per value (a quarter of SQLite's
-ingest), and on PostgreSQL sends ``UNNEST`` arrays quoted in Python, JSON bodies included.
+ingest), and on PostgreSQL sends ``UNNEST`` arrays quoted in Python, JSON bodies included. Changed
+entities are updated the same way (``update_rows``): bulk_update builds a ``CASE WHEN`` per column and
+row, which made updating every entity of a location cost 4.6 times its first ingestion.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 
-from django.db import connection
+from django.db import connection, transaction
 
 #: SQLite page cache for a refresh's write transaction (KiB): random index inserts stay in memory.
 SQLITE_WRITE_CACHE_KIB = 65_536
@@ -51,6 +53,34 @@ def insert_rows(table: str, columns: Sequence[str], rows: Iterable[tuple], *, sk
             + (" ON CONFLICT DO NOTHING" if skip_conflicts else ""),
             list(rows),
         )
+
+
+def update_rows(table: str, columns: Sequence[str], rows: Sequence[tuple]) -> None:
+    """Set ``columns`` of existing rows from plain tuples ``(id, *values)``, in a constant number of
+    statements: SQLite one ``executemany`` of one prepared ``UPDATE``; PostgreSQL ``COPY`` into a
+    temporary table, then one ``UPDATE … FROM`` it."""
+    if not rows:
+        return
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        if connection.vendor != "postgresql":
+            assignments = ", ".join(f"{quote(c)} = %s" for c in columns)
+            cursor.executemany(
+                f"UPDATE {quote(table)} SET {assignments} WHERE id = %s",  # noqa: S608
+                [(*row[1:], row[0]) for row in rows],
+            )
+            return
+        staging = quote(f"{table}_update")
+        column_list = ", ".join(quote(c) for c in ["id", *columns])
+        assignments = ", ".join(f"{quote(c)} = s.{quote(c)}" for c in columns)
+        with transaction.atomic(savepoint=False):  # the staging table lives in the caller's transaction
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE {staging} ON COMMIT DROP AS "  # noqa: S608
+                f"SELECT {column_list} FROM {quote(table)} WITH NO DATA"
+            )
+            _copy(cursor.cursor, f"COPY {staging} ({column_list}) FROM STDIN", rows)
+            cursor.execute(f"UPDATE {quote(table)} AS t SET {assignments} FROM {staging} AS s WHERE t.id = s.id")  # noqa: S608
+            cursor.execute(f"DROP TABLE {staging}")
 
 
 class BackgroundCopy:

@@ -18,7 +18,7 @@ from catalog.ingestion.bulk import write_cache
 from catalog.ingestion.collect import Walk, keep_what_failed_files_included, walk
 from catalog.ingestion.readers import SourceReader
 from catalog.ingestion.sources import SourceError, parse_target
-from catalog.ingestion.writer import LocationWriter, Summary
+from catalog.ingestion.writer import LocationWriter, Summary, refresh_transaction
 from catalog.models import Entity, Location, ProcessingError
 
 logger = logging.getLogger(__name__)
@@ -85,8 +85,8 @@ def refresh_location(location_id, *, force: bool = False) -> RefreshResult:
             Location.objects.filter(pk=location.pk).update(last_checked_at=now, next_refresh_at=next_refresh_time())
             return RefreshResult(str(location.pk), location.status, False, Summary())
         walk_state = Walk()
-        with transaction.atomic(), write_cache():
-            writer = LocationWriter(location)
+        # PostgreSQL: one transaction; SQLite: the writer commits groups of whole files (writer.py).
+        with refresh_transaction(), write_cache(), LocationWriter(location) as writer:
             helper_min_bytes = settings.CATALOG_PARSE_HELPER_MIN_BYTES or None
             for found in walk(root, reader, walk_state, presence=location.presence, helper_min_bytes=helper_min_bytes):
                 writer.add(found)

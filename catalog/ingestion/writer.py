@@ -1,4 +1,10 @@
-"""Persist what a location walk produced, in batches, inside the caller's transaction.
+"""Persist what a location walk produced, in batches.
+
+Transactions: on PostgreSQL the whole refresh is one transaction (``refresh_transaction``). SQLite has
+one writer at a time, so there the writer commits whole files, about ``BATCH`` entities at a time, and
+other writers (a person saving a form) get in between: readers see each file either as it was or as it
+is now, never half-applied; the last files, orphans and the location's state commit together. Inside a
+caller's transaction (tests, a caller's ``atomic``) everything stays in it.
 
 Rules kept here:
 - an unchanged entity (same content hash, same errors) costs no write, and errors equal to the stored ones
@@ -13,12 +19,13 @@ from __future__ import annotations
 
 import json
 import uuid
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from catalog.ingestion.bulk import BackgroundCopy, insert_rows, reserve_ids
+from catalog.ingestion.bulk import BackgroundCopy, insert_rows, reserve_ids, update_rows
 from catalog.ingestion.collect import Found, Walk
 from catalog.ingestion.errors import DescriptorError
 from catalog.models import CatalogRule, Entity, Location, ProcessingError, Relation, SearchRow
@@ -30,6 +37,7 @@ ENTITY_FIELDS = [
     "owner_ref", "system_ref", "tags", "body", "etag", "content_hash", "generation", "known_kind",
     "valid", "error_count", "source_file", "orphaned_at",
 ]  # fmt: skip
+UPDATED_FIELDS = [*ENTITY_FIELDS, "updated_at"]  # what an update of a changed entity writes
 
 
 @dataclass
@@ -53,8 +61,14 @@ class Summary:
         }
 
 
+def refresh_transaction() -> AbstractContextManager:
+    """The refresh's own transaction: PostgreSQL one for all; SQLite none (the writer commits groups of files)."""
+    return nullcontext() if connection.vendor == "sqlite" else transaction.atomic()
+
+
 class LocationWriter:
-    """Writes one location's entities. Call ``add`` per found entity, then ``finish``."""
+    """Writes one location's entities: ``with LocationWriter(location) as writer``, ``add`` per found
+    entity, then ``finish``; the block's end commits what is left (an error rolls it back)."""
 
     def __init__(self, location: Location):
         self.location = location
@@ -70,8 +84,24 @@ class LocationWriter:
         self.copier = BackgroundCopy()
         self.conflict_errors: list[DescriptorError] = []
         self.stored_errors = _stored_errors(location)
+        # SQLite outside a caller's transaction: commit groups of whole files (see the module's docstring).
+        self.by_files = connection.vendor == "sqlite" and not connection.in_atomic_block
+        self.group: transaction.Atomic | None = None  # the open transaction of the current group of files
+        self.group_size = 0  # entities written in it
+        self.file = ""
+
+    def __enter__(self) -> LocationWriter:
+        return self
+
+    def __exit__(self, exc_type, exc, traceback) -> None:
+        self._end_group(exc_type, exc, traceback)
 
     def add(self, found: Found) -> None:
+        if self.by_files and found.source.location_ref != self.file:
+            if self.group_size + len(self.pending) >= BATCH:  # the group ends where a file ends
+                self.flush()
+                self._end_group()
+            self.file = found.source.location_ref
         ref = str(found.processed.ref)
         if self.rules and self._refused(found):
             return
@@ -110,18 +140,33 @@ class LocationWriter:
         )  # fmt: skip
         return True
 
+    def _begin_group(self) -> None:
+        if self.by_files and self.group is None:
+            group = transaction.atomic()
+            group.__enter__()  # kept only once begun: a BEGIN that failed has nothing to end
+            self.group, self.group_size = group, 0
+
+    def _end_group(self, exc_type=None, exc=None, traceback=None) -> None:
+        """Commit the group's transaction (roll it back when leaving on an error)."""
+        group, self.group = self.group, None
+        if group is not None:
+            group.__exit__(exc_type, exc, traceback)
+
     def flush(self) -> None:
         if not self.pending:
             return
         self.copier.wait()
+        self._begin_group()
         batch, self.pending = self.pending, []
+        self.group_size += len(batch)
         refs = [str(f.processed.ref) for f in batch]
         taken = dict(
             Entity.objects.filter(ref__in=refs).exclude(location=self.location).values_list("ref", "location_id")
         )
         to_create: list[tuple[Found, int]] = []  # (found, error count)
-        to_update: list[Entity] = []  # body changed: every column, relations and search rows rewritten
-        error_only: list[Entity] = []  # body kept: only the error count changes
+        to_update: list[tuple[int, int, Found, int]] = []  # (id, generation, found, error count): body changed,
+        # so every column, relations and search rows are rewritten
+        error_only: list[tuple[int, int]] = []  # (id, error count): body kept, only the error count changes
         ids: dict[str, int] = {}  # ref -> entity id (new entities' after their insert)
         rewrite: list[tuple[str, list, list]] = []  # (ref, relations, search rows)
         error_rows: list[tuple[str, list[DescriptorError]]] = []
@@ -146,31 +191,29 @@ class LocationWriter:
             entity_id = ids[ref] = existing[0]
             if not processed.valid:
                 if errors_changed or existing[3] != len(errors):
-                    error_only.append(Entity(id=entity_id, error_count=len(errors)))
+                    error_only.append((entity_id, len(errors)))
                     self.summary.updated += 1
                 else:
                     self.summary.unchanged += 1
             elif existing[2] != row.digest or not existing[6] or existing[5] is not None:
-                entity = self._updated_entity(found, len(errors))
-                entity.id = entity_id
-                entity.generation = existing[7] + (1 if existing[2] != row.digest else 0)
-                to_update.append(entity)
+                generation = existing[7] + (1 if existing[2] != row.digest else 0)
+                to_update.append((entity_id, generation, found, len(errors)))
                 rewrite.append((ref, processed.relations, row.search))
                 self.summary.updated += 1
             else:
                 if existing[3] != len(errors):
-                    error_only.append(Entity(id=entity_id, error_count=len(errors)))
+                    error_only.append((entity_id, len(errors)))
                 self.summary.unchanged += 1
         ids.update(self._insert_new(to_create))
         # A ref a concurrent refresh inserted first is a conflict now (_insert_new): it has no id here.
         error_rows = [(ref, errors) for ref, errors in error_rows if ref in ids]
         rewrite = [(ref, relations, search) for ref, relations, search in rewrite if ref in ids]
-        Entity.objects.bulk_update(to_update, [*ENTITY_FIELDS, "updated_at"], batch_size=BATCH)
-        Entity.objects.bulk_update(error_only, ["error_count"], batch_size=BATCH)
+        self._update_changed(to_update)
+        update_rows(Entity._meta.db_table, ["error_count"], error_only)
         self._write_entity_errors([(ref, ids[ref], errors) for ref, errors in error_rows])
         self._rewrite_rows(  # last: on PostgreSQL it goes on in the background
             [(ids[ref], relations, search) for ref, relations, search in rewrite],
-            [entity.id for entity in to_update],
+            [entity_id for entity_id, *_ in to_update],
         )
 
     def _conflict(self, found: Found, owner) -> None:
@@ -244,22 +287,28 @@ class LocationWriter:
             if entity_id in inserted
         }
 
-    def _updated_entity(self, found: Found, error_count: int) -> Entity:
-        processed, row = found.processed, found.row
-        return Entity(
-            ref=str(processed.ref),
-            body=processed.entity,
-            etag=row.etag,
-            content_hash=row.digest,
-            known_kind=processed.known_kind,
-            valid=True,
-            error_count=error_count,
-            location=self.location,
-            source_file=found.source.location_ref,
-            orphaned_at=None,
-            updated_at=self.now,
-            **row.columns,
-        )
+    def _update_changed(self, to_update: list[tuple[int, int, Found, int]]) -> None:
+        """Rewrite changed entities from their prepared values, as plain rows (as new ones are inserted)."""
+        now = Entity._meta.get_field("updated_at").get_db_prep_value(self.now, connection)
+        rows = []
+        for entity_id, generation, found, error_count in to_update:
+            processed, row = found.processed, found.row
+            values = {
+                **row.columns,
+                "tags": json.dumps(row.columns["tags"]),
+                "body": row.body_json,
+                "etag": row.etag,
+                "content_hash": row.digest,
+                "generation": generation,
+                "known_kind": processed.known_kind,
+                "valid": True,
+                "error_count": error_count,
+                "source_file": found.source.location_ref,
+                "orphaned_at": None,
+                "updated_at": now,
+            }  # fmt: skip
+            rows.append((entity_id, *(values[field] for field in UPDATED_FIELDS)))
+        update_rows(Entity._meta.db_table, UPDATED_FIELDS, rows)
 
     def _rewrite_rows(self, rewrite: list[tuple[int, list, list]], replaced_ids: list[int]) -> None:
         """Replace the relation and search rows of the entities just written (plain tuples, no ORM)."""
@@ -301,9 +350,11 @@ class LocationWriter:
         ProcessingError.objects.bulk_create(rows, batch_size=BATCH)
 
     def finish(self, walk_state: Walk) -> Summary:
-        """Flush, mark orphans, record location-level errors and the location's state."""
+        """Flush, mark orphans, record location-level errors and the location's state (SQLite: in the last
+        group's transaction, with what the caller writes before the ``with`` block ends)."""
         self.flush()
         self.copier.wait()
+        self._begin_group()
         gone = [row for ref, row in self.existing.items() if ref not in self.seen]
         kept_by_failure = {row[0] for row in gone if row[4] in walk_state.failed_files}
         orphan_ids = [row[0] for row in gone if row[4] not in walk_state.failed_files and row[5] is None]

@@ -20,6 +20,7 @@ from catalog.owners import effective_owner, effective_owner_expression
 from catalog.permissions import REGISTER, can, entity_filter, owner_actions, readable
 from plugins.tabs import tabs_for
 from portal.access import access_version, subject_for
+from portal.bookkeeping import best_effort
 
 PAGE_SIZE = 50
 FACETS = [
@@ -237,7 +238,8 @@ def entity_tab(request, namespace: str, kind: str, name: str, tab: str):
     )
     context["owner_actions"] = owner_actions(request.user, entity)
     if request.user.is_authenticated:
-        record_visit(request.user, entity.ref)  # full page loads only; tab switches are the same visit
+        # Full page loads only (tab switches are the same visit); skipped while SQLite is locked by a writer.
+        best_effort(lambda: record_visit(request.user, entity.ref), "a visit")
     return render(request, "catalog/entity_detail.html", context)
 
 

@@ -15,13 +15,15 @@ from django.utils import timezone
 from rest_framework import authentication, exceptions
 
 from portal.auth.backends import remembered_user
+from portal.bookkeeping import best_effort
 from portal.models import ApiToken
 from portal.models.tokens import digest
 from portal.versions import VersionCounter
 
 TOKENS = VersionCounter("auth:tokens")
 
-# last_used_at is written at most this often per token, so reads do not turn into writes.
+# last_used_at is written at most this often per token, so reads do not turn into writes; and never waited
+# for: while another process writes (a refresh on SQLite), it is skipped until a request gets in.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
@@ -45,8 +47,10 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed("Invalid, expired or revoked token.")
         now = timezone.now()
         if known.last_used_at is None or now - known.last_used_at > LAST_USED_RESOLUTION:
-            ApiToken.objects.filter(pk=known.pk).update(last_used_at=now)  # no signal: the memory stays
-            known.last_used_at = now
+            # No signal: the memory stays.
+            used = lambda: ApiToken.objects.filter(pk=known.pk).update(last_used_at=now)  # noqa: E731
+            if best_effort(used, "a token's last use", atomic=False) is not None:
+                known.last_used_at = now
         token = copy.copy(known)
         token.user = user
         return user, token
