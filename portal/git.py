@@ -118,13 +118,18 @@ class GitRepo:
         self.url = validate_url(url)
         key = hashlib.sha256(url.encode()).hexdigest()[:24]
         self.path = Path(cache_dir) / f"{key}.git"
+        self._lock_path = Path(cache_dir) / f"{key}.lock"
         self._repo: git.Repo | None = None
 
     def __enter__(self) -> GitRepo:
         if not (self.path / "HEAD").exists():
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            repo = git.Repo.init(self.path, bare=True)
-            repo.close()
+            with self._writing():  # two workers meeting a new repository: one creates the mirror
+                if not (self.path / "HEAD").exists():
+                    shutil.rmtree(self.path, ignore_errors=True)  # what a crash mid-creation left
+                    staging = Path(tempfile.mkdtemp(prefix=f"{self.path.name}.", dir=self.path.parent))
+                    git.Repo.init(staging, bare=True).close()
+                    os.rename(staging, self.path)  # whole or not at all: nobody opens a half-made mirror
         self._repo = git.Repo(self.path)
         return self
 
@@ -153,9 +158,10 @@ class GitRepo:
 
     @contextmanager
     def _writing(self) -> Iterator[None]:
-        """One fetch into this mirror at a time, across processes: git's own ``shallow.lock`` makes a second
-        concurrent fetch fail ("Unable to create … shallow.lock: File exists") instead of waiting."""
-        with open(self.path / "callboard.lock", "a+") as handle:
+        """One writer of this mirror at a time, across processes (a file lock beside it): git's own lock files
+        make a second concurrent ``init`` or ``fetch`` fail ("Unable to create … shallow.lock: File exists")
+        instead of waiting."""
+        with open(self._lock_path, "a+") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
             try:
                 yield

@@ -85,8 +85,33 @@ def refresh_location(location_id, *, force: bool = False) -> RefreshResult:
             Location.objects.filter(pk=location.pk).update(last_checked_at=now, next_refresh_at=next_refresh_time())
             return RefreshResult(str(location.pk), location.status, False, Summary())
         walk_state = Walk()
-        # PostgreSQL: one transaction; SQLite: the writer commits groups of whole files (writer.py).
-        with refresh_transaction(), write_cache(), LocationWriter(location) as writer:
+        try:
+            summary = _write(location, root, reader, walk_state, now)
+        except LocationDeleted:
+            logger.info("Location %s was unregistered during its refresh; nothing written back", location.target)
+            return RefreshResult(str(location.pk), "deleted", False, Summary(), "unregistered during the refresh")
+    logger.info("Refreshed %s: %s", location.target, summary.as_dict())
+    location_refreshed.send(sender=Location, location_id=str(location.pk))
+    changed = bool(summary.added or summary.updated or summary.orphaned or summary.errors_changed)
+    if changed:
+        bump_catalog_version()
+        if summary.added or summary.updated or summary.orphaned:  # errors alone change nobody's groups
+            schedule_refresh_identities()  # people's ownership follows the catalog (catalog/identity.py)
+    if summary.added + summary.updated >= TIDY_AFTER_ROWS:
+        tidy_after_large_write()
+    return RefreshResult(
+        str(location.pk), location.status, changed, summary, location.message, walk_state.helper_rss_kb
+    )
+
+
+class LocationDeleted(Exception):
+    """The location was unregistered while it refreshed: what the refresh wrote is rolled back."""
+
+
+def _write(location: Location, root, reader: SourceReader, walk_state: Walk, now) -> Summary:
+    """Walk the location and write it; the location's own row last, only if it still exists."""
+    # PostgreSQL: one transaction; SQLite: the writer commits groups of whole files (writer.py).
+    with refresh_transaction(), write_cache(), LocationWriter(location) as writer:
             helper_min_bytes = settings.CATALOG_PARSE_HELPER_MIN_BYTES or None
             for found in walk(root, reader, walk_state, presence=location.presence, helper_min_bytes=helper_min_bytes):
                 writer.add(found)
@@ -105,19 +130,12 @@ def refresh_location(location_id, *, force: bool = False) -> RefreshResult:
             if summary.added or summary.updated or summary.orphaned:
                 location.last_changed_at = now
             location.entity_count = location.entities.count()
-            location.save()
-    logger.info("Refreshed %s: %s", location.target, summary.as_dict())
-    location_refreshed.send(sender=Location, location_id=str(location.pk))
-    changed = bool(summary.added or summary.updated or summary.orphaned or summary.errors_changed)
-    if changed:
-        bump_catalog_version()
-        if summary.added or summary.updated or summary.orphaned:  # errors alone change nobody's groups
-            schedule_refresh_identities()  # people's ownership follows the catalog (catalog/identity.py)
-    if summary.added + summary.updated >= TIDY_AFTER_ROWS:
-        tidy_after_large_write()
-    return RefreshResult(
-        str(location.pk), location.status, changed, summary, location.message, walk_state.helper_rss_kb
-    )
+            # Unregistered meanwhile (DELETE /locations/{id}): a plain save() would insert it again, with
+            # what this refresh wrote. The lock makes a delete that is under way finish first.
+            if not Location.objects.select_for_update().filter(pk=location.pk).exists():
+                raise LocationDeleted(location.pk)
+            location.save(force_update=True)
+    return summary
 
 
 def _location_entity_files(location: Location) -> dict[str, str]:

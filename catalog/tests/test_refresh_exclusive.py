@@ -211,3 +211,30 @@ def test_a_claim_whose_job_ended_is_taken_over(served):
     thread.join(60)
     assert [(r["outcome"], r["passes"]) for r in results] == [("refreshed", 1)]
     assert LocationRefresh.objects.get(pk=billing.pk).state == State.IDLE
+
+
+def test_a_location_deleted_during_its_refresh_stays_deleted(served):
+    """DELETE /locations/{id} while the location refreshes: the refresh's last save used to write the
+    location back (an UPDATE of no row became an INSERT), with the entities it had just written."""
+    root, base, gate = served
+    billing = _location(base, "billing")
+    make_repo(root / "acme" / "billing.git", {"catalog-info.yaml": _component("billing", "v2")})
+    gate.armed = True
+    outcome: list = []
+
+    def refresh() -> None:
+        try:
+            outcome.append(refresh_now(billing.pk, force=True))
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=refresh)
+    thread.start()
+    assert gate.arrived.wait(90), "the refresh never reached the server"
+    Location.objects.filter(pk=billing.pk).delete()  # as DELETE /locations/{id} does, committed
+    gate.opened.set()
+    thread.join(120)
+    assert not thread.is_alive()
+    assert outcome and outcome[0].status == "deleted"
+    assert not Location.objects.filter(pk=billing.pk).exists()
+    assert not Entity.objects.filter(ref="component:default/billing").exists()

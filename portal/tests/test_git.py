@@ -47,27 +47,28 @@ def test_credentials_are_removed_from_urls():
     assert sanitize_url("https://user:secret@github.com/o/r.git") == "https://github.com/o/r.git"
 
 
-def _fetch_in_child(url: str, cache: str, queue) -> None:
-    try:
-        with GitRepo(url, cache) as repo:
-            queue.put(repo.fetch("main"))
-    except GitError as exc:
-        queue.put(f"error: {exc}")
+FETCH = "\n".join([
+    "import sys",
+    "from portal.git import GitRepo",
+    "with GitRepo(sys.argv[1], sys.argv[2]) as repo: print(repo.fetch('main'))",
+])  # fmt: skip
 
 
 def test_concurrent_fetches_into_one_mirror_wait_for_each_other(tmp_path):
-    """Two workers refreshing from one repository share its mirror: git's shallow.lock made the second
-    fetch fail ("Unable to create … shallow.lock: File exists"); now it waits for the first."""
+    """Two workers refreshing from one repository share its mirror: git's own locks made the second init or
+    fetch fail ("could not lock config file", "Unable to create … shallow.lock"); now it waits for the first."""
     import fcntl
-    import multiprocessing
+    import subprocess
+    import sys
     import threading
+    from pathlib import Path
 
     sha = make_repo(tmp_path / "remote.git", {"a.txt": "x"})
     url = (tmp_path / "remote.git").as_uri()
     with GitRepo(url, tmp_path / "cache") as repo:
         repo.fetch("main")
         done = threading.Event()
-        with open(repo.path / "callboard.lock", "a+") as held:
+        with open(repo._lock_path, "a+") as held:
             fcntl.flock(held, fcntl.LOCK_EX)  # another process's fetch in progress
             thread = threading.Thread(target=lambda: (GitRepo(url, tmp_path / "cache").__enter__().fetch("main"),
                                                       done.set()))  # fmt: skip
@@ -76,12 +77,9 @@ def test_concurrent_fetches_into_one_mirror_wait_for_each_other(tmp_path):
             fcntl.flock(held, fcntl.LOCK_UN)
         thread.join(60)
         assert done.is_set()
-    context = multiprocessing.get_context("fork")
-    queue = context.Queue()
-    children = [context.Process(target=_fetch_in_child, args=(url, str(tmp_path / "cache2"), queue)) for _ in range(8)]
-    for child in children:
-        child.start()
-    results = [queue.get(timeout=120) for _ in children]
-    for child in children:
-        child.join(30)
-    assert results == [sha] * 8
+    root = Path(__file__).resolve().parents[2]
+    command = [sys.executable, "-c", FETCH, url, str(tmp_path / "cache2")]
+    children = [subprocess.Popen(command, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                for _ in range(8)]  # fmt: skip
+    results = [child.communicate(timeout=120) for child in children]
+    assert [out.strip() for out, _ in results] == [sha] * 8, [err for _, err in results]
