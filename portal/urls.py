@@ -28,6 +28,7 @@ urlpatterns = [
     ),
     path("api/v1/access/check", AccessCheckView.as_view(), name="access-check"),
     path("api/permission/authorize", AuthorizeView.as_view(), name="permission-authorize"),
+    path("api/scorecards/", include("scorecards.api.urls")),
     path("api/", include("catalog.api.urls")),
     path("", include("catalog.urls")),
 ]

@@ -6,3 +6,6 @@ class ScorecardsConfig(AppConfig):
 
     def ready(self) -> None:
         from scorecards import kind  # noqa: F401 - registers the Scorecard kind with the catalog
+        from scorecards.tabs import register_tabs
+
+        register_tabs()

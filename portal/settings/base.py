@@ -173,10 +173,15 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celery" / "beat-schedule")
 
 CATALOG_REFRESH_INTERVAL = env.int("CATALOG_REFRESH_INTERVAL", default=300)
+SCORECARDS_EVALUATE_INTERVAL = env.int("SCORECARDS_EVALUATE_INTERVAL", default=900)
 CELERY_BEAT_SCHEDULE = {
     "catalog.refresh_due_locations": {
         "task": "catalog.refresh_due_locations",
         "schedule": timedelta(seconds=max(10, CATALOG_REFRESH_INTERVAL // 5)),
+    },
+    "scorecards.evaluate_all": {
+        "task": "scorecards.evaluate_all",
+        "schedule": timedelta(seconds=max(60, SCORECARDS_EVALUATE_INTERVAL)),
     },
 }
 

@@ -1,0 +1,236 @@
+"""Evaluate scorecards against catalog entities and store what changed. No Celery code here.
+
+``entity`` in every expression is the entity exactly as the catalog API returns it (with ``relations``,
+catalog.shapes.entities_to_backstage). A rule that errors for one entity is an ``error`` result for that rule
+only; every other rule and entity is still evaluated. Results and levels are written only when they change,
+and every status or level change adds a :class:`Transition` row.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db import transaction
+from django.db.models import Count
+from django.utils import timezone
+
+from catalog.models import Entity, Location, Relation
+from catalog.shapes import SHAPE_FIELDS, entities_to_backstage
+from scorecards import cel
+from scorecards.definitions import CompiledScorecard, compiled_scorecards, sync_from_catalog
+from scorecards.models import EntityScore, RuleResult, Status, Transition
+
+logger = logging.getLogger(__name__)
+
+BATCH = 500
+PASSING = (Status.PASSED, Status.EXEMPT)
+
+
+@dataclass(frozen=True)
+class RuleVerdict:
+    rule_id: str
+    level: str
+    status: str
+    reason: str
+
+
+@dataclass
+class EntityVerdict:
+    card: CompiledScorecard
+    entity_ref: str
+    data_at: datetime | None
+    rules: list[RuleVerdict]
+    level: str = ""
+    passed: int = 0
+
+
+@dataclass
+class Summary:
+    entities: int = 0
+    scores: int = 0
+    written: int = 0
+    transitions: int = 0
+    deleted: int = 0
+    applies_errors: int = 0
+    refs: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {key: value for key, value in self.__dict__.items() if key != "refs"}
+
+
+def level_reached(levels: Iterable[str], verdicts: Iterable[RuleVerdict]) -> str:
+    """The highest level whose rules, and those of every lower level, all pass ('' when the lowest fails)."""
+    verdicts = list(verdicts)
+    reached = ""
+    for level in levels:
+        if any(v.level == level and v.status not in PASSING for v in verdicts):
+            break
+        reached = level
+    return reached
+
+
+def score_entity(card: CompiledScorecard, entity: dict, facts: cel.CatalogFacts) -> list[RuleVerdict] | None:
+    """Every rule's verdict, or None when the scorecard does not apply (an ``appliesTo`` error: not applying)."""
+    if card.applies_to is None:
+        return None
+    applies = cel.evaluate(card.applies_to, entity, facts)
+    if not applies.passed:
+        if applies.error:
+            raise AppliesError(applies.reason)
+        return None
+    verdicts = []
+    for rule in card.rules:
+        if rule.program is None:
+            verdicts.append(RuleVerdict(rule.id, rule.level, Status.ERROR, rule.error))
+            continue
+        outcome = cel.evaluate(rule.program, entity, facts)
+        status = Status.ERROR if outcome.error else Status.PASSED if outcome.passed else Status.FAILED
+        verdicts.append(RuleVerdict(rule.id, rule.level, status, outcome.reason))
+    return verdicts
+
+
+class AppliesError(Exception):
+    """``appliesTo`` errored for this entity; the scorecard is treated as not applying."""
+
+
+def catalog_facts() -> cel.CatalogFacts:
+    """Every Group with its member count (``hasMember`` relations): two queries."""
+    groups = dict.fromkeys(Entity.objects.filter(ref__startswith="group:").values_list("ref", flat=True), 0)
+    counts = (
+        Relation.objects.filter(type="hasMember", source_ref__in=list(groups))
+        .values_list("source_ref")
+        .annotate(n=Count("id"))
+    )
+    groups.update(dict(counts))
+    return cel.CatalogFacts(group_members=groups)
+
+
+def evaluate(refs: Iterable[str] | None = None, *, now: datetime | None = None, sync: bool = True) -> Summary:
+    """Evaluate every scorecard against ``refs`` (every valid entity when None) and store the changes."""
+    now = now or timezone.now()
+    if sync:
+        sync_from_catalog()
+    cards = compiled_scorecards()
+    facts = catalog_facts()
+    summary = Summary()
+    wanted = None if refs is None else sorted({ref.lower() for ref in refs})
+    queryset = Entity.objects.filter(valid=True).order_by("ref")
+    for batch in _batches(queryset, wanted):
+        verdicts = _evaluate_batch(batch, cards, facts, summary)
+        with transaction.atomic():
+            _store([e.ref for e in batch], verdicts, now, summary)
+    with transaction.atomic():
+        _forget_missing(wanted, summary)
+    return summary
+
+
+def _batches(queryset, wanted: list[str] | None) -> Iterator[list[Entity]]:
+    fields = (*SHAPE_FIELDS, "updated_at")
+    if wanted is not None:
+        for start in range(0, len(wanted), BATCH):
+            yield list(queryset.filter(ref__in=wanted[start : start + BATCH]).only(*fields).with_relations_json())
+        return
+    after = ""
+    while True:
+        batch = list(queryset.filter(ref__gt=after).only(*fields).with_relations_json()[:BATCH])
+        if not batch:
+            return
+        yield batch
+        after = batch[-1].ref
+
+
+def _evaluate_batch(batch: list[Entity], cards, facts, summary: Summary) -> list[EntityVerdict]:
+    shaped = entities_to_backstage(batch)
+    checked = dict(Location.objects.filter(id__in={e.location_id for e in batch if e.location_id})
+                   .values_list("id", "last_checked_at"))  # fmt: skip
+    out = []
+    for entity, document in zip(batch, shaped, strict=True):
+        summary.entities += 1
+        summary.refs.append(entity.ref)
+        data_at = checked.get(entity.location_id) or entity.updated_at
+        for card in cards:
+            try:
+                verdicts = score_entity(card, document, facts)
+            except AppliesError as exc:
+                summary.applies_errors += 1
+                logger.debug("appliesTo of %s errored for %s: %s", card.row.ref, entity.ref, exc)
+                continue
+            if verdicts is None:
+                continue
+            level = level_reached(card.levels, verdicts)
+            passed = sum(v.status in PASSING for v in verdicts)
+            out.append(EntityVerdict(card, entity.ref, data_at, verdicts, level, passed))
+            summary.scores += 1
+    return out
+
+
+def _store(refs: list[str], verdicts: list[EntityVerdict], now: datetime, summary: Summary) -> None:
+    """Write what differs from the stored results for ``refs``; delete results that no longer apply."""
+    results = {(r.scorecard_id, r.entity_ref, r.rule_id): r for r in RuleResult.objects.filter(entity_ref__in=refs)}
+    scores = {(s.scorecard_id, s.entity_ref): s for s in EntityScore.objects.filter(entity_ref__in=refs)}
+    new_results, changed_results, new_scores, changed_scores, history = [], [], [], [], []
+    for verdict in verdicts:
+        card_id, ref = verdict.card.row.pk, verdict.entity_ref
+        for rule in verdict.rules:
+            old = results.pop((card_id, ref, rule.rule_id), None)
+            if old is None:
+                new_results.append(RuleResult(scorecard_id=card_id, entity_ref=ref, rule_id=rule.rule_id,
+                                              status=rule.status, reason=rule.reason, changed_at=now,
+                                              data_at=verdict.data_at))  # fmt: skip
+                history.append(Transition(scorecard_id=card_id, entity_ref=ref, rule_id=rule.rule_id, before="",
+                                          after=rule.status, at=now, data_at=verdict.data_at))  # fmt: skip
+            elif (old.status, old.reason) != (rule.status, rule.reason):
+                if old.status != rule.status:
+                    history.append(Transition(scorecard_id=card_id, entity_ref=ref, rule_id=rule.rule_id,
+                                              before=old.status, after=rule.status, at=now,
+                                              data_at=verdict.data_at))  # fmt: skip
+                old.status, old.reason, old.changed_at, old.data_at = rule.status, rule.reason, now, verdict.data_at
+                changed_results.append(old)
+        total = len(verdict.rules)
+        old_score = scores.pop((card_id, ref), None)
+        if old_score is None:
+            new_scores.append(EntityScore(scorecard_id=card_id, entity_ref=ref, level=verdict.level,
+                                          passed=verdict.passed, total=total, changed_at=now,
+                                          data_at=verdict.data_at))  # fmt: skip
+            history.append(Transition(scorecard_id=card_id, entity_ref=ref, before="", after=verdict.level or "-",
+                                      at=now, data_at=verdict.data_at))  # fmt: skip
+        elif (old_score.level, old_score.passed, old_score.total) != (verdict.level, verdict.passed, total):
+            if old_score.level != verdict.level:
+                history.append(Transition(scorecard_id=card_id, entity_ref=ref, before=old_score.level or "-",
+                                          after=verdict.level or "-", at=now, data_at=verdict.data_at))  # fmt: skip
+            old_score.level, old_score.passed, old_score.total = verdict.level, verdict.passed, total
+            old_score.changed_at, old_score.data_at = now, verdict.data_at
+            changed_scores.append(old_score)
+    # Left over: rules removed, or scorecards that no longer apply to these entities.
+    for (card_id, ref), old_score in scores.items():
+        history.append(Transition(scorecard_id=card_id, entity_ref=ref, before=old_score.level or "-", after="",
+                                  at=now))  # fmt: skip
+    if results:
+        summary.deleted += RuleResult.objects.filter(pk__in=[r.pk for r in results.values()]).delete()[0]
+    if scores:
+        summary.deleted += EntityScore.objects.filter(pk__in=[s.pk for s in scores.values()]).delete()[0]
+    RuleResult.objects.bulk_create(new_results)
+    EntityScore.objects.bulk_create(new_scores)
+    if changed_results:
+        RuleResult.objects.bulk_update(changed_results, ["status", "reason", "changed_at", "data_at"])
+    if changed_scores:
+        EntityScore.objects.bulk_update(changed_scores, ["level", "passed", "total", "changed_at", "data_at"])
+    Transition.objects.bulk_create(history)
+    summary.written += len(new_results) + len(changed_results) + len(new_scores) + len(changed_scores)
+    summary.transitions += len(history)
+
+
+def _forget_missing(wanted: list[str] | None, summary: Summary) -> None:
+    """Results of entities no longer in the catalog (or no longer valid) go."""
+    live = Entity.objects.filter(valid=True).values("ref")
+    stale_scores = EntityScore.objects.exclude(entity_ref__in=live)
+    stale_results = RuleResult.objects.exclude(entity_ref__in=live)
+    if wanted is not None:
+        stale_scores = stale_scores.filter(entity_ref__in=wanted)
+        stale_results = stale_results.filter(entity_ref__in=wanted)
+    for stale in (stale_results, stale_scores):
+        if stale.exists():  # a read, so an evaluation that changes nothing writes nothing
+            summary.deleted += stale.delete()[0]
