@@ -11,7 +11,21 @@ def render(request, entity) -> dict:
 
     if entity.location_id:
         entity = type(entity).objects.select_related("location").get(pk=entity.pk)
-    return {"report": entity_report(entity)}
+    report = entity_report(entity)
+    for card in report["scorecards"]:
+        card["age"] = human_age(card["dataAgeSeconds"])
+        for rule in card["rules"]:
+            rule["since_text"] = (rule["since"] or "")[:16].replace("T", " ")
+    return {"report": report}
+
+
+def human_age(seconds: int | None) -> str:
+    if seconds is None:
+        return "unknown"
+    for size, unit in ((86400, "d"), (3600, "h"), (60, "min")):
+        if seconds >= size:
+            return f"{seconds // size} {unit}"
+    return f"{seconds} s"
 
 
 def has_scores(entity) -> bool:
