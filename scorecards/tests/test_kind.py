@@ -118,3 +118,14 @@ def test_the_parse_helper_process_validates_scorecards_alike():
         == [("scorecard:default/production-readiness", True, True), ("scorecard:default/bad", False, False)]
     )
     assert [str(e) for e in result.all_errors] == [str(e) for e in local.all_errors]
+
+
+def test_every_helper_is_documented():
+    from pathlib import Path
+
+    from django.conf import settings
+
+    from scorecards.cel import HELPERS
+
+    doc = (Path(settings.BASE_DIR) / "docs" / "scorecards.md").read_text()
+    assert [h.name for h in HELPERS if f"`{h.name}(entity" not in doc] == []
