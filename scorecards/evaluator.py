@@ -21,7 +21,7 @@ from catalog.models import Entity, Location, Relation
 from catalog.shapes import SHAPE_FIELDS, entities_to_backstage
 from scorecards import cel
 from scorecards.definitions import CompiledScorecard, compiled_scorecards, sync_from_catalog
-from scorecards.models import EntityScore, RuleResult, Status, Transition
+from scorecards.models import EntityScore, RuleResult, Scorecard, Status, Transition
 
 logger = logging.getLogger(__name__)
 
@@ -120,10 +120,8 @@ def evaluate(refs: Iterable[str] | None = None, *, now: datetime | None = None, 
     queryset = Entity.objects.filter(valid=True).order_by("ref")
     for batch in _batches(queryset, wanted):
         verdicts = _evaluate_batch(batch, cards, facts, summary)
-        with transaction.atomic():
-            _store([e.ref for e in batch], verdicts, now, summary)
-    with transaction.atomic():
-        _forget_missing(wanted, summary)
+        _store([e.ref for e in batch], verdicts, now, summary)
+    _forget_missing(wanted, summary)
     return summary
 
 
@@ -167,60 +165,102 @@ def _evaluate_batch(batch: list[Entity], cards, facts, summary: Summary) -> list
     return out
 
 
+@dataclass
+class Changes:
+    """What one batch must write to make the stored results match its verdicts."""
+
+    new_results: list[RuleResult] = field(default_factory=list)
+    changed_results: list[RuleResult] = field(default_factory=list)
+    gone_results: list[RuleResult] = field(default_factory=list)
+    new_scores: list[EntityScore] = field(default_factory=list)
+    changed_scores: list[EntityScore] = field(default_factory=list)
+    gone_scores: list[EntityScore] = field(default_factory=list)
+    history: list[Transition] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return any(self.__dict__.values())
+
+
 def _store(refs: list[str], verdicts: list[EntityVerdict], now: datetime, summary: Summary) -> None:
-    """Write what differs from the stored results for ``refs``; delete results that no longer apply."""
+    """Write what differs from the stored results for ``refs``; delete results that no longer apply.
+
+    Compared first without a transaction: a batch whose results did not change costs two reads. Otherwise the
+    batch takes the writers' lock (:func:`_serialize_writers`) and compares again with what is committed then.
+    """
+    if not _changes(refs, verdicts, now):
+        return
+    with transaction.atomic():
+        _serialize_writers()
+        _apply(_changes(refs, verdicts, now), summary)
+
+
+def _serialize_writers() -> None:
+    """Concurrent evaluations (the periodic one and an event's) write one batch at a time: each compares with
+    what the other committed, so neither inserts a result twice nor records a transition twice. Locks the
+    (few) scorecard rows; SQLite serialises writers by itself."""
+    list(Scorecard.objects.select_for_update().order_by("pk").values_list("pk", flat=True))
+
+
+def _changes(refs: list[str], verdicts: list[EntityVerdict], now: datetime) -> Changes:
     results = {(r.scorecard_id, r.entity_ref, r.rule_id): r for r in RuleResult.objects.filter(entity_ref__in=refs)}
     scores = {(s.scorecard_id, s.entity_ref): s for s in EntityScore.objects.filter(entity_ref__in=refs)}
-    new_results, changed_results, new_scores, changed_scores, history = [], [], [], [], []
+    out = Changes()
     for verdict in verdicts:
-        card_id, ref = verdict.card.row.pk, verdict.entity_ref
+        card_id, ref, data_at = verdict.card.row.pk, verdict.entity_ref, verdict.data_at
         for rule in verdict.rules:
             old = results.pop((card_id, ref, rule.rule_id), None)
             if old is None:
-                new_results.append(RuleResult(scorecard_id=card_id, entity_ref=ref, rule_id=rule.rule_id,
-                                              status=rule.status, reason=rule.reason, changed_at=now,
-                                              data_at=verdict.data_at))  # fmt: skip
-                history.append(Transition(scorecard_id=card_id, entity_ref=ref, rule_id=rule.rule_id, before="",
-                                          after=rule.status, at=now, data_at=verdict.data_at))  # fmt: skip
+                out.new_results.append(RuleResult(scorecard_id=card_id, entity_ref=ref, rule_id=rule.rule_id,
+                                                  status=rule.status, reason=rule.reason, changed_at=now,
+                                                  data_at=data_at))  # fmt: skip
+                out.history.append(Transition(scorecard_id=card_id, entity_ref=ref, rule_id=rule.rule_id,
+                                              before="", after=rule.status, at=now, data_at=data_at))  # fmt: skip
             elif (old.status, old.reason) != (rule.status, rule.reason):
                 if old.status != rule.status:
-                    history.append(Transition(scorecard_id=card_id, entity_ref=ref, rule_id=rule.rule_id,
-                                              before=old.status, after=rule.status, at=now,
-                                              data_at=verdict.data_at))  # fmt: skip
-                old.status, old.reason, old.changed_at, old.data_at = rule.status, rule.reason, now, verdict.data_at
-                changed_results.append(old)
+                    out.history.append(Transition(scorecard_id=card_id, entity_ref=ref, rule_id=rule.rule_id,
+                                                  before=old.status, after=rule.status, at=now,
+                                                  data_at=data_at))  # fmt: skip
+                old.status, old.reason, old.changed_at, old.data_at = rule.status, rule.reason, now, data_at
+                out.changed_results.append(old)
         total = len(verdict.rules)
         old_score = scores.pop((card_id, ref), None)
         if old_score is None:
-            new_scores.append(EntityScore(scorecard_id=card_id, entity_ref=ref, level=verdict.level,
-                                          passed=verdict.passed, total=total, changed_at=now,
-                                          data_at=verdict.data_at))  # fmt: skip
-            history.append(Transition(scorecard_id=card_id, entity_ref=ref, before="", after=verdict.level or "-",
-                                      at=now, data_at=verdict.data_at))  # fmt: skip
+            out.new_scores.append(EntityScore(scorecard_id=card_id, entity_ref=ref, level=verdict.level,
+                                              passed=verdict.passed, total=total, changed_at=now,
+                                              data_at=data_at))  # fmt: skip
+            out.history.append(Transition(scorecard_id=card_id, entity_ref=ref, before="",
+                                          after=verdict.level or "-", at=now, data_at=data_at))  # fmt: skip
         elif (old_score.level, old_score.passed, old_score.total) != (verdict.level, verdict.passed, total):
             if old_score.level != verdict.level:
-                history.append(Transition(scorecard_id=card_id, entity_ref=ref, before=old_score.level or "-",
-                                          after=verdict.level or "-", at=now, data_at=verdict.data_at))  # fmt: skip
+                out.history.append(Transition(scorecard_id=card_id, entity_ref=ref, before=old_score.level or "-",
+                                              after=verdict.level or "-", at=now, data_at=data_at))  # fmt: skip
             old_score.level, old_score.passed, old_score.total = verdict.level, verdict.passed, total
-            old_score.changed_at, old_score.data_at = now, verdict.data_at
-            changed_scores.append(old_score)
+            old_score.changed_at, old_score.data_at = now, data_at
+            out.changed_scores.append(old_score)
     # Left over: rules removed, or scorecards that no longer apply to these entities.
-    for (card_id, ref), old_score in scores.items():
-        history.append(Transition(scorecard_id=card_id, entity_ref=ref, before=old_score.level or "-", after="",
-                                  at=now))  # fmt: skip
-    if results:
-        summary.deleted += RuleResult.objects.filter(pk__in=[r.pk for r in results.values()]).delete()[0]
-    if scores:
-        summary.deleted += EntityScore.objects.filter(pk__in=[s.pk for s in scores.values()]).delete()[0]
-    RuleResult.objects.bulk_create(new_results)
-    EntityScore.objects.bulk_create(new_scores)
-    if changed_results:
-        RuleResult.objects.bulk_update(changed_results, ["status", "reason", "changed_at", "data_at"])
-    if changed_scores:
-        EntityScore.objects.bulk_update(changed_scores, ["level", "passed", "total", "changed_at", "data_at"])
-    Transition.objects.bulk_create(history)
-    summary.written += len(new_results) + len(changed_results) + len(new_scores) + len(changed_scores)
-    summary.transitions += len(history)
+    out.gone_results = list(results.values())
+    out.gone_scores = list(scores.values())
+    for old_score in out.gone_scores:
+        out.history.append(Transition(scorecard_id=old_score.scorecard_id, entity_ref=old_score.entity_ref,
+                                      before=old_score.level or "-", after="", at=now))  # fmt: skip
+    return out
+
+
+def _apply(changes: Changes, summary: Summary) -> None:
+    if changes.gone_results:
+        summary.deleted += RuleResult.objects.filter(pk__in=[r.pk for r in changes.gone_results]).delete()[0]
+    if changes.gone_scores:
+        summary.deleted += EntityScore.objects.filter(pk__in=[s.pk for s in changes.gone_scores]).delete()[0]
+    RuleResult.objects.bulk_create(changes.new_results)
+    EntityScore.objects.bulk_create(changes.new_scores)
+    if changes.changed_results:
+        RuleResult.objects.bulk_update(changes.changed_results, ["status", "reason", "changed_at", "data_at"])
+    if changes.changed_scores:
+        EntityScore.objects.bulk_update(changes.changed_scores, ["level", "passed", "total", "changed_at", "data_at"])
+    Transition.objects.bulk_create(changes.history)
+    summary.written += sum(map(len, (changes.new_results, changes.changed_results, changes.new_scores,
+                                     changes.changed_scores)))  # fmt: skip
+    summary.transitions += len(changes.history)
 
 
 def _forget_missing(wanted: list[str] | None, summary: Summary) -> None:
