@@ -72,10 +72,13 @@ def level_reached(levels: Iterable[str], verdicts: Iterable[RuleVerdict]) -> str
     return reached
 
 
-def score_entity(card: CompiledScorecard, entity: dict, facts: cel.CatalogFacts) -> list[RuleVerdict] | None:
-    """Every rule's verdict, or None when the scorecard does not apply (an ``appliesTo`` error: not applying)."""
+def score_entity(card: CompiledScorecard, entity, facts: cel.CatalogFacts) -> list[RuleVerdict] | None:
+    """Every rule's verdict, or None when the scorecard does not apply (an ``appliesTo`` error: not applying).
+
+    ``entity``: the shaped entity, or its :func:`cel.activation` (shared by every scorecard)."""
     if card.applies_to is None:
         return None
+    entity = cel.activation(entity) if isinstance(entity, dict) else entity
     applies = cel.evaluate(card.applies_to, entity, facts)
     if not applies.passed:
         if applies.error:
@@ -145,23 +148,25 @@ def _evaluate_batch(batch: list[Entity], cards, facts, summary: Summary) -> list
     checked = dict(Location.objects.filter(id__in={e.location_id for e in batch if e.location_id})
                    .values_list("id", "last_checked_at"))  # fmt: skip
     out = []
-    for entity, document in zip(batch, shaped, strict=True):
-        summary.entities += 1
-        summary.refs.append(entity.ref)
-        data_at = checked.get(entity.location_id) or entity.updated_at
-        for card in cards:
-            try:
-                verdicts = score_entity(card, document, facts)
-            except AppliesError as exc:
-                summary.applies_errors += 1
-                logger.debug("appliesTo of %s errored for %s: %s", card.row.ref, entity.ref, exc)
-                continue
-            if verdicts is None:
-                continue
-            level = level_reached(card.levels, verdicts)
-            passed = sum(v.status in PASSING for v in verdicts)
-            out.append(EntityVerdict(card, entity.ref, data_at, verdicts, level, passed))
-            summary.scores += 1
+    with cel.using_facts(facts):  # set once for the batch rather than per expression
+        for entity, document in zip(batch, shaped, strict=True):
+            summary.entities += 1
+            summary.refs.append(entity.ref)
+            data_at = checked.get(entity.location_id) or entity.updated_at
+            converted = cel.activation(document)
+            for card in cards:
+                try:
+                    verdicts = score_entity(card, converted, facts)
+                except AppliesError as exc:
+                    summary.applies_errors += 1
+                    logger.debug("appliesTo of %s errored for %s: %s", card.row.ref, entity.ref, exc)
+                    continue
+                if verdicts is None:
+                    continue
+                level = level_reached(card.levels, verdicts)
+                passed = sum(v.status in PASSING for v in verdicts)
+                out.append(EntityVerdict(card, entity.ref, data_at, verdicts, level, passed))
+                summary.scores += 1
     return out
 
 
@@ -171,10 +176,10 @@ class Changes:
 
     new_results: list[RuleResult] = field(default_factory=list)
     changed_results: list[RuleResult] = field(default_factory=list)
-    gone_results: list[RuleResult] = field(default_factory=list)
+    gone_results: list[int] = field(default_factory=list)
     new_scores: list[EntityScore] = field(default_factory=list)
     changed_scores: list[EntityScore] = field(default_factory=list)
-    gone_scores: list[EntityScore] = field(default_factory=list)
+    gone_scores: list[int] = field(default_factory=list)
     history: list[Transition] = field(default_factory=list)
 
     def __bool__(self) -> bool:
@@ -185,13 +190,19 @@ def _store(refs: list[str], verdicts: list[EntityVerdict], now: datetime, summar
     """Write what differs from the stored results for ``refs``; delete results that no longer apply.
 
     Compared first without a transaction: a batch whose results did not change costs two reads. Otherwise the
-    batch takes the writers' lock (:func:`_serialize_writers`) and compares again with what is committed then.
+    batch takes the writers' lock (:func:`_serialize_writers`), and compares again only if what is committed
+    changed meanwhile (another evaluation wrote these entities).
     """
-    if not _changes(refs, verdicts, now):
+    stored = _stored(refs)
+    changes = _changes(stored, verdicts, now)
+    if not changes:
         return
     with transaction.atomic():
         _serialize_writers()
-        _apply(_changes(refs, verdicts, now), summary)
+        now_stored = _stored(refs)
+        if now_stored != stored:
+            changes = _changes(now_stored, verdicts, now)
+        _apply(changes, summary)
 
 
 def _serialize_writers() -> None:
@@ -201,9 +212,23 @@ def _serialize_writers() -> None:
     list(Scorecard.objects.select_for_update().order_by("pk").values_list("pk", flat=True))
 
 
-def _changes(refs: list[str], verdicts: list[EntityVerdict], now: datetime) -> Changes:
-    results = {(r.scorecard_id, r.entity_ref, r.rule_id): r for r in RuleResult.objects.filter(entity_ref__in=refs)}
-    scores = {(s.scorecard_id, s.entity_ref): s for s in EntityScore.objects.filter(entity_ref__in=refs)}
+#: (results by (scorecard, entity, rule): (pk, status, reason); scores by (scorecard, entity): (pk, level,
+#: passed, total)). Plain tuples: building model instances was most of a repeat evaluation's time.
+Stored = tuple[dict[tuple[int, str, str], tuple[int, str, str]], dict[tuple[int, str], tuple[int, str, int, int]]]
+
+
+def _stored(refs: list[str]) -> Stored:
+    results = RuleResult.objects.filter(entity_ref__in=refs).values_list(
+        "scorecard_id", "entity_ref", "rule_id", "pk", "status", "reason"
+    )
+    scores = EntityScore.objects.filter(entity_ref__in=refs).values_list(
+        "scorecard_id", "entity_ref", "pk", "level", "passed", "total"
+    )
+    return {row[:3]: row[3:] for row in results}, {row[:2]: row[2:] for row in scores}
+
+
+def _changes(stored: Stored, verdicts: list[EntityVerdict], now: datetime) -> Changes:
+    results, scores = dict(stored[0]), dict(stored[1])
     out = Changes()
     for verdict in verdicts:
         card_id, ref, data_at = verdict.card.row.pk, verdict.entity_ref, verdict.data_at
@@ -215,13 +240,13 @@ def _changes(refs: list[str], verdicts: list[EntityVerdict], now: datetime) -> C
                                                   data_at=data_at))  # fmt: skip
                 out.history.append(Transition(scorecard_id=card_id, entity_ref=ref, rule_id=rule.rule_id,
                                               before="", after=rule.status, at=now, data_at=data_at))  # fmt: skip
-            elif (old.status, old.reason) != (rule.status, rule.reason):
-                if old.status != rule.status:
+            elif old[1:] != (rule.status, rule.reason):
+                if old[1] != rule.status:
                     out.history.append(Transition(scorecard_id=card_id, entity_ref=ref, rule_id=rule.rule_id,
-                                                  before=old.status, after=rule.status, at=now,
+                                                  before=old[1], after=rule.status, at=now,
                                                   data_at=data_at))  # fmt: skip
-                old.status, old.reason, old.changed_at, old.data_at = rule.status, rule.reason, now, data_at
-                out.changed_results.append(old)
+                out.changed_results.append(RuleResult(pk=old[0], status=rule.status, reason=rule.reason,
+                                                      changed_at=now, data_at=data_at))  # fmt: skip
         total = len(verdict.rules)
         old_score = scores.pop((card_id, ref), None)
         if old_score is None:
@@ -230,27 +255,26 @@ def _changes(refs: list[str], verdicts: list[EntityVerdict], now: datetime) -> C
                                               data_at=data_at))  # fmt: skip
             out.history.append(Transition(scorecard_id=card_id, entity_ref=ref, before="",
                                           after=verdict.level or "-", at=now, data_at=data_at))  # fmt: skip
-        elif (old_score.level, old_score.passed, old_score.total) != (verdict.level, verdict.passed, total):
-            if old_score.level != verdict.level:
-                out.history.append(Transition(scorecard_id=card_id, entity_ref=ref, before=old_score.level or "-",
+        elif old_score[1:] != (verdict.level, verdict.passed, total):
+            if old_score[1] != verdict.level:
+                out.history.append(Transition(scorecard_id=card_id, entity_ref=ref, before=old_score[1] or "-",
                                               after=verdict.level or "-", at=now, data_at=data_at))  # fmt: skip
-            old_score.level, old_score.passed, old_score.total = verdict.level, verdict.passed, total
-            old_score.changed_at, old_score.data_at = now, data_at
-            out.changed_scores.append(old_score)
+            out.changed_scores.append(EntityScore(pk=old_score[0], level=verdict.level, passed=verdict.passed,
+                                                  total=total, changed_at=now, data_at=data_at))  # fmt: skip
     # Left over: rules removed, or scorecards that no longer apply to these entities.
-    out.gone_results = list(results.values())
-    out.gone_scores = list(scores.values())
-    for old_score in out.gone_scores:
-        out.history.append(Transition(scorecard_id=old_score.scorecard_id, entity_ref=old_score.entity_ref,
-                                      before=old_score.level or "-", after="", at=now))  # fmt: skip
+    out.gone_results = [old[0] for old in results.values()]
+    out.gone_scores = [old[0] for old in scores.values()]
+    for (card_id, ref), old_score in scores.items():
+        out.history.append(Transition(scorecard_id=card_id, entity_ref=ref, before=old_score[1] or "-", after="",
+                                      at=now))  # fmt: skip
     return out
 
 
 def _apply(changes: Changes, summary: Summary) -> None:
     if changes.gone_results:
-        summary.deleted += RuleResult.objects.filter(pk__in=[r.pk for r in changes.gone_results]).delete()[0]
+        summary.deleted += RuleResult.objects.filter(pk__in=changes.gone_results).delete()[0]
     if changes.gone_scores:
-        summary.deleted += EntityScore.objects.filter(pk__in=[s.pk for s in changes.gone_scores]).delete()[0]
+        summary.deleted += EntityScore.objects.filter(pk__in=changes.gone_scores).delete()[0]
     RuleResult.objects.bulk_create(changes.new_results)
     EntityScore.objects.bulk_create(changes.new_scores)
     if changes.changed_results:
