@@ -4,9 +4,10 @@ validated exactly as the catalog validates ``kind: Scorecard`` (schema, levels, 
 from __future__ import annotations
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.utils import timezone
 
-from scorecards.models import Scorecard, Transition
+from scorecards.models import Exemption, Scorecard, Transition
 
 SPEC_EXAMPLE = {
     "owner": "group:default/platform",
@@ -63,3 +64,28 @@ class TransitionAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+@admin.register(Exemption)
+class ExemptionAdmin(admin.ModelAdmin):
+    """Exemptions count once approved (the "approve" action records who approved them) and until they expire;
+    results follow at the next evaluation."""
+
+    list_display = ["entity_ref", "scorecard", "rule_id", "requested_by", "approved_by", "expires_at"]
+    list_filter = ["scorecard", ("approved_at", admin.EmptyFieldListFilter)]
+    search_fields = ["entity_ref", "rule_id", "reason"]
+    readonly_fields = ["requested_by", "requested_at", "approved_by", "approved_at"]
+    actions = ["approve"]
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.requested_by = request.user.get_username()
+        super().save_model(request, obj, form, change)
+
+    @admin.action(description="Approve the selected exemptions")
+    def approve(self, request, queryset):
+        count = queryset.filter(approved_at__isnull=True).update(
+            approved_by=request.user.get_username(), approved_at=timezone.now()
+        )
+        self.message_user(request, f"Approved {count} exemption(s); results follow at the next evaluation.",
+                          messages.SUCCESS)  # fmt: skip

@@ -9,9 +9,11 @@ and every status or level change adds a :class:`Transition` row.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from types import MappingProxyType
 
 from django.db import transaction
 from django.db.models import Count
@@ -21,7 +23,7 @@ from catalog.models import Entity, Location, Relation
 from catalog.shapes import SHAPE_FIELDS, entities_to_backstage
 from scorecards import cel
 from scorecards.definitions import CompiledScorecard, compiled_scorecards, sync_from_catalog
-from scorecards.models import EntityScore, RuleResult, Scorecard, Status, Transition
+from scorecards.models import EntityScore, Exemption, RuleResult, Scorecard, Status, Transition
 
 logger = logging.getLogger(__name__)
 
@@ -72,10 +74,13 @@ def level_reached(levels: Iterable[str], verdicts: Iterable[RuleVerdict]) -> str
     return reached
 
 
-def score_entity(card: CompiledScorecard, entity, facts: cel.CatalogFacts) -> list[RuleVerdict] | None:
+def score_entity(
+    card: CompiledScorecard, entity, facts: cel.CatalogFacts, exemptions: Mapping[str, str] = MappingProxyType({})
+) -> list[RuleVerdict] | None:
     """Every rule's verdict, or None when the scorecard does not apply (an ``appliesTo`` error: not applying).
 
-    ``entity``: the shaped entity, or its :func:`cel.activation` (shared by every scorecard)."""
+    ``entity``: the shaped entity, or its :func:`cel.activation` (shared by every scorecard). ``exemptions``:
+    rule id -> the reason shown, for the rules this entity is exempt from (``exempt`` whatever they give)."""
     if card.applies_to is None:
         return None
     entity = cel.activation(entity) if isinstance(entity, dict) else entity
@@ -86,6 +91,10 @@ def score_entity(card: CompiledScorecard, entity, facts: cel.CatalogFacts) -> li
         return None
     verdicts = []
     for rule in card.rules:
+        exempt = exemptions.get(rule.id)
+        if exempt is not None:
+            verdicts.append(RuleVerdict(rule.id, rule.level, Status.EXEMPT, exempt))
+            continue
         if rule.program is None:
             verdicts.append(RuleVerdict(rule.id, rule.level, Status.ERROR, rule.error))
             continue
@@ -97,6 +106,14 @@ def score_entity(card: CompiledScorecard, entity, facts: cel.CatalogFacts) -> li
 
 class AppliesError(Exception):
     """``appliesTo`` errored for this entity; the scorecard is treated as not applying."""
+
+
+def active_exemptions(now: datetime) -> dict[tuple[int, str], dict[str, str]]:
+    """Approved, unexpired exemptions by (scorecard, entity): rule id -> the reason shown for it."""
+    found: dict[tuple[int, str], dict[str, str]] = defaultdict(dict)
+    for e in Exemption.objects.filter(approved_at__isnull=False).exclude(expires_at__lte=now):
+        found[e.scorecard_id, e.entity_ref][e.rule_id] = e.describe()
+    return dict(found)
 
 
 def catalog_facts() -> cel.CatalogFacts:
@@ -118,11 +135,12 @@ def evaluate(refs: Iterable[str] | None = None, *, now: datetime | None = None, 
         sync_from_catalog()
     cards = compiled_scorecards()
     facts = catalog_facts()
+    exemptions = active_exemptions(now)
     summary = Summary()
     wanted = None if refs is None else sorted({ref.lower() for ref in refs})
     queryset = Entity.objects.filter(valid=True).order_by("ref")
     for batch in _batches(queryset, wanted):
-        verdicts = _evaluate_batch(batch, cards, facts, summary)
+        verdicts = _evaluate_batch(batch, cards, facts, exemptions, summary)
         _store([e.ref for e in batch], verdicts, now, summary)
     _forget_missing(wanted, summary)
     return summary
@@ -143,7 +161,7 @@ def _batches(queryset, wanted: list[str] | None) -> Iterator[list[Entity]]:
         after = batch[-1].ref
 
 
-def _evaluate_batch(batch: list[Entity], cards, facts, summary: Summary) -> list[EntityVerdict]:
+def _evaluate_batch(batch: list[Entity], cards, facts, exemptions, summary: Summary) -> list[EntityVerdict]:
     shaped = entities_to_backstage(batch)
     checked = dict(Location.objects.filter(id__in={e.location_id for e in batch if e.location_id})
                    .values_list("id", "last_checked_at"))  # fmt: skip
@@ -156,7 +174,7 @@ def _evaluate_batch(batch: list[Entity], cards, facts, summary: Summary) -> list
             converted = cel.activation(document)
             for card in cards:
                 try:
-                    verdicts = score_entity(card, converted, facts)
+                    verdicts = score_entity(card, converted, facts, exemptions.get((card.row.pk, entity.ref), {}))
                 except AppliesError as exc:
                     summary.applies_errors += 1
                     logger.debug("appliesTo of %s errored for %s: %s", card.row.ref, entity.ref, exc)

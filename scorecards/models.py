@@ -127,3 +127,38 @@ class Transition(models.Model):
 
     def __str__(self) -> str:
         return f"{self.entity_ref} {self.rule_id or 'level'}: {self.before or '-'} -> {self.after or '-'}"
+
+
+class Exemption(models.Model):
+    """One rule waived for one entity: requested with a reason, counted only once approved and until it expires.
+
+    An exempt rule's result is ``exempt`` (it counts as passing) whatever its expression gives.
+    """
+
+    scorecard = models.ForeignKey(Scorecard, on_delete=models.CASCADE, related_name="exemptions")
+    entity_ref = models.CharField(max_length=400, help_text="kind:namespace/name")
+    rule_id = models.CharField(max_length=100)
+    reason = models.TextField()
+    requested_by = models.CharField(max_length=150)
+    requested_at = models.DateTimeField(auto_now_add=True)
+    approved_by = models.CharField(max_length=150, blank=True)
+    approved_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True, help_text="Blank: until withdrawn")
+
+    class Meta:
+        indexes = [models.Index(fields=["entity_ref"])]
+
+    def __str__(self) -> str:
+        return f"{self.entity_ref} exempt from {self.rule_id}"
+
+    def clean(self) -> None:
+        self.entity_ref = self.entity_ref.strip().lower()
+        if self.scorecard_id and self.rule_id not in {r.get("id") for r in self.scorecard.rules}:
+            raise ValidationError({"rule_id": f'"{self.rule_id}" is not a rule of {self.scorecard.ref}'})
+
+    def active_at(self, when) -> bool:
+        return self.approved_at is not None and (self.expires_at is None or self.expires_at > when)
+
+    def describe(self) -> str:
+        until = f" until {self.expires_at:%Y-%m-%d}" if self.expires_at else ""
+        return f"exempt{until}, approved by {self.approved_by}: {self.reason}"
