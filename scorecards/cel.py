@@ -93,7 +93,7 @@ def owner_is_group(entity: dict) -> bool:
 def owner_members(entity: dict) -> int:
     owner = _owner_ref(entity)
     count = _current().group_members.get(owner, 0) if owner.startswith("group:") else 0
-    _note(count > 0, f"the owner {owner or '(none)'} has {count} members")
+    _note(False, f"the owner {owner or '(none)'} has {count} member{'' if count == 1 else 's'}")  # shown if it fails
     return count
 
 

@@ -56,6 +56,8 @@ class Scorecard(models.Model):
         from scorecards.kind import spec_errors
 
         self.ref = f"scorecard:{self.namespace}/{self.name}".lower()
+        if Scorecard.objects.filter(ref=self.ref).exclude(pk=self.pk).exists():
+            raise ValidationError({"name": f"{self.ref} already exists"})
         errors = [f"{field}: {message}" if not message.startswith(field) else message
                   for field, _, message in spec_errors(self.as_document())]  # fmt: skip
         if errors:

@@ -63,3 +63,10 @@ def test_catalog_scorecards_are_mirrored_read_only(admin_client, allow_tmp):
     page = admin_client.get(f"/admin/scorecards/scorecard/{card.pk}/change/").content.decode()
     assert 'name="spec"' not in page  # shown, not editable
     assert admin_client.post(f"/admin/scorecards/scorecard/{card.pk}/delete/", {"post": "yes"}).status_code == 403
+
+
+def test_a_ref_already_taken_is_refused(admin_client):
+    assert post(admin_client, SPEC).status_code == 302
+    page = post(admin_client, SPEC).content.decode()
+    assert "scorecard:default/admin-card already exists" in page
+    assert Scorecard.objects.count() == 1

@@ -55,6 +55,8 @@ def test_levels_points_and_reasons(org):
     assert found["component:default/orphan-svc", "owner-is-group"] == (
         "failed", "the owner group:default/ghosts is not in the catalog")  # fmt: skip
     assert found["component:default/checkout", "docs"] == ("passed", "")
+    assert found["component:default/orphan-svc", "described"] == (
+        "failed", "the owner group:default/ghosts has 0 members")  # fmt: skip
 
 
 @pytest.mark.django_db
