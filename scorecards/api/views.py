@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from django.http import Http404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -16,6 +18,11 @@ class EntityScorecardsView(APIView):
 
     scope_read = "catalog:read"
 
+    @extend_schema(
+        responses=OpenApiTypes.OBJECT,
+        description="Per scorecard that applies: level reached, points, "
+        "every rule's result (passed/failed/error/exempt), reason and data age (docs/scorecards.md).",
+    )
     def get(self, request, kind: str, namespace: str, name: str):
         ref = f"{kind}:{namespace}/{name}".lower()
         entity = readable(Entity.objects.filter(ref=ref), request.user).select_related("location").first()
