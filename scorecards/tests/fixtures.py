@@ -88,5 +88,5 @@ def load(tmp_path, *texts: str, name: str = "catalog-info.yaml"):
 
 
 @pytest.fixture
-def org(allow_tmp):
+def scored_org(allow_tmp):
     return load(allow_tmp, ORG, SCORECARD)

@@ -20,7 +20,7 @@ def user():
     return get_user_model().objects.create_user("outsider", "outsider@example.com", "pw")
 
 
-def test_the_document_lists_level_rules_reasons_and_data_age(org, user, django_assert_max_num_queries):
+def test_the_document_lists_level_rules_reasons_and_data_age(scored_org, user, django_assert_max_num_queries):
     evaluator.evaluate()
     api = token_client(user, scopes=["catalog:read"])
     api.get(URL)  # warms the access policy cache
@@ -45,14 +45,14 @@ def test_the_document_lists_level_rules_reasons_and_data_age(org, user, django_a
                                   "dataAgeSeconds"}  # fmt: skip
 
 
-def test_entities_without_results_and_unknown_entities(org, user):
+def test_entities_without_results_and_unknown_entities(scored_org, user):
     api = token_client(user, scopes=["catalog:read"])
     assert api.get("/api/scorecards/entities/component/default/site").json() == {
         "entityRef": "component:default/site", "scorecards": []}  # fmt: skip
     assert api.get("/api/scorecards/entities/component/default/nope").status_code == 404
 
 
-def test_read_permission_follows_the_entity(org, user, settings):
+def test_read_permission_follows_the_entity(scored_org, user, settings):
     evaluator.evaluate()
     settings.CALLBOARD_DEFAULT_ROLE = "none"  # the outsider owns nothing, so may read nothing
     api = token_client(user, scopes=["catalog:read"])
@@ -65,7 +65,7 @@ def test_read_permission_follows_the_entity(org, user, settings):
     assert token_client(admin).get(URL).status_code == 200
 
 
-def test_the_command_evaluates_without_a_worker_and_prints_what_the_api_returns(org, user):
+def test_the_command_evaluates_without_a_worker_and_prints_what_the_api_returns(scored_org, user):
     out, err = StringIO(), StringIO()
     call_command("scorecards", "evaluate", "--entity", "ledger", "--json", stdout=out, stderr=err)
     printed = json.loads(out.getvalue())
@@ -79,7 +79,7 @@ def test_the_command_evaluates_without_a_worker_and_prints_what_the_api_returns(
     assert "Evaluated 1 entities" in err.getvalue()
 
 
-def test_the_command_prints_every_entity_as_text(org):
+def test_the_command_prints_every_entity_as_text(scored_org):
     out = StringIO()
     call_command("scorecards", "evaluate", stdout=out, stderr=StringIO())
     text = out.getvalue()
@@ -88,6 +88,6 @@ def test_the_command_prints_every_entity_as_text(org):
     assert "component:default/site" not in text  # no scorecard applies
 
 
-def test_the_command_refuses_an_unknown_entity(org):
+def test_the_command_refuses_an_unknown_entity(scored_org):
     with pytest.raises(CommandError, match="No entity component:default/nope"):
         call_command("scorecards", "evaluate", "--entity", "component:default/nope")

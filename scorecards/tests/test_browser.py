@@ -10,7 +10,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def signed_in(page, live_server, org):
+def signed_in(page, live_server, scored_org):
     evaluator.evaluate()
     get_user_model().objects.create_user("viewer", "viewer@example.com", "pw-viewer-12345")
     sign_in(page, "viewer", "pw-viewer-12345", base_url=live_server.url)

@@ -42,7 +42,7 @@ def levels() -> dict[str, tuple[str, int, int]]:
 
 
 @pytest.mark.django_db
-def test_levels_points_and_reasons(org):
+def test_levels_points_and_reasons(scored_org):
     summary = evaluator.evaluate()
     assert summary.entities == 8 and summary.scores == 3
     assert levels() == {
@@ -76,7 +76,7 @@ def test_a_rule_that_errors_for_one_entity_is_an_error_there_only(allow_tmp):
 
 
 @pytest.mark.django_db
-def test_a_definition_that_no_longer_compiles_reports_error_for_its_rules(org):
+def test_a_definition_that_no_longer_compiles_reports_error_for_its_rules(scored_org):
     evaluator.evaluate()
     card = Scorecard.objects.get()
     card.spec["rules"][0]["expression"] = "has(entity.spec"  # as if saved around validation
@@ -148,7 +148,7 @@ def test_results_of_entities_that_left_or_no_longer_apply_go(allow_tmp):
 
 
 @pytest.mark.django_db
-def test_evaluating_some_entities_touches_only_them(org):
+def test_evaluating_some_entities_touches_only_them(scored_org):
     summary = evaluator.evaluate(["Component:default/ledger"])
     assert summary.entities == 1 and set(levels()) == {"component:default/ledger"}
     assert results()["component:default/ledger", "lifecycle-set"] == (Status.PASSED, "")

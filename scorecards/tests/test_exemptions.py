@@ -30,7 +30,7 @@ def exemption(**fields) -> Exemption:
     return row
 
 
-def test_an_approved_exemption_counts_as_passing_for_that_entity_only(org):
+def test_an_approved_exemption_counts_as_passing_for_that_entity_only(scored_org):
     evaluator.evaluate()
     now = timezone.now()
     exemption(approved_by="lead", approved_at=now, expires_at=now + timedelta(days=30))
@@ -43,7 +43,7 @@ def test_an_approved_exemption_counts_as_passing_for_that_entity_only(org):
     assert (last.before, last.after) == ("failed", "exempt")
 
 
-def test_unapproved_and_expired_exemptions_do_not_count(org):
+def test_unapproved_and_expired_exemptions_do_not_count(scored_org):
     evaluator.evaluate()
     exemption()  # requested, not approved
     exemption(rule_id="docs", approved_by="lead", approved_at=timezone.now(),
@@ -52,13 +52,13 @@ def test_unapproved_and_expired_exemptions_do_not_count(org):
     assert result(LEDGER, "described")[0] == "failed" and result(LEDGER, "docs")[0] == "failed"
 
 
-def test_an_exemption_names_a_rule_of_its_scorecard(org):
+def test_an_exemption_names_a_rule_of_its_scorecard(scored_org):
     evaluator.evaluate()
     with pytest.raises(ValidationError, match="is not a rule of scorecard:default/production-readiness"):
         exemption(rule_id="no-such-rule")
 
 
-def test_the_admin_approves_with_the_approvers_name(org, client):
+def test_the_admin_approves_with_the_approvers_name(scored_org, client):
     evaluator.evaluate()
     row = exemption()
     admin = get_user_model().objects.create_superuser("lead", "lead@example.com", "pw")

@@ -26,7 +26,7 @@ def errors_of(text: str) -> dict[str, tuple[str, str]]:
     return {e.field: (e.rule, e.message) for e in result.all_errors}
 
 
-def test_the_contract_example_is_a_known_valid_kind(org):
+def test_the_contract_example_is_a_known_valid_kind(scored_org):
     entity = Entity.objects.get(ref="scorecard:default/production-readiness")
     assert entity.valid and entity.known_kind and entity.error_count == 0
     assert entity.body["spec"]["levels"] == ["Bronze", "Silver", "Gold"]

@@ -19,7 +19,7 @@ def waiting_on_locks() -> int:
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite serialises writers by itself")
-def test_concurrent_evaluations_write_each_result_once(org):
+def test_concurrent_evaluations_write_each_result_once(scored_org):
     evaluator.sync_from_catalog()
     summaries, errors = [], []
 

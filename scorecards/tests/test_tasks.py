@@ -16,13 +16,13 @@ def test_the_full_evaluation_is_in_the_beat_schedule():
     assert entry["schedule"].total_seconds() == max(60, settings.SCORECARDS_EVALUATE_INTERVAL)
 
 
-def test_evaluate_all_records_a_job(org):
+def test_evaluate_all_records_a_job(scored_org):
     result = tasks.evaluate_all.apply().get()
     assert result["scores"] == 3 and result["written"] == 15
     assert JobRun.objects.get(name="scorecards.evaluate_all").status == JobRun.Status.SUCCEEDED
 
 
-def test_schedule_entities_queues_after_commit(org, django_capture_on_commit_callbacks):
+def test_schedule_entities_queues_after_commit(scored_org, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         tasks.schedule_entities(["component:default/ledger", "component:default/ledger"])
     assert len(callbacks) == 1
