@@ -152,3 +152,28 @@ def test_evaluating_some_entities_touches_only_them(scored_org):
     summary = evaluator.evaluate(["Component:default/ledger"])
     assert summary.entities == 1 and set(levels()) == {"component:default/ledger"}
     assert results()["component:default/ledger", "lifecycle-set"] == (Status.PASSED, "")
+
+
+@pytest.mark.django_db
+def test_level_and_result_as_of_a_date(allow_tmp):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from scorecards.history import as_of
+
+    location = load(allow_tmp, ORG, SCORECARD)
+    day_one = timezone.now() - timedelta(days=10)  # an injected clock: no waiting
+    evaluator.evaluate(now=day_one)
+    path = allow_tmp / "catalog-info.yaml"
+    path.write_text(path.read_text().replace("metadata: {name: ledger}", "metadata: {name: ledger, description: B}"))
+    refresh_location(location.pk, force=True)
+    day_five = day_one + timedelta(days=4)
+    evaluator.evaluate(now=day_five)
+    card, ledger = Scorecard.objects.get(), "component:default/ledger"
+    assert as_of(card, ledger, day_one - timedelta(seconds=1)) is None
+    assert as_of(card, ledger, day_one + timedelta(days=1)) == "Bronze"
+    assert as_of(card, ledger, day_five) == "Silver"
+    assert as_of(card, ledger, day_one + timedelta(days=1), rule_id="described") == "failed"
+    assert as_of(card, ledger, day_five + timedelta(days=1), rule_id="described") == "passed"
+    assert as_of(card, "component:default/orphan-svc", day_five) == "-"
