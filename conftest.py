@@ -11,7 +11,7 @@ import pytest
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # pytest-django live_server beside Playwright
 os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
 
-pytest_plugins = ["portal.testing.fixtures", "catalog.tests.fixtures"]
+pytest_plugins = ["portal.testing.fixtures", "catalog.tests.fixtures", "scorecards.tests.fixtures"]
 
 SHARED = Path(__file__).resolve().parent.parent / "shared"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"

@@ -30,6 +30,7 @@ urlpatterns = [
     path("api/permission/authorize", AuthorizeView.as_view(), name="permission-authorize"),
     path("api/techdocs/", include("techdocs.api.urls")),
     path("api/scaffolder/v2/", include("scaffolder.api.urls")),
+    path("api/scorecards/", include("scorecards.api.urls")),
     path("api/", include("catalog.api.urls")),
     path("", include("techdocs.urls")),
     path("", include("catalog.urls")),

@@ -3,3 +3,12 @@ from django.apps import AppConfig
 
 class ScorecardsConfig(AppConfig):
     name = "scorecards"
+
+    def ready(self) -> None:
+        from catalog.events import location_refreshed
+        from scorecards import kind  # noqa: F401 - registers the Scorecard kind with the catalog
+        from scorecards.tabs import register_tabs
+        from scorecards.tasks import on_location_refreshed
+
+        register_tabs()
+        location_refreshed.connect(on_location_refreshed, dispatch_uid="scorecards.on_location_refreshed")

@@ -10,7 +10,15 @@ from .placeholders import PlaceholderReadError, PlaceholderResult, resolve_place
 from .refs import DEFAULT_NAMESPACE, EntityRef, MissingKindError, RefError, parse_ref, ref_of, stringify_ref
 from .relations import RELATION_FIELDS, RELATION_PAIRS, Relation, emit_relations, inverse_of
 from .search import SearchRow, search_rows
-from .validation import API_VERSIONS, KIND_SCHEMAS, check_envelope, is_known_kind, validate_entity
+from .validation import (
+    API_VERSIONS,
+    KIND_SCHEMAS,
+    KindExtension,
+    check_envelope,
+    is_known_kind,
+    register_kind,
+    validate_entity,
+)
 from .yamlsafe import parse_documents
 
 __all__ = [
@@ -23,6 +31,7 @@ __all__ = [
     "DescriptorError",
     "EntityRef",
     "FileResult",
+    "KindExtension",
     "MissingKindError",
     "PlaceholderReadError",
     "PlaceholderResult",
@@ -42,6 +51,7 @@ __all__ = [
     "process_entity",
     "process_file",
     "ref_of",
+    "register_kind",
     "resolve_placeholders",
     "search_rows",
     "stringify_ref",

@@ -18,6 +18,7 @@ the helper only ever unpickles what its parent sent, and the parent only what it
 from __future__ import annotations
 
 import contextlib
+import importlib
 import logging
 import os
 import pickle
@@ -32,10 +33,13 @@ from typing import IO, Any
 
 from .descriptor import FileResult, process_file
 from .rows import EntityRow, prepare
+from .validation import EXTENSION_KINDS
 
 logger = logging.getLogger(__name__)
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+#: Modules whose import registers the kinds other apps add (validation.register_kind), comma-separated.
+KIND_MODULES_ENV = "CALLBOARD_KIND_MODULES"
 _LENGTH = struct.Struct(">I")
 
 #: A processed file and, per entity, its stored row.
@@ -94,7 +98,7 @@ class ParseHelper:
         if self._process is not None or self.broken:
             return self.running
         path = [str(PROJECT_ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(path)}
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(path), KIND_MODULES_ENV: _kind_modules()}
         try:
             self._process = subprocess.Popen(  # this interpreter running this module
                 [sys.executable, "-m", __name__],
@@ -222,6 +226,17 @@ def serve(requests: IO[bytes], answers: IO[bytes]) -> None:
     writer.join()
 
 
+def _kind_modules() -> str:
+    return ",".join(sorted({extension.module for extension in EXTENSION_KINDS.values()}))
+
+
+def import_kind_modules(value: str) -> None:
+    """Register, in the helper, the same extension kinds its parent has."""
+    for module in filter(None, value.split(",")):
+        importlib.import_module(module)
+
+
 if __name__ == "__main__":
+    import_kind_modules(os.environ.get(KIND_MODULES_ENV, ""))
     with contextlib.suppress(BrokenPipeError):  # the caller went away
         serve(sys.stdin.buffer, sys.stdout.buffer)

@@ -42,9 +42,9 @@ FORMAT_CHECKER = FormatChecker(formats=())
 FORMAT_CHECKER.checks("uri")(is_absolute_url)
 
 
-def load_schema(name: str) -> dict[str, Any]:
-    """Load ``schemas/<name>.schema.json``."""
-    return json.loads((SCHEMA_DIR / f"{name}.schema.json").read_text(encoding="utf-8"))
+def load_schema(name: str, directory: Path = SCHEMA_DIR) -> dict[str, Any]:
+    """Load ``<directory>/<name>.schema.json`` (``schemas/`` by default)."""
+    return json.loads((directory / f"{name}.schema.json").read_text(encoding="utf-8"))
 
 
 def compile_predicate(schema: dict[str, Any]) -> Predicate:
@@ -148,9 +148,9 @@ def _object_predicate(schema: dict[str, Any]) -> Callable[[dict[str, Any]], bool
 class CompiledSchema:
     """A schema with its fast predicate and its full ``jsonschema`` validator."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, directory: Path = SCHEMA_DIR) -> None:
         self.name = name
-        self.schema = load_schema(name)
+        self.schema = load_schema(name, directory)
         Draft7Validator.check_schema(self.schema)
         self.is_valid: Predicate = compile_predicate(self.schema)
         self.validator = Draft7Validator(self.schema, format_checker=FORMAT_CHECKER)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from . import formats as fmt
@@ -32,8 +34,43 @@ API_VERSIONS: dict[str, tuple[str, ...]] = {kind: _accepted_versions(s) for kind
 _KIND_BY_LOWER = {kind.lower(): kind for kind in KIND_SCHEMAS}
 
 
+#: ``add(field, rule, message)``: how a kind's extra check reports one located problem.
+AddError = Callable[[str, str, str], None]
+
+
+@dataclass(frozen=True)
+class KindExtension:
+    """A kind another app defines (scorecards' ``Scorecard``), validated like a built-in one.
+
+    ``schema`` is checked first (located errors as for built-in kinds); when it passes, ``check(entity, add)``
+    reports what a schema cannot say (e.g. an expression that does not compile). ``module`` is the importable,
+    Django-free module whose import registers the extension: the parse helper process
+    (:mod:`.offload`) imports it too, so both processes validate alike.
+    """
+
+    kind: str
+    api_versions: tuple[str, ...]
+    schema: CompiledSchema
+    module: str
+    check: Callable[[dict[str, Any], AddError], None] | None = None
+
+
+#: Kinds registered by other apps, by exact kind name. The catalog never imports those apps.
+EXTENSION_KINDS: dict[str, KindExtension] = {}
+
+
+def register_kind(extension: KindExtension) -> KindExtension:
+    """Validate ``extension.kind`` with its schema and check; a built-in kind cannot be replaced."""
+    if extension.kind in KIND_SCHEMAS:
+        raise ValueError(f"{extension.kind} is a built-in kind and cannot be redefined")
+    EXTENSION_KINDS[extension.kind] = extension
+    return extension
+
+
 def is_known_kind(kind: str, api_version: str) -> bool:
-    """True when a built-in validator claims this exact kind and apiVersion."""
+    """True when a built-in or registered validator claims this exact kind and apiVersion."""
+    if kind in EXTENSION_KINDS:
+        return api_version in EXTENSION_KINDS[kind].api_versions
     return api_version in API_VERSIONS.get(kind, ())
 
 
@@ -147,6 +184,10 @@ def _length_note(value: str) -> str:
 
 def _kind_errors(entity: dict[str, Any], add: Any) -> None:
     kind, api_version = entity["kind"], entity["apiVersion"]
+    extension = EXTENSION_KINDS.get(kind)
+    if extension is not None:
+        _extension_errors(extension, entity, add)
+        return
     schema = KIND_SCHEMAS.get(kind)
     if schema is None:
         canonical = _KIND_BY_LOWER.get(kind.lower())
@@ -205,3 +246,17 @@ def replace_nul(entity: dict[str, Any], *, file: str, document: int | None) -> l
     entity.update(cleaned)
     message = "holds a NUL character (a \\0 escape?), which the catalog cannot store"
     return [DescriptorError(file, document, field, "nul-character", f"{field} {message}") for field in fields]
+
+
+def _extension_errors(extension: KindExtension, entity: dict[str, Any], add: Any) -> None:
+    """A registered kind: its apiVersion(s), then its schema, then (only when the schema passes) its check."""
+    if entity["apiVersion"] not in extension.api_versions:
+        add("apiVersion", "unknown-api-version", f"apiVersion {show(entity['apiVersion'])} is not supported for "
+            f"kind {extension.kind}: expected {' or '.join(extension.api_versions)}")  # fmt: skip
+        return
+    if not extension.schema.is_valid(entity):
+        for field, rule, message in extension.schema.iter_errors(entity):
+            add(field, rule, message)
+        return
+    if extension.check is not None:
+        extension.check(entity, add)

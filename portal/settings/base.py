@@ -186,6 +186,9 @@ JOB_LOST_AFTER = env.int("CALLBOARD_JOB_LOST_AFTER", default=120)
 JOB_MAX_ATTEMPTS = env.int("CALLBOARD_JOB_MAX_ATTEMPTS", default=3)
 
 CATALOG_REFRESH_INTERVAL = env.int("CATALOG_REFRESH_INTERVAL", default=300)
+SCORECARDS_EVALUATE_INTERVAL = env.int("SCORECARDS_EVALUATE_INTERVAL", default=900)
+# Re-score a location's entities right after each refresh that read new files (off in the test settings).
+SCORECARDS_EVALUATE_ON_REFRESH = env.bool("SCORECARDS_EVALUATE_ON_REFRESH", default=True)
 CELERY_BEAT_SCHEDULE = {
     "catalog.refresh_due_locations": {
         "task": "catalog.refresh_due_locations",
@@ -201,6 +204,10 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Scaffolder tasks whose worker died stay "processing" at most the hard time limit plus JOB_LOST_AFTER.
     "scaffolder.fail_stale_tasks": {"task": "scaffolder.fail_stale_tasks", "schedule": timedelta(seconds=60)},
+    "scorecards.evaluate_all": {
+        "task": "scorecards.evaluate_all",
+        "schedule": timedelta(seconds=max(60, SCORECARDS_EVALUATE_INTERVAL)),
+    },
 }
 
 # --- Auth ----------------------------------------------------------------------------------------

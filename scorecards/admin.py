@@ -1,0 +1,91 @@
+"""Scorecard definitions in the admin: catalog ones are shown read-only; admin-authored ones are edited here,
+validated exactly as the catalog validates ``kind: Scorecard`` (schema, levels, rule ids, CEL that compiles)."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.utils import timezone
+
+from scorecards.models import Exemption, Scorecard, Transition
+
+SPEC_EXAMPLE = {
+    "owner": "group:default/platform",
+    "appliesTo": 'entity.kind == "Component"',
+    "levels": ["Bronze", "Silver", "Gold"],
+    "rules": [{"id": "lifecycle-set", "level": "Bronze", "expression": "has(entity.spec.lifecycle)",
+               "description": "The service declares its lifecycle",
+               "remediation": "Add spec.lifecycle to catalog-info.yaml"}],
+}  # fmt: skip
+
+
+class ScorecardForm(forms.ModelForm):
+    spec = forms.JSONField(
+        initial=SPEC_EXAMPLE,
+        widget=forms.Textarea(attrs={"rows": 24, "cols": 100, "spellcheck": "false"}),
+        help_text="The YAML's spec as JSON: owner, appliesTo, levels (lowest first), rules. Errors name the field.",
+    )
+
+    class Meta:
+        model = Scorecard
+        fields = ["namespace", "name", "title", "description", "spec"]
+
+
+@admin.register(Scorecard)
+class ScorecardAdmin(admin.ModelAdmin):
+    form = ScorecardForm
+    list_display = ["ref", "title", "source", "rule_count", "updated_at"]
+    list_filter = ["source"]
+    search_fields = ["ref", "title"]
+
+    @admin.display(description="rules")
+    def rule_count(self, obj: Scorecard) -> int:
+        return len(obj.rules)
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and obj.source == Scorecard.Source.CATALOG:
+            return ["ref", "namespace", "name", "title", "description", "spec", "source"]
+        return ["ref", "source"]
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.source == Scorecard.Source.CATALOG:
+            return False  # it comes back with the next sync: remove it from its location instead
+        return super().has_delete_permission(request, obj)
+
+
+@admin.register(Transition)
+class TransitionAdmin(admin.ModelAdmin):
+    list_display = ["at", "entity_ref", "scorecard", "rule_id", "before", "after", "data_at"]
+    list_filter = ["scorecard"]
+    search_fields = ["entity_ref", "rule_id"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Exemption)
+class ExemptionAdmin(admin.ModelAdmin):
+    """Exemptions count once approved (the "approve" action records who approved them) and until they expire;
+    results follow at the next evaluation."""
+
+    list_display = ["entity_ref", "scorecard", "rule_id", "requested_by", "approved_by", "expires_at"]
+    list_filter = ["scorecard", ("approved_at", admin.EmptyFieldListFilter)]
+    search_fields = ["entity_ref", "rule_id", "reason"]
+    readonly_fields = ["requested_by", "requested_at", "approved_by", "approved_at"]
+    actions = ["approve"]
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.requested_by = request.user.get_username()
+        super().save_model(request, obj, form, change)
+
+    @admin.action(description="Approve the selected exemptions")
+    def approve(self, request, queryset):
+        count = queryset.filter(approved_at__isnull=True).update(
+            approved_by=request.user.get_username(), approved_at=timezone.now()
+        )
+        self.message_user(request, f"Approved {count} exemption(s); results follow at the next evaluation.",
+                          messages.SUCCESS)  # fmt: skip

@@ -1,0 +1,30 @@
+"""The demo organisation ships two scorecards that show real passes and failures."""
+
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+
+from catalog.models import Entity, ProcessingError
+from scorecards.models import EntityScore, RuleResult
+
+
+@pytest.mark.django_db
+def test_the_demo_scorecards_pass_and_fail_for_real(settings, tmp_path):
+    settings.LOCAL_REPOS_DIR = tmp_path / "repos"
+    settings.GIT_CACHE_DIR = tmp_path / "cache"
+    settings.CATALOG_ALLOWED_PATHS = [str(tmp_path)]
+    call_command("demo", "load", stdout=StringIO())
+    assert not ProcessingError.objects.exists()
+    assert set(Entity.objects.filter(kind="Scorecard").values_list("ref", flat=True)) == {
+        "scorecard:default/production-readiness", "scorecard:default/docs-quality"}  # fmt: skip
+    out = StringIO()
+    call_command("scorecards", "evaluate", stdout=out, stderr=StringIO())
+    for card in ("production-readiness", "docs-quality"):
+        statuses = set(RuleResult.objects.filter(scorecard__name=card).values_list("status", flat=True))
+        assert statuses == {"passed", "failed"}, card
+        levels = set(EntityScore.objects.filter(scorecard__name=card).values_list("level", flat=True))
+        assert len(levels) >= 2, (card, levels)  # entities at different levels
+    gtfs = {r.rule_id: r.status for r in RuleResult.objects.filter(entity_ref="component:default/gtfs-importer")}
+    assert gtfs["described"] == "failed" and gtfs["techdocs"] == "failed" and gtfs["owned-by-a-team"] == "passed"
+    assert "component:default/gtfs-importer" in out.getvalue()
