@@ -119,8 +119,11 @@ WAITING_ON_TRANSACTION = "SELECT count(*) FROM pg_locks WHERE NOT granted AND lo
 
 
 def _race(locations: dict[str, Location], crossing: bool) -> list:
-    """Refresh A and B at once. On PostgreSQL the race is lined up with a table lock the test holds
-    (a refresh writes processing errors after a batch's entities):
+    """Refresh A and B at once. On PostgreSQL the race is lined up with a lock the test holds on the
+    relations table in SHARE mode: reads go on (a refresh reads stored errors, entities, before it
+    writes), writes wait, and a refresh's first write there is a batch's relations, right after the
+    batch's entities (the processing errors table would not do: a refresh reads it when it starts, and
+    one without errors never writes it):
     - one batch: A inserts the shared refs and waits on the lock; B, which could not see A's uncommitted
       rows, inserts the same refs and waits on A's transaction. Only then is A let go;
     - crossing batches: both insert their first batch (one shared ref each) and wait on the lock; let go
@@ -131,10 +134,10 @@ def _race(locations: dict[str, Location], crossing: bool) -> list:
         barrier = threading.Barrier(2)
         threads = [_refresh_in_thread(loc, errors, barrier) for loc in locations.values()]
     else:
-        table = ProcessingError._meta.db_table
+        table = Relation._meta.db_table
         with transaction.atomic():
             with connection.cursor() as cursor:
-                cursor.execute(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")
+                cursor.execute(f"LOCK TABLE {table} IN SHARE MODE")
             threads = [_refresh_in_thread(locations["A"], errors)]
             if crossing:
                 threads.append(_refresh_in_thread(locations["B"], errors))
