@@ -252,7 +252,7 @@ def test_bad_refs_are_errors_located_at_their_field(admin_client, odd):
         error = entity.errors.get(field=field)
         assert (error.file, error.document, error.rule) == (file, document, "ref-format")
         assert quoted in error.message and "cannot refer to an entity" in error.message
-        assert error.where == f"{file} › document {document + 1} › {field}"
+        assert error.where == f"{entity.ref} in {file} › document {document + 1} › {field}"  # errors name the entity
         page = admin_client.get(entity.get_absolute_url()).content.decode()
         assert f"{document + 1} › {field}" in page
         api = admin_client.get(f"/api/catalog/entities/by-uid/{entity.uid}").json()
