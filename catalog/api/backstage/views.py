@@ -154,6 +154,15 @@ def _encode_cursor(data: dict) -> str:
     return base64.b64encode(json.dumps(data, separators=(",", ":")).encode()).decode()
 
 
+def _body_cursor(body: dict) -> dict | None:
+    """The decoded ``cursor`` of a POST body, or None when it has none."""
+    if body.get("cursor") is None:
+        return None
+    if not isinstance(body["cursor"], str):
+        raise QueryError("cursor must be a string")
+    return _decode_cursor(body["cursor"])
+
+
 def _decode_cursor(value: str) -> dict:
     """Standard or URL-safe base64 (older cursors), with a ``+`` that arrived unencoded as a space."""
     try:
@@ -259,11 +268,8 @@ class EntitiesByQueryView(BackstageView):
 
     def post(self, request):
         body = _body(request)
-        if body.get("cursor") is not None:
-            if not isinstance(body["cursor"], str):
-                raise QueryError("cursor must be a string")
-            source = _decode_cursor(body["cursor"])
-        else:
+        source = _body_cursor(body)
+        if source is None:
             order_by = body.get("orderBy") or []
             order_by = [order_by] if isinstance(order_by, dict) else order_by
             if not isinstance(order_by, list) or not all(isinstance(o, dict) and o.get("field") for o in order_by):
@@ -570,11 +576,8 @@ class LocationsByQueryView(BackstageView):
 
     def post(self, request):
         body = _body(request)
-        if body.get("cursor") is not None:
-            if not isinstance(body["cursor"], str):
-                raise QueryError("cursor must be a string")
-            source = _decode_cursor(body["cursor"])
-        else:
+        source = _body_cursor(body)
+        if source is None:
             source = {"query": body.get("query"), "offset": 0}
         limit = _int(body.get("limit"), _int(source.get("limit"), DEFAULT_QUERY_LIMIT, name="limit"), name="limit")
         offset = _int(source.get("offset"), 0, name="offset")
