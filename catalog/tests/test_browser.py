@@ -290,3 +290,17 @@ def test_verified_owner_in_the_catalog_list(signed_in, live_server):
     page.goto(f"{live_server.url}/catalog/?mine=1")
     expect(page.locator("#entity-table tbody tr", has_text="checkout").first).to_be_visible()
     expect(page.locator("#entity-table tbody tr", has_text="ledger")).to_have_count(0)
+
+
+def test_pages_fit_a_phone(signed_in, live_server):
+    """At 390 px nothing makes the page scroll sideways: the top bar wraps, wide tables and tabs scroll
+    inside themselves, long refs wrap."""
+    page = signed_in
+    page.set_viewport_size({"width": 390, "height": 844})
+    paths = ["/", "/catalog/", "/catalog/default/component/checkout/", "/catalog/default/component/checkout/graph/",
+             "/catalog/default/api/checkout-api/definition/", "/catalog/register/", "/accounts/tokens/"]  # fmt: skip
+    for path in paths:
+        page.goto(f"{live_server.url}{path}")
+        page.wait_for_load_state("networkidle")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390, path
+    shot(page, "entity-phone")

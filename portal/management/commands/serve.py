@@ -36,6 +36,7 @@ def process_commands(host: str, port: int, workers: int, concurrency: int) -> di
         "web": [
             sys.executable, "-m", "gunicorn", "portal.wsgi:application",
             "--bind", f"{host}:{port}", "--workers", str(workers), "--access-logfile", "-",
+            "--no-control-socket",  # gunicorn 27's default socket is one per user: two serves would share it
         ],
         "worker": [
             sys.executable, "-m", "celery", "-A", "portal", "worker", "-l", "info",
