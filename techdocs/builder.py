@@ -29,7 +29,7 @@ from catalog.models import Entity
 from portal.git import GitError
 from techdocs import config as mkdocs_config
 from techdocs import storage
-from techdocs.generate import run_mkdocs
+from techdocs.generate import GenerateResult, run_mkdocs
 from techdocs.indexing import index_site
 from techdocs.models import DocSite
 from techdocs.sources import (
@@ -39,6 +39,7 @@ from techdocs.sources import (
     Limits,
     annotations_of,
     copy_docs,
+    docs_title,
     find_config,
     open_tree,
     resolve,
@@ -64,14 +65,6 @@ def builder_version() -> str:
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:16]
 
 
-def site_for(entity: Entity) -> DocSite:
-    site, _ = DocSite.objects.get_or_create(
-        entity_ref=entity.ref,
-        defaults={"namespace": entity.namespace.lower(), "kind": entity.kind.lower(), "name": entity.name.lower()},
-    )
-    return site
-
-
 def build(entity_ref: str, *, force: bool = False) -> BuildOutcome:
     """Build and publish the docs of ``entity_ref`` if their sources changed (always with ``force``)."""
     entity = Entity.objects.filter(ref=entity_ref.lower()).first()
@@ -84,7 +77,7 @@ def build(entity_ref: str, *, force: bool = False) -> BuildOutcome:
         return BuildOutcome(entity.ref, "no-docs", f"no {TECHDOCS_REF} annotation")
     if settings.TECHDOCS_BUILDER == "external":
         return BuildOutcome(entity.ref, "no-docs", "TECHDOCS_BUILDER=external: sites are published from CI")
-    site = site_for(entity)
+    site = DocSite.for_entity(entity)
     if settings.TECHDOCS_BUILDER == "both" and site.origin == DocSite.Origin.PUBLISHED and not force:
         return BuildOutcome(entity.ref, "unchanged", "published from CI, which wins over local builds")
     try:
@@ -103,7 +96,7 @@ def build(entity_ref: str, *, force: bool = False) -> BuildOutcome:
             return BuildOutcome(entity.ref, "unchanged", f"commit {tree.sha[:12]} already built")
         work = Path(tmp)
         try:
-            checked, config_bytes = _checked_config(tree, entity)
+            checked, config_bytes = _checked_config(tree, docs_title(entity.body))
             digest, _files = copy_docs(tree, checked.docs_dir, work / "input", _limits())
         except (mkdocs_config.ConfigError, DocsSourceError) as exc:
             site.etag = tree.sha
@@ -120,10 +113,10 @@ def _source_hash(config_bytes: bytes, docs_digest: str) -> str:
     return hashlib.sha256(b"\0".join([builder_version().encode(), config_bytes, docs_digest.encode()])).hexdigest()
 
 
-def sources_hash(tree, entity: Entity, digests: dict[tuple[str, str, str], str]) -> str:
+def sources_hash(tree, title: str, digests: dict[tuple[str, str, str], str]) -> str:
     """The hash a build of ``entity`` would compare, without copying anything; ``digests`` remembers each
     docs folder's digest (entities sharing one docs folder at one commit read it once)."""
-    checked, config_bytes = _checked_config(tree, entity)
+    checked, config_bytes = _checked_config(tree, title)
     key = (tree.location.display, tree.sha, checked.docs_dir)
     if key not in digests:
         digests[key] = copy_docs(tree, checked.docs_dir, None, _limits())[0]
@@ -134,12 +127,12 @@ def _limits() -> Limits:
     return Limits(max_files=settings.TECHDOCS_MAX_FILES, max_bytes=settings.TECHDOCS_MAX_SOURCE_BYTES)
 
 
-def _checked_config(tree, entity: Entity | None, title: str = "") -> tuple[mkdocs_config.CheckedConfig, bytes]:
+def _checked_config(tree, title: str) -> tuple[mkdocs_config.CheckedConfig, bytes]:
+    """The checked config and the bytes it hashes as; without a mkdocs file, Backstage's default named
+    ``title``."""
     name = find_config(tree)
     if name is None:
-        if entity is not None:
-            title = (entity.body.get("metadata") or {}).get("title") or entity.name
-        raw = mkdocs_config.default_config(str(title))
+        raw = mkdocs_config.default_config(title)
         checked = mkdocs_config.check(raw, "(generated mkdocs.yml)")
         return checked, mkdocs_config.dump(checked.config).encode()
     data = tree.read(name)
@@ -153,26 +146,12 @@ def _generate_and_publish(site: DocSite, tree, source_hash: str, checked, work: 
     site.status = DocSite.Status.PENDING
     site.attempted_at = timezone.now()
     site.save(update_fields=["status", "attempted_at", "source"])
-    config_file = work / "input" / "mkdocs.yml"
-    config_file.parent.mkdir(parents=True, exist_ok=True)
-    config_file.write_text(mkdocs_config.dump(checked.config), encoding="utf-8")
     output = work / "site"
-    result = run_mkdocs(config_file, output, work)
-    notes = [*checked.notes]
-    if not result.isolated:
-        notes.append("network isolation is not available on this host: the build ran with its network")
-    log = "\n".join([*notes, result.log]).strip()
+    result, log, metadata = _build_site(checked, work, output, etag=sha or source_hash)
     site.etag = sha
     site.attempted_hash = source_hash
     if not result.ok:
         return _failed(site, _last_error(result.log), log)
-    generated = _json(output / storage.METADATA)
-    metadata = {
-        "site_name": str(generated.get("site_name") or checked.config.get("site_name") or ""),
-        "site_description": str(generated.get("site_description", checked.config.get("site_description"))),
-        "build_timestamp": int(time.time() * 1000),
-        "etag": sha or source_hash,
-    }
     files = storage.publish(site.prefix, output, metadata)
     index_site(site.entity_ref, site.namespace, site.kind, site.name, output)
     site.docs_commit_at, site.code_commit_at = _commit_dates(tree, checked)
@@ -208,6 +187,26 @@ def _commit_dates(tree, checked) -> tuple[datetime | None, datetime | None]:
         return datetime.fromtimestamp(seconds, tz=UTC) if seconds is not None else None
 
     return when(docs), when(code)
+
+
+def _build_site(checked, work: Path, output: Path, *, etag: str) -> tuple[GenerateResult, str, dict]:
+    """Write the checked config beside the copied docs in ``work/input``, run mkdocs into ``output``;
+    returns the result, the build log and ``techdocs_metadata.json``'s fields (``files`` aside)."""
+    config_file = work / "input" / "mkdocs.yml"
+    config_file.parent.mkdir(parents=True, exist_ok=True)
+    config_file.write_text(mkdocs_config.dump(checked.config), encoding="utf-8")
+    result = run_mkdocs(config_file, output, work)
+    notes = [*checked.notes]
+    if not result.isolated:
+        notes.append("network isolation is not available on this host: the build ran with its network")
+    generated = _json(output / storage.METADATA) if result.ok else {}
+    metadata = {
+        "site_name": str(generated.get("site_name") or checked.config.get("site_name") or ""),
+        "site_description": str(generated.get("site_description", checked.config.get("site_description"))),
+        "build_timestamp": int(time.time() * 1000),
+        "etag": etag,
+    }
+    return result, "\n".join([*notes, result.log]).strip(), metadata
 
 
 def _json(path: Path) -> dict:
@@ -257,25 +256,15 @@ def generate_directory(source_dir: Path, output_dir: Path, *, etag: str = "", si
         tree = open_tree(DocsLocation(FileSource(str(source_dir))), reader)
         work = Path(tmp)
         try:
-            checked, _ = _checked_config(tree, None, site_name or source_dir.name)
+            checked, _ = _checked_config(tree, site_name or source_dir.name)
             if site_name:
                 checked.config["site_name"] = site_name
             copy_docs(tree, checked.docs_dir, work / "input", _limits())
         except (mkdocs_config.ConfigError, DocsSourceError) as exc:
             return False, f"Refused before anything ran: {exc}"
-        config_file = work / "input" / "mkdocs.yml"
-        config_file.write_text(mkdocs_config.dump(checked.config), encoding="utf-8")
-        result = run_mkdocs(config_file, work / "site", work)
-        log = "\n".join([*checked.notes, result.log]).strip()
+        result, log, metadata = _build_site(checked, work, work / "site", etag=etag)
         if not result.ok:
             return False, log
-        generated = _json(work / "site" / storage.METADATA)
-        metadata = {
-            "site_name": str(generated.get("site_name") or checked.config.get("site_name") or ""),
-            "site_description": str(generated.get("site_description", checked.config.get("site_description"))),
-            "build_timestamp": int(time.time() * 1000),
-            "etag": etag,
-        }
         files = storage.site_files(work / "site")
         metadata["files"] = sorted({*files, storage.METADATA})
         (work / "site" / storage.METADATA).write_text(json.dumps(metadata, indent=2), encoding="utf-8")

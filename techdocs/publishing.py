@@ -56,10 +56,7 @@ def publish_directory(entity: Entity, directory: Path) -> DocSite:
         "build_timestamp": int(generated.get("build_timestamp") or time.time() * 1000),
         "etag": str(generated.get("etag") or ""),
     }
-    site, _ = DocSite.objects.get_or_create(
-        entity_ref=entity.ref,
-        defaults={"namespace": entity.namespace.lower(), "kind": entity.kind.lower(), "name": entity.name.lower()},
-    )
+    site = DocSite.for_entity(entity)
     files = storage.publish(site.prefix, root, metadata)
     index_site(site.entity_ref, site.namespace, site.kind, site.name, root)
     site.status = DocSite.Status.OK

@@ -22,11 +22,11 @@ def docs_needing_attention(request, owner_refs: set[str]) -> dict | None:
     from catalog.models import Entity
     from catalog.permissions import readable
     from techdocs.models import DocSite
-    from techdocs.sources import TECHDOCS_REF
+    from techdocs.sources import documented
 
     owned = readable(Entity.objects.owned_by(owner_refs), request.user)
-    documented = list(owned.filter(body__metadata__annotations__has_key=TECHDOCS_REF).order_by("ref")[:500])
-    sites = {s.entity_ref: s for s in DocSite.objects.filter(entity_ref__in=[e.ref for e in documented])}
-    rows = [(e, sites.get(e.ref)) for e in documented]
+    entities = list(documented(owned).order_by("ref")[:500])
+    sites = {s.entity_ref: s for s in DocSite.objects.filter(entity_ref__in=[e.ref for e in entities])}
+    rows = [(e, sites.get(e.ref)) for e in entities]
     rows = [(e, s) for e, s in rows if s is None or s.status in (DocSite.Status.FAILED, DocSite.Status.REFUSED)]
     return {"rows": rows[:20]} if rows else None

@@ -55,6 +55,17 @@ def annotations_of(body: dict) -> dict:
     return annotations if isinstance(annotations, dict) else {}
 
 
+def docs_title(body: dict) -> str:
+    """The site name Backstage gives docs without a mkdocs file: the entity's title, else its name."""
+    metadata = body.get("metadata") or {}
+    return str(metadata.get("title") or metadata.get("name") or "")
+
+
+def documented(queryset):
+    """The entities of ``queryset`` that have docs of their own (``backstage.io/techdocs-ref``)."""
+    return queryset.filter(body__metadata__annotations__has_key=TECHDOCS_REF)
+
+
 def has_docs(body: dict) -> bool:
     return bool(annotations_of(body).get(TECHDOCS_REF) or annotations_of(body).get(TECHDOCS_ENTITY))
 

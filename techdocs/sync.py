@@ -9,21 +9,21 @@ queues a build only where the docs changed.
 from __future__ import annotations
 
 from django.db import transaction
-from django.db.models import Q
 
 from catalog.ingestion.readers import ReadError, SourceReader
 from catalog.models import Entity
 from techdocs.builder import sources_hash
 from techdocs.config import ConfigError
 from techdocs.models import DocSite
-from techdocs.sources import TECHDOCS_REF, DocsSourceError, open_tree, resolve
+from techdocs.sources import DocsSourceError, docs_title, open_tree, resolve
+from techdocs.sources import documented as documented_entities
 
 SETTLED = (DocSite.Status.OK, DocSite.Status.FAILED, DocSite.Status.REFUSED)
 
 
 def documented(*, location_id: str | None = None) -> list[tuple[str, dict]]:
     """(ref, body) of entities with ``backstage.io/techdocs-ref``, of one location or all."""
-    query = Entity.objects.filter(Q(body__metadata__annotations__has_key=TECHDOCS_REF))
+    query = documented_entities(Entity.objects.all())
     if location_id is not None:
         query = query.filter(location_id=location_id)
     return list(query.order_by("ref").values_list("ref", "body"))
@@ -36,7 +36,6 @@ def stale_refs(entities: list[tuple[str, dict]]) -> list[str]:
     An entity whose docs commit moved but whose docs hash the same only has its recorded commit updated.
     """
     sites = {s.entity_ref: s for s in DocSite.objects.filter(entity_ref__in=[ref for ref, _ in entities])}
-    entity_rows = {e.ref: e for e in Entity.objects.filter(ref__in=[ref for ref, _ in entities])}
     stale: list[str] = []
     moved: dict[str, list[str]] = {}  # new commit -> refs whose docs did not change
     digests: dict = {}
@@ -50,10 +49,10 @@ def stale_refs(entities: list[tuple[str, dict]]) -> list[str]:
                 tree = open_tree(resolve(body), reader)
                 if tree.sha and tree.sha == site.etag:
                     continue
-                if sources_hash(tree, entity_rows[ref], digests) in (site.source_hash, site.attempted_hash):
+                if sources_hash(tree, docs_title(body), digests) in (site.source_hash, site.attempted_hash):
                     moved.setdefault(tree.sha, []).append(ref)
                     continue
-            except (DocsSourceError, ConfigError, ReadError, KeyError):
+            except (DocsSourceError, ConfigError, ReadError):
                 pass  # the build records why
             stale.append(ref)
     for sha, refs in moved.items():

@@ -10,7 +10,7 @@ from catalog.permissions import readable
 from catalog.views.entities import entity_tab
 from techdocs import reader
 from techdocs.models import DocSite
-from techdocs.sources import TECHDOCS_REF
+from techdocs.sources import documented
 
 
 def docs_page(request, namespace: str, kind: str, name: str, page: str):
@@ -23,7 +23,7 @@ def docs_page(request, namespace: str, kind: str, name: str, page: str):
 
 def docs_home(request):
     """Every documented entity the person may read, with its docs' state; filter by owner and kind."""
-    entities = readable(Entity.objects.filter(body__metadata__annotations__has_key=TECHDOCS_REF), request.user)
+    entities = readable(documented(Entity.objects.all()), request.user)
     kind = request.GET.get("kind", "").strip().lower()
     owner = request.GET.get("owner", "").strip().lower()
     status = request.GET.get("status", "").strip().lower()

@@ -50,6 +50,15 @@ class DocSite(models.Model):
     def __str__(self) -> str:
         return f"docs of {self.entity_ref} [{self.status}]"
 
+    @classmethod
+    def for_entity(cls, entity) -> DocSite:
+        """The entity's row, made on first use with its lower-cased triplet."""
+        site, _ = cls.objects.get_or_create(
+            entity_ref=entity.ref,
+            defaults={"namespace": entity.namespace.lower(), "kind": entity.kind.lower(), "name": entity.name.lower()},
+        )
+        return site
+
     @property
     def published(self) -> bool:
         return self.published_at is not None
