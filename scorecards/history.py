@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from datetime import date, datetime, time, timedelta
-from datetime import timezone as dt_timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 from scorecards.models import Scorecard, Transition
 
@@ -60,7 +59,7 @@ def trend(scorecard: Scorecard, *, days: int, now: datetime, refs: set[str] | No
           ) -> list[tuple[date, dict[str, int]]]:  # fmt: skip
     """Per day of the last ``days`` (today last), the count per level at the end of that day. One query:
     the level history is replayed once, counts kept as it goes."""
-    today = now.astimezone(dt_timezone.utc).date()
+    today = now.astimezone(UTC).date()
     first = today - timedelta(days=days - 1)
     state: dict[str, str] = {}
     counts: Counter[str] = Counter()
@@ -69,7 +68,7 @@ def trend(scorecard: Scorecard, *, days: int, now: datetime, refs: set[str] | No
     pending = next(events, None)
     for offset in range(days):
         day = first + timedelta(days=offset)
-        boundary = datetime.combine(day + timedelta(days=1), time.min, tzinfo=dt_timezone.utc)
+        boundary = datetime.combine(day + timedelta(days=1), time.min, tzinfo=UTC)
         while pending is not None and (day == today or pending[2] < boundary):
             ref, after, _ = pending
             if ref in state:

@@ -9,8 +9,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
-from datetime import timezone as dt_timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 from catalog.models import Entity, Relation
 from catalog.owners import effective_owner
@@ -168,8 +167,8 @@ def burnup(initiative: Initiative, refs: set[str], *, now: datetime) -> list[tup
     later days have not come yet: those are not plotted). One query over the history."""
     from scorecards.models import Transition
 
-    first = initiative.starts_at.astimezone(dt_timezone.utc).date()
-    last = now.astimezone(dt_timezone.utc).date()
+    first = initiative.starts_at.astimezone(UTC).date()
+    last = now.astimezone(UTC).date()
     if last < first:
         return []
     card = initiative.scorecard
@@ -190,7 +189,7 @@ def burnup(initiative: Initiative, refs: set[str], *, now: datetime) -> list[tup
     events = iter(history.iterator())
     pending = next(events, None)
     while day <= last:
-        boundary = datetime.combine(day + timedelta(days=1), time.min, tzinfo=dt_timezone.utc)
+        boundary = datetime.combine(day + timedelta(days=1), time.min, tzinfo=UTC)
         while pending is not None and (day == last or pending[3] < boundary):  # today: everything up to now
             ref, rule_id, after, _ = pending
             if ref in refs:
@@ -220,7 +219,8 @@ class Reminder:
     def message(self) -> str:
         when = (f"overdue by {-self.days_left} day(s)" if self.overdue
                 else "due today" if self.days_left == 0 else f"due in {self.days_left} day(s)")  # fmt: skip
-        return f"{self.initiative.title} is {when}: {len(self.left)} entities do not meet {self.initiative.target_label} yet"
+        target = self.initiative.target_label
+        return f"{self.initiative.title} is {when}: {len(self.left)} entities do not meet {target} yet"
 
 
 def reminders(now: datetime | None = None) -> list[Reminder]:
@@ -279,7 +279,7 @@ def sync_from_catalog() -> int:
         row = current.get(entity.ref)
         start = row.starts_at if row else now
         if spec.get("startsAt"):
-            start = datetime.combine(date.fromisoformat(spec["startsAt"]), time.min, tzinfo=dt_timezone.utc)
+            start = datetime.combine(date.fromisoformat(spec["startsAt"]), time.min, tzinfo=UTC)
         card_ref = spec.get("scorecard", "")
         card = cards.get(card_ref if ":" in card_ref else f"scorecard:{entity.namespace}/{card_ref}")
         target = spec.get("target") or {}

@@ -1,7 +1,6 @@
 """Levels as of a date (an entity, a team, a scorecard) and the per-day trend, from Transition rows."""
 
-from datetime import date, datetime
-from datetime import timezone as tz
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -12,14 +11,20 @@ pytestmark = pytest.mark.django_db
 
 
 def at(day: int, hour: int = 12) -> datetime:
-    return datetime(2026, 11, day, hour, 0, tzinfo=tz.utc)
+    return datetime(2026, 11, day, hour, 0, tzinfo=UTC)
 
 
 @pytest.fixture
 def card():
     card = Scorecard.objects.create(name="ready", spec={"levels": ["Bronze", "Silver"], "rules": []})
-    for ref, before, after, day in [("a", "", "-", 1), ("b", "", "Bronze", 1), ("a", "-", "Bronze", 3),
-                                    ("b", "Bronze", "Silver", 3), ("c", "", "Silver", 4), ("b", "Silver", "", 5)]:
+    for ref, before, after, day in [
+        ("a", "", "-", 1),
+        ("b", "", "Bronze", 1),
+        ("a", "-", "Bronze", 3),
+        ("b", "Bronze", "Silver", 3),
+        ("c", "", "Silver", 4),
+        ("b", "Silver", "", 5),
+    ]:
         Transition.objects.create(scorecard=card, entity_ref=f"component:default/{ref}", before=before, after=after,
                                   at=at(day))  # fmt: skip
     Transition.objects.create(scorecard=card, entity_ref="component:default/a", rule_id="x", after="failed", at=at(1))
@@ -39,6 +44,6 @@ def test_levels_and_distribution_as_of_a_date(card, django_assert_num_queries):
 def test_the_trend_counts_each_level_per_day_in_one_query(card, django_assert_num_queries):
     with django_assert_num_queries(1):
         series = trend(card, days=7, now=at(6))
-    assert [d for d, _ in series][0] == date(2026, 10, 31) and series[-1][0] == date(2026, 11, 6)
+    assert next(d for d, _ in series) == date(2026, 10, 31) and series[-1][0] == date(2026, 11, 6)
     assert [tuple(c.values()) for _, c in series] == [
         (0, 0, 0), (1, 1, 0), (1, 1, 0), (0, 1, 1), (0, 1, 2), (0, 1, 1), (0, 1, 1)]  # fmt: skip
