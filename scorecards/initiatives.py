@@ -269,9 +269,10 @@ def sync_from_catalog() -> int:
     ingestion cannot check it). Rows of entities that left the catalog go; admin ones are left alone.
     """
     now = clock.now()
-    entities = Entity.objects.filter(kind=KIND, valid=True, known_kind=True).only("ref", "namespace", "name", "body")
+    entities = list(Entity.objects.filter(kind=KIND, valid=True, known_kind=True).only("ref", "namespace", "name",
+                                                                                        "body"))  # fmt: skip
     current = {row.entity_ref: row for row in Initiative.objects.filter(source=Initiative.Source.CATALOG)}
-    cards = {card.ref: card for card in Scorecard.objects.all()}
+    cards = {card.ref: card for card in Scorecard.objects.all()} if entities else {}
     seen, changed = set(), 0
     for entity in entities:
         seen.add(entity.ref)  # one skipped below keeps its last good row, as an invalid entity does
