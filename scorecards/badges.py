@@ -25,13 +25,15 @@ CHAR_WIDTH = 6.6  # Verdana 11px, roughly: the badge's width follows its text
 UNKNOWN = ("scorecard", "unknown", NONE_COLOUR)
 
 
-def badge_for(user, entity_ref: str, namespace: str, scorecard: str) -> tuple[str, str, str, bool, int]:
-    """(label, message, colour, public, status) for the badge; the unknown badge with 404 when not shown."""
+def badge_for(request, entity_ref: str, namespace: str, scorecard: str) -> tuple[str, str, str, bool, int]:
+    """(label, message, colour, public, status) for the badge; the unknown badge with 404 when not shown.
+
+    ``request.user`` is read only for entities that are not public."""
     entity = Entity.objects.filter(ref=entity_ref, valid=True).first()
     if entity is None:
         return (*UNKNOWN, True, 404)
     public = settings.SCORECARDS_PUBLIC_BADGES or can(AnonymousUser(), READ, entity)
-    if not public and not (user.is_authenticated and can(user, READ, entity)):
+    if not public and not (request.user.is_authenticated and can(request.user, READ, entity)):
         return (*UNKNOWN, True, 404)
     refs = [f"scorecard:{namespace}/{scorecard}".lower(), f"scorecard:default/{scorecard}".lower()]
     score = (EntityScore.objects.filter(entity_ref=entity.ref, scorecard__ref__in=refs).select_related("scorecard")

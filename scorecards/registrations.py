@@ -20,6 +20,10 @@ def team_has_scores(entity) -> bool:
 
 
 def register() -> None:
+    from portal import audit
+    from scorecards.models import Initiative
+
+    audit.track(Initiative, exclude=["updated_at"])  # who created, changed or deleted one, in the admin or the API
     register_menu_item(MenuItem("Scorecards", "scorecards:index", weight=30))
     register_entity_tab(EntityTab("team-scorecards", "Team scorecards", "scorecards/team_tab.html", team_tab,
                                   kinds=("group",), weight=35, visible=team_has_scores))  # fmt: skip

@@ -86,5 +86,5 @@ def team_context(request, group_ref: str) -> dict:
 @login_not_required  # READMEs load badges without a session; badges.badge_for decides who sees what
 def badge(request, kind: str, namespace: str, name: str, scorecard: str):
     """``/badges/scorecards/{kind}/{namespace}/{name}/{scorecard}.svg`` (docs/scorecards.md#badges)."""
-    answer = badges.badge_for(request.user, f"{kind}:{namespace}/{name}".lower(), namespace.lower(), scorecard)
+    answer = badges.badge_for(request, f"{kind}:{namespace}/{name}".lower(), namespace.lower(), scorecard)
     return badges.response(*answer)
