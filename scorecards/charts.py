@@ -27,14 +27,16 @@ def level_colour(levels: list[str], level: str) -> str:
     return PALETTE[min(index, len(PALETTE) - 1)]
 
 
-def _svg(width: int, height: int, label: str, body: list[str]) -> SafeString:
+def _svg(width: int, height: int, label: str, body: list[str], *, stretch: bool = False) -> SafeString:
+    """``stretch``: fill the box CSS gives (a bar without text); otherwise scale keeping the proportions."""
+    aspect = "none" if stretch else "xMinYMin meet"
     return mark_safe(  # noqa: S308 - every value below is a number or went through escape()
         f'<svg viewBox="0 0 {width} {height}" role="img" aria-label="{escape(label)}" '
-        f'xmlns="http://www.w3.org/2000/svg" preserveAspectRatio="xMinYMin meet">{"".join(body)}</svg>'
+        f'xmlns="http://www.w3.org/2000/svg" preserveAspectRatio="{aspect}">{"".join(body)}</svg>'
     )
 
 
-def distribution_bar(levels: list[str], counts: dict[str, int], *, width: int = 600, height: int = 22) -> SafeString:
+def distribution_bar(levels: list[str], counts: dict[str, int], *, width: int = 600, height: int = 20) -> SafeString:
     """One stacked bar: entities per level, none reached first."""
     total = sum(counts.values())
     body, x = [], 0.0
@@ -50,11 +52,11 @@ def distribution_bar(levels: list[str], counts: dict[str, int], *, width: int = 
     if not total:
         body.append(f'<rect width="{width}" height="{height}" fill="#eef1f5"/>')
     parts = ", ".join(f"{'no level' if k == NONE else k} {v}" for k, v in counts.items())
-    return _svg(width, height, f"Entities per level: {parts}", body)
+    return _svg(width, height, f"Entities per level: {parts}", body, stretch=True)
 
 
-def trend_chart(levels: list[str], series: list[tuple[date, dict[str, int]]], *, width: int = 640,
-                height: int = 200) -> SafeString:  # fmt: skip
+def trend_chart(levels: list[str], series: list[tuple[date, dict[str, int]]], *, width: int = 480,
+                height: int = 190) -> SafeString:  # fmt: skip
     """Stacked areas: entities per level per day (none reached at the bottom)."""
     left, bottom, top = 34, 22, 8
     plot_w, plot_h = width - left - 8, height - bottom - top
@@ -79,8 +81,8 @@ def trend_chart(levels: list[str], series: list[tuple[date, dict[str, int]]], *,
     return _svg(width, height, f"Entities per level over the last {len(series)} days", body)
 
 
-def burnup_chart(series: list[tuple[date, int]], *, total: int, start: date, deadline: date, width: int = 640,
-                 height: int = 220) -> SafeString:  # fmt: skip
+def burnup_chart(series: list[tuple[date, int]], *, total: int, start: date, deadline: date, width: int = 480,
+                 height: int = 200) -> SafeString:  # fmt: skip
     """Entities done per day (solid), the scope (dashed, top) and the even pace to the deadline (dotted)."""
     left, bottom, top = 34, 22, 10
     plot_w, plot_h = width - left - 10, height - bottom - top
@@ -101,7 +103,7 @@ def burnup_chart(series: list[tuple[date, int]], *, total: int, start: date, dea
                 f'stroke="#9aa4b1" stroke-dasharray="2 4"><title>Even pace to the deadline</title></line>')  # fmt: skip
     body.append(f'<line class="deadline" x1="{x(deadline):.1f}" x2="{x(deadline):.1f}" y1="{top}" '
                 f'y2="{top + plot_h}" stroke="#b42318" stroke-width="1.5"><title>Deadline {deadline}</title></line>'
-                f'<text x="{x(deadline) - 4:.1f}" y="{top + 12}" text-anchor="end" font-size="11" fill="#b42318">'
+                f'<text x="{x(deadline) - 4:.1f}" y="{top + 12}" text-anchor="end" font-size="12" fill="#b42318">'
                 "deadline</text>")  # fmt: skip
     if series:
         points = " ".join(f"{x(day):.1f},{y(n):.1f}" for day, n in series)
@@ -109,8 +111,8 @@ def burnup_chart(series: list[tuple[date, int]], *, total: int, start: date, dea
         day, n = series[-1]
         body.append(f'<circle cx="{x(day):.1f}" cy="{y(n):.1f}" r="3.5" fill="#1d7a46"><title>{day}: {n} done'
                     "</title></circle>")  # fmt: skip
-    body.append(f'<text x="{left}" y="{height - 6}" font-size="11" fill="#5d6878">{start}</text>'
-                f'<text x="{left + plot_w}" y="{height - 6}" font-size="11" fill="#5d6878" text-anchor="end">'
+    body.append(f'<text x="{left}" y="{height - 6}" font-size="12" fill="#5d6878">{start}</text>'
+                f'<text x="{left + plot_w}" y="{height - 6}" font-size="12" fill="#5d6878" text-anchor="end">'
                 f"{last}</text>")  # fmt: skip
     done = series[-1][1] if series else 0
     return _svg(width, height, f"Burn-up: {done} of {total} done, deadline {deadline}", body)
@@ -119,8 +121,8 @@ def burnup_chart(series: list[tuple[date, int]], *, total: int, start: date, dea
 def _axes(left: int, top: int, plot_w: float, plot_h: float, peak: int) -> str:
     return (f'<line x1="{left}" y1="{top + plot_h}" x2="{left + plot_w}" y2="{top + plot_h}" stroke="#dde2ea"/>'
             f'<line x1="{left}" y1="{top}" x2="{left}" y2="{top + plot_h}" stroke="#dde2ea"/>'
-            f'<text x="{left - 5}" y="{top + 10}" font-size="11" fill="#5d6878" text-anchor="end">{peak}</text>'
-            f'<text x="{left - 5}" y="{top + plot_h}" font-size="11" fill="#5d6878" '
+            f'<text x="{left - 5}" y="{top + 10}" font-size="12" fill="#5d6878" text-anchor="end">{peak}</text>'
+            f'<text x="{left - 5}" y="{top + plot_h}" font-size="12" fill="#5d6878" '
             'text-anchor="end">0</text>')  # fmt: skip
 
 
@@ -129,6 +131,6 @@ def _day_labels(series, left: int, step: float, height: int) -> list[str]:
         return []
     first, last = series[0][0], series[-1][0]
     x_last = left + step * (len(series) - 1)
-    return [f'<text x="{left}" y="{height - 6}" font-size="11" fill="#5d6878">{first:%d %b}</text>',
-            f'<text x="{x_last:.1f}" y="{height - 6}" font-size="11" fill="#5d6878" text-anchor="end">{last:%d %b}'
+    return [f'<text x="{left}" y="{height - 6}" font-size="12" fill="#5d6878">{first:%d %b}</text>',
+            f'<text x="{x_last:.1f}" y="{height - 6}" font-size="12" fill="#5d6878" text-anchor="end">{last:%d %b}'
             "</text>"]  # fmt: skip
