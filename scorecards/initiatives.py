@@ -17,7 +17,7 @@ from catalog.shapes import SHAPE_FIELDS, entities_to_backstage
 from portal import clock
 from scorecards import cel
 from scorecards.initiative_kind import DURATION, KIND
-from scorecards.models import EntityScore, Initiative, RuleResult, Scorecard, Status
+from scorecards.models import EntityScore, Initiative, RuleResult, Scorecard, Status, Transition
 
 logger = logging.getLogger(__name__)
 
@@ -165,8 +165,6 @@ def progress(initiative: Initiative, *, now: datetime | None = None) -> Progress
 def burnup(initiative: Initiative, refs: set[str], *, now: datetime) -> list[tuple[date, int]]:
     """Entities of ``refs`` done at the end of each day, from the start to today (or the deadline, when
     later days have not come yet: those are not plotted). One query over the history."""
-    from scorecards.models import Transition
-
     first = initiative.starts_at.astimezone(UTC).date()
     last = now.astimezone(UTC).date()
     if last < first:

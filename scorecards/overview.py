@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from django.db.models import Count
 from django.urls import reverse
@@ -116,20 +115,17 @@ def scorecard_summary(card: Scorecard, user) -> dict:
             "teams": leaderboard(card, found)}  # fmt: skip
 
 
-def next_fixes(card: Scorecard, level: str, results: dict[str, RuleResult]) -> list[dict]:
-    """The rules to fix to reach the next level: the failing ones of the lowest level not reached."""
+def next_fixes(card: Scorecard, level: str, not_passing: dict[str, RuleResult]) -> list[dict]:
+    """The rules to fix to reach the next level: those of the lowest level not reached that do not pass
+    (``not_passing``: rule id -> its result, for the rules that failed, errored or were not evaluated)."""
     levels = card.levels
     reached = levels.index(level) if level in levels else -1
     if reached + 1 >= len(levels):
         return []
     target = levels[reached + 1]
-    fixes = []
-    for rule in card.rules:
-        result = results.get(rule.get("id"))
-        if rule.get("level") == target and (result is None or result.status not in PASSING):
-            fixes.append({**rule, "status": result.status if result else "pending",
-                          "reason": result.reason if result else "", "nextLevel": target})  # fmt: skip
-    return fixes
+    return [{**rule, "status": not_passing[rule["id"]].status, "reason": not_passing[rule["id"]].reason,
+             "nextLevel": target}
+            for rule in card.rules if rule.get("level") == target and rule.get("id") in not_passing]  # fmt: skip
 
 
 @dataclass
@@ -147,27 +143,21 @@ def team_entities(group_ref: str, user) -> list[TeamEntity]:
     scores = defaultdict(list)
     for score in EntityScore.objects.filter(entity_ref__in=refs).select_related("scorecard").order_by("scorecard__ref"):
         scores[score.entity_ref].append(score)
-    results: dict[tuple[str, int], dict[str, RuleResult]] = defaultdict(dict)
-    for result in RuleResult.objects.filter(entity_ref__in=refs).exclude(status=Status.PASSED):
-        results[result.entity_ref, result.scorecard_id][result.rule_id] = result
+    not_passing: dict[tuple[str, int], dict[str, RuleResult]] = defaultdict(dict)
+    for result in RuleResult.objects.filter(entity_ref__in=refs).exclude(status__in=PASSING):
+        not_passing[result.entity_ref, result.scorecard_id][result.rule_id] = result
     out = []
     for entity in entities:
         cards = []
         for score in scores.get(entity.ref, []):
             card = score.scorecard
-            mine = results.get((entity.ref, card.pk), {})
-            passing = {r.get("id"): _Passed() for r in card.rules if r.get("id") not in mine}
+            fixes = next_fixes(card, score.level, not_passing.get((entity.ref, card.pk), {}))
             cards.append({"card": card, "level": score.level or NONE, "score": score,
                           "percentage": round(100 * score.passed / score.total) if score.total else 100,
-                          "fixes": next_fixes(card, score.level, {**passing, **mine})})  # fmt: skip
+                          "fixes": fixes})  # fmt: skip
         if cards:
             out.append(TeamEntity(entity, cards))
     return out
-
-
-class _Passed:
-    status = Status.PASSED
-    reason = ""
 
 
 def team_url(ref: str) -> str:
@@ -182,7 +172,3 @@ def team_title(group_ref: str) -> str:
     if group is None:
         return group_ref
     return (group.body.get("spec") or {}).get("profile", {}).get("displayName") or group.title or group.name
-
-
-def as_of_text(when: datetime) -> str:
-    return f"{when:%Y-%m-%d %H:%M} UTC"
