@@ -56,15 +56,22 @@ def distribution_bar(levels: list[str], counts: dict[str, int], *, width: int = 
 
 
 def trend_chart(levels: list[str], series: list[tuple[date, dict[str, int]]], *, width: int = 480,
-                height: int = 190) -> SafeString:  # fmt: skip
-    """Stacked areas: entities per level per day (none reached at the bottom)."""
+                height: int = 190, min_days: int = 7) -> SafeString:  # fmt: skip
+    """Stacked steps: entities per level, one column per day (none reached at the bottom). Leading days
+    without any entity are left out (keeping at least ``min_days``), so a young history fills the width."""
+    first = next((i for i, (_, counts) in enumerate(series) if any(counts.values())), len(series))
+    series = series[min(first, max(len(series) - min_days, 0)) :]
     left, bottom, top = 34, 22, 8
     plot_w, plot_h = width - left - 8, height - bottom - top
     peak = max((sum(c.values()) for _, c in series), default=0) or 1
-    step = plot_w / max(len(series) - 1, 1)
+    step = plot_w / max(len(series), 1)
 
-    def xy(i: int, value: float) -> str:
-        return f"{left + i * step:.1f},{top + plot_h - plot_h * value / peak:.1f}"
+    def steps(values: list[int]) -> list[str]:
+        out = []
+        for i, value in enumerate(values):
+            y = top + plot_h - plot_h * value / peak
+            out += [f"{left + i * step:.1f},{y:.1f}", f"{left + (i + 1) * step:.1f},{y:.1f}"]
+        return out
 
     body = [_axes(left, top, plot_w, plot_h, peak)]
     below = [0] * len(series)
@@ -72,12 +79,12 @@ def trend_chart(levels: list[str], series: list[tuple[date, dict[str, int]]], *,
         above = [below[i] + counts.get(level, 0) for i, (_, counts) in enumerate(series)]
         if above == below:
             continue
-        points = [xy(i, v) for i, v in enumerate(above)] + [xy(i, v) for i, v in reversed(list(enumerate(below)))]
+        points = steps(above) + list(reversed(steps(below)))
         name = "no level" if level == NONE else level
         body.append(f'<polygon points="{" ".join(points)}" fill="{level_colour(levels, level)}" opacity=".9">'
                     f"<title>{escape(name)}</title></polygon>")  # fmt: skip
         below = above
-    body.extend(_day_labels(series, left, step, height))
+    body.extend(_day_labels(series, left, left + plot_w, height))
     return _svg(width, height, f"Entities per level over the last {len(series)} days", body)
 
 
@@ -126,11 +133,10 @@ def _axes(left: int, top: int, plot_w: float, plot_h: float, peak: int) -> str:
             'text-anchor="end">0</text>')  # fmt: skip
 
 
-def _day_labels(series, left: int, step: float, height: int) -> list[str]:
+def _day_labels(series, left: int, x_last: float, height: int) -> list[str]:
     if not series:
         return []
     first, last = series[0][0], series[-1][0]
-    x_last = left + step * (len(series) - 1)
     return [f'<text x="{left}" y="{height - 6}" font-size="12" fill="#5d6878">{first:%d %b}</text>',
             f'<text x="{x_last:.1f}" y="{height - 6}" font-size="12" fill="#5d6878" text-anchor="end">{last:%d %b}'
             "</text>"]  # fmt: skip
