@@ -71,6 +71,12 @@ class TeamProgress:
     def percentage(self) -> int:
         return round(100 * self.done / self.total) if self.total else 100
 
+    @property
+    def url(self) -> str:
+        from scorecards.overview import team_url
+
+        return team_url(self.team)
+
 
 @dataclass
 class Progress:

@@ -70,6 +70,7 @@ def test_the_initiative_page_shows_target_deadline_burnup_and_what_is_left(clien
     assert 'class="done"' in html and 'class="deadline"' in html
     assert 'data-entity="component:default/orphan-svc"' in html and 'data-entity="component:default/ledger"' in html
     assert 'data-team="group:default/ghosts"' in html and "failing" not in html
+    assert '<a href="/scorecards/teams/default/payments/">group:default/payments</a>' in html
     Initiative.objects.filter(pk=silver.pk).update(deadline=date(2026, 1, 1))
     assert 'id="overdue"' in client.get("/scorecards/initiatives/silver/").content.decode()
     assert client.get("/scorecards/initiatives/nope/").status_code == 404
