@@ -1,11 +1,14 @@
 """Initiatives: scope, progress per team, the burn-up replayed from seeded history, reminders, the YAML kind."""
 
 from datetime import UTC, date, datetime, timedelta
+from io import StringIO
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.core.management import call_command
 
 from catalog.models import ProcessingError
+from portal import clock
 from scorecards import evaluator
 from scorecards.initiatives import progress, reminders, sync_from_catalog
 from scorecards.models import EntityScore, Initiative, Scorecard, Transition
@@ -85,6 +88,13 @@ def test_overdue_and_reminders_name_the_members_of_teams_not_done(card):
     [late] = reminders(at(12))
     assert late.overdue and late.days_left == -2 and "overdue by 2 day(s)" in late.message
     assert progress(late.initiative, now=at(12)).overdue
+
+
+def test_the_command_prints_the_reminders_due_now(card):
+    initiative(card, slug="described", target_level="", rule_ids=["described"], deadline=clock.now().date())
+    out = StringIO()
+    call_command("scorecards", "reminders", stdout=out)
+    assert "Silver everywhere is " in out.getvalue() and "remind: user:default/pat, user:default/sam" in out.getvalue()
 
 
 def test_an_initiative_everyone_meets_reminds_nobody(card):
