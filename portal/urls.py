@@ -33,5 +33,6 @@ urlpatterns = [
     path("api/scorecards/", include("scorecards.api.urls")),
     path("api/", include("catalog.api.urls")),
     path("", include("techdocs.urls")),
+    path("", include("scorecards.urls")),
     path("", include("catalog.urls")),
 ]

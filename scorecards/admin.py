@@ -89,3 +89,6 @@ class ExemptionAdmin(admin.ModelAdmin):
         )
         self.message_user(request, f"Approved {count} exemption(s); results follow at the next evaluation.",
                           messages.SUCCESS)  # fmt: skip
+
+
+from scorecards import initiative_admin  # noqa: E402, F401 - registers the Initiative admin (its own module)

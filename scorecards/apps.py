@@ -6,9 +6,10 @@ class ScorecardsConfig(AppConfig):
 
     def ready(self) -> None:
         from catalog.events import location_refreshed
-        from scorecards import kind  # noqa: F401 - registers the Scorecard kind with the catalog
+        from scorecards import initiative_kind, kind, registrations  # noqa: F401 - register the Scorecard and Initiative kinds
         from scorecards.tabs import register_tabs
         from scorecards.tasks import on_location_refreshed
 
         register_tabs()
+        registrations.register()
         location_refreshed.connect(on_location_refreshed, dispatch_uid="scorecards.on_location_refreshed")

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from catalog.models import Entity
 from scorecards.cel import ExpressionError, compile_expression
+from scorecards.initiatives import sync_from_catalog as sync_initiatives
 from scorecards.kind import KIND
 from scorecards.models import Scorecard
 
@@ -17,7 +18,7 @@ def sync_from_catalog() -> int:
     """Mirror every valid Scorecard entity into :class:`Scorecard` rows; returns how many rows changed.
 
     Rows of entities no longer in the catalog go (with their results); admin-authored rows are left alone,
-    and a catalog entity whose ref an admin row already holds is skipped with a warning.
+    and a catalog entity whose ref an admin row already holds is skipped with a warning. Initiatives follow.
     """
     entities = Entity.objects.filter(kind=KIND, valid=True, known_kind=True).only("ref", "namespace", "name", "body")
     current = {row.ref: row for row in Scorecard.objects.all()}
@@ -44,7 +45,7 @@ def sync_from_catalog() -> int:
     if gone:
         Scorecard.objects.filter(ref__in=gone).delete()
         changed += len(gone)
-    return changed
+    return changed + sync_initiatives()
 
 
 @dataclass(frozen=True)

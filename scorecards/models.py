@@ -164,3 +164,51 @@ class Exemption(models.Model):
     def describe(self) -> str:
         until = f" until {self.expires_at:%Y-%m-%d}" if self.expires_at else ""
         return f"exempt{until}, approved by {self.approved_by}: {self.reason}"
+
+
+class Initiative(models.Model):
+    """A push to get entities to a target by a deadline: a level of a scorecard, or a set of its rules.
+
+    ``applies_to`` (CEL, blank: every entity the scorecard applies to) narrows the scope. Progress is computed
+    from the current results and the :class:`Transition` history (scorecards/initiatives.py), never stored.
+    ``catalog`` ones mirror a ``kind: Initiative`` entity; ``admin`` ones are written in the admin or the API.
+    """
+
+    class Source(models.TextChoices):
+        CATALOG = "catalog", "Catalog (YAML in a location)"
+        ADMIN = "admin", "Django admin or API"
+
+    slug = models.SlugField(max_length=200, unique=True, help_text="In its URL: /scorecards/initiatives/<slug>/")
+    title = models.CharField(max_length=300)
+    description = models.TextField(blank=True)
+    scorecard = models.ForeignKey(Scorecard, on_delete=models.CASCADE, related_name="initiatives")
+    target_level = models.CharField(max_length=100, blank=True, help_text="Reach this level (or a higher one)")
+    rule_ids = models.JSONField(default=list, blank=True, help_text="Or: pass these rules (ids of the scorecard)")
+    applies_to = models.TextField(blank=True, help_text="CEL over the entity; blank: all the scorecard applies to")
+    owner = models.CharField(max_length=400, help_text="Who drives it: an entity ref such as group:default/platform")
+    starts_at = models.DateTimeField(help_text="Where the burn-up starts")
+    deadline = models.DateField(help_text="Entities should meet the target by the end of this day (UTC)")
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.ADMIN, editable=False)
+    entity_ref = models.CharField(max_length=400, blank=True, editable=False, help_text="The catalog entity")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["deadline", "slug"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def target_label(self) -> str:
+        if self.target_level:
+            return f"{self.target_level} on {self.scorecard}"
+        return f"{', '.join(self.rule_ids)} passing on {self.scorecard}"
+
+    def clean(self) -> None:
+        from scorecards.initiatives import target_errors
+
+        errors = target_errors(self.scorecard if self.scorecard_id else None, self.target_level, self.rule_ids,
+                               self.applies_to)  # fmt: skip
+        self.owner = self.owner.strip().lower()
+        if errors:
+            raise ValidationError(errors)

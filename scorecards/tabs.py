@@ -14,6 +14,7 @@ def render(request, entity) -> dict:
     report = entity_report(entity)
     for card in report["scorecards"]:
         card["age"] = human_age(card["dataAgeSeconds"])
+        card["namespace"], _, card["name"] = card["scorecard"].partition(":")[2].partition("/")  # for its page link
         for rule in card["rules"]:
             rule["since_text"] = (rule["since"] or "")[:16].replace("T", " ")
     return {"report": report}

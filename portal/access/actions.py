@@ -8,6 +8,7 @@ ENTITY_UNREGISTER = "catalog.entity.unregister"
 ENTITY_OVERRIDE = "catalog.entity.override"
 LOCATION_REGISTER = "catalog.location.register"
 TEMPLATE_RUN = "scaffolder.template.run"
+INITIATIVE_WRITE = "scorecards.initiative.write"
 ADMIN = "admin"
 ALL = "*"
 
@@ -19,6 +20,7 @@ ACTIONS: list[tuple[str, str]] = [
     (ENTITY_OVERRIDE, "Set the overrides owners may set (deprecation note, extra tags, …)"),
     (LOCATION_REGISTER, "Register new locations (no target entity)"),
     (TEMPLATE_RUN, "Run a software template (the target is the Template entity)"),
+    (INITIATIVE_WRITE, "Create, change and delete scorecard initiatives through the API (no target entity)"),
     (ADMIN, "Administer Callboard: roles, rules, every override field"),
 ]
 KNOWN = {name for name, _ in ACTIONS}

@@ -189,6 +189,9 @@ CATALOG_REFRESH_INTERVAL = env.int("CATALOG_REFRESH_INTERVAL", default=300)
 SCORECARDS_EVALUATE_INTERVAL = env.int("SCORECARDS_EVALUATE_INTERVAL", default=900)
 # Re-score a location's entities right after each refresh that read new files (off in the test settings).
 SCORECARDS_EVALUATE_ON_REFRESH = env.bool("SCORECARDS_EVALUATE_ON_REFRESH", default=True)
+# Badges (/badges/scorecards/...) for anyone, signed in or not; otherwise only for entities anonymous visitors may
+# read, or for people signed in who may read them.
+SCORECARDS_PUBLIC_BADGES = env.bool("SCORECARDS_PUBLIC_BADGES", default=False)
 CELERY_BEAT_SCHEDULE = {
     "catalog.refresh_due_locations": {
         "task": "catalog.refresh_due_locations",

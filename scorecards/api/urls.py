@@ -1,9 +1,19 @@
 from django.urls import path
+from rest_framework.routers import SimpleRouter
 
+from scorecards.api import summaries
 from scorecards.api.views import EntityScorecardsView
 
 app_name = "scorecards-api"
 
+router = SimpleRouter(trailing_slash="")
+router.register("initiatives", summaries.InitiativeViewSet, basename="initiative")
+
 urlpatterns = [
     path("entities/<str:kind>/<str:namespace>/<str:name>", EntityScorecardsView.as_view(), name="entity"),
+    path("scorecards", summaries.ScorecardListView.as_view(), name="scorecards"),
+    path("scorecards/<str:namespace>/<str:name>", summaries.ScorecardDetailView.as_view(), name="scorecard"),
+    path("scorecards/<str:namespace>/<str:name>/as-of", summaries.ScorecardAsOfView.as_view(), name="as-of"),
+    path("teams/<str:namespace>/<str:name>", summaries.TeamView.as_view(), name="team"),
+    *router.urls,
 ]

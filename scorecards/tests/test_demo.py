@@ -6,7 +6,8 @@ import pytest
 from django.core.management import call_command
 
 from catalog.models import Entity, ProcessingError
-from scorecards.models import EntityScore, RuleResult
+from scorecards.initiatives import progress
+from scorecards.models import EntityScore, Initiative, RuleResult
 
 
 @pytest.mark.django_db
@@ -25,6 +26,11 @@ def test_the_demo_scorecards_pass_and_fail_for_real(settings, tmp_path):
         assert statuses == {"passed", "failed"}, card
         levels = set(EntityScore.objects.filter(scorecard__name=card).values_list("level", flat=True))
         assert len(levels) >= 2, (card, levels)  # entities at different levels
+    silver = progress(Initiative.objects.get(slug="production-readiness-silver"))
+    assert 0 < silver.done < silver.total and len(silver.teams) >= 2  # real progress, several teams
+    assert silver.days_left == 28 and [n for _, n in silver.burnup] == [silver.done]
+    kubernetes = progress(Initiative.objects.get(slug="kubernetes-view"))  # a rule target, a narrower scope
+    assert 0 < kubernetes.done < kubernetes.total < silver.total and kubernetes.days_left == 42
     gtfs = {r.rule_id: r.status for r in RuleResult.objects.filter(entity_ref="component:default/gtfs-importer")}
     assert gtfs["described"] == "failed" and gtfs["techdocs"] == "failed" and gtfs["owned-by-a-team"] == "passed"
     assert "component:default/gtfs-importer" in out.getvalue()

@@ -1,4 +1,5 @@
-"""``manage.py scorecards evaluate [--entity REF] [--json]``: evaluate now, without a worker, and print."""
+"""``manage.py scorecards evaluate [--entity REF] [--json]``: evaluate now, without a worker, and print.
+``manage.py scorecards reminders``: the initiative reminders due now (scorecards.initiatives.reminders)."""
 
 from __future__ import annotations
 
@@ -22,8 +23,12 @@ class Command(BaseCommand):
         evaluate = sub.add_parser("evaluate", help="evaluate every entity, or one (--entity)")
         evaluate.add_argument("--entity", help="entity ref, e.g. component:default/payments (kind: component)")
         evaluate.add_argument("--json", action="store_true", help="print the API's JSON documents")
+        sub.add_parser("reminders", help="print the initiatives due in 7 days or overdue, and whom to remind")
 
     def handle(self, *args, action: str, entity: str | None = None, json: bool = False, **options) -> None:
+        if action == "reminders":
+            self._reminders()
+            return
         refs = None
         if entity:
             try:
@@ -45,6 +50,17 @@ class Command(BaseCommand):
                 self._print(report)
         self.stderr.write(f"Evaluated {summary.entities} entities: {summary.scores} scores, {summary.written} results "
                           f"written, {summary.transitions} transitions, {summary.deleted} removed")  # fmt: skip
+
+    def _reminders(self) -> None:
+        from scorecards.initiatives import reminders
+
+        found = reminders()
+        for reminder in found:
+            self.stdout.write(reminder.message)
+            self.stdout.write(f"  remind: {', '.join(reminder.recipients) or 'nobody (no team members known)'}")
+            self.stdout.write(f"  left: {', '.join(reminder.left)}")
+        if not found:
+            self.stdout.write("No initiative is due within 7 days or overdue with entities left.")
 
     def _print(self, report: dict) -> None:
         self.stdout.write(report["entityRef"])
