@@ -18,6 +18,9 @@ def _target(data: dict, kind: str) -> tuple[ForgeHost, str, str]:
         parsed = parse_repo_url(data["repoUrl"])
     except TemplateError as exc:
         raise ValueError(f"repoUrl: {exc}") from None
+    allowed = data.get("allowedHosts")
+    if allowed and parsed["host"].lower() not in {str(h).lower() for h in allowed}:
+        raise ValueError(f"repoUrl host {parsed['host']!r} is not in the step's allowedHosts {allowed}")
     owner = parsed.get("owner") or parsed.get("project") or ""
     if not owner:
         raise ValueError(f"repoUrl {data['repoUrl']!r} names no owner")
@@ -137,6 +140,7 @@ _COMMON = {
     "gitAuthorEmail": {"type": "string"},
     "topics": {"type": "array", "items": {"type": "string"}},
     "token": {"type": "string", "description": "Token to use instead of the host's configured one"},
+    "allowedHosts": {"type": "array", "items": {"type": "string"}, "description": "Hosts repoUrl may name"},
 }
 _OUTPUTS = {
     "remoteUrl": {"type": "string", "description": "Clone URL of the new repository"},

@@ -174,3 +174,11 @@ def test_publish_gitlab_refuses_an_existing_project(allow_tmp, settings, forge, 
     assert task.status == Task.Status.FAILED
     assert _error(task).startswith("gitlab.example.com: cannot create northwind/fares (400: ")
     assert "has already been taken" in _error(task)
+
+
+def test_allowed_hosts_of_the_step_are_honoured(allow_tmp, settings, forge, runner):
+    _github(settings, forge)
+    values = {"name": "x", "repoUrl": "github.com?owner=northwind&repo=x"}
+    task = _run(allow_tmp / "t", runner, "publish:github", values, "        allowedHosts: [ghe.example.com]\n")
+    assert _error(task) == "repoUrl host 'github.com' is not in the step's allowedHosts ['ghe.example.com']"
+    assert forge.requests == []
