@@ -9,7 +9,7 @@ Enterprise's ``https://<host>/api/v3``, a self-hosted GitLab's ``https://<host>/
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -29,7 +29,7 @@ class ForgeHost:
     kind: str  # "github" | "gitlab"
     host: str
     api_base: str
-    token: str
+    token: str = field(repr=False)
 
     def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> tuple[int, Any]:
         """(status, JSON answer) of ``method api_base + path``; redirects are not followed."""

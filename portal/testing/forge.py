@@ -16,7 +16,8 @@ And what the scaffolder's ``publish:github`` / ``publish:gitlab`` use, when ``Fo
 
 * GitHub: ``GET /api/v3/users/{owner}`` (``type`` ``User`` or ``Organization``), ``POST /api/v3/user/repos``,
   ``POST /api/v3/orgs/{org}/repos`` (422 when the name is taken), ``PUT /api/v3/repos/{owner}/{repo}/topics``.
-* GitLab: ``GET /api/v4/namespaces/{id or url-encoded path}``, ``POST /api/v4/projects`` (400 when taken).
+* GitLab: ``GET /api/v4/namespaces/{id or url-encoded path}``, ``GET /api/v4/projects/{url-encoded path}``,
+  ``POST /api/v4/projects`` (400 when taken).
 * Git smart HTTP at ``/{owner}/{repo}.git`` for the repositories created (bare, under ``repos_root``):
   anyone may clone; a push needs HTTP basic auth whose password is a token the forge issued.
 
@@ -168,6 +169,12 @@ def _handler(forge: Forge) -> type[BaseHTTPRequestHandler]:
                 self._github_owner(unquote(parts.path[len("/api/v3/users/"):]))
             elif parts.path.startswith("/api/v4/namespaces/"):
                 self._gitlab_namespace(unquote(parts.path[len("/api/v4/namespaces/"):]))
+            elif parts.path.startswith("/api/v4/projects/"):
+                project = forge.repos.get(unquote(parts.path[len("/api/v4/projects/"):]))
+                if project is None:
+                    self._send(404, {"message": "404 Project Not Found"})
+                else:
+                    self._send(200, project)
             elif parts.path == "/oauth/userinfo":
                 if user.teams_mode == "403":
                     self._send(403, {"error": "insufficient_scope"})

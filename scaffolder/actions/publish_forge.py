@@ -113,9 +113,18 @@ def publish_gitlab(ctx) -> None:
         "topics": data.get("topics"),
     }
     body = {k: v for k, v in body.items() if v is not None}
+    if data.get("skipExisting"):
+        status, existing = forge.call("GET", f"/projects/{path_part(owner + '/' + repo)}")
+        if status == 200 and isinstance(existing, dict):
+            remote = str(existing.get("http_url_to_repo") or "").removesuffix(".git")
+            branch = data.get("defaultBranch") or "master"
+            ctx.log(f"{remote} exists; skipExisting: nothing created or pushed")
+            ctx.output("remoteUrl", remote)
+            ctx.output("repoContentsUrl", f"{remote}/-/blob/{branch}")
+            ctx.output("projectId", existing.get("id"))
+            ctx.output("created", False)
+            return
     status, created = forge.call("POST", "/projects", body)
-    if status == 400 and data.get("skipExisting"):
-        raise ForgeError(f"{forge.host}: {owner}/{repo} exists; skipExisting is not supported in this version")
     if status != 201 or not isinstance(created, dict):
         raise ForgeError(f"{forge.host}: cannot create {owner}/{repo} ({status}: {_message(created)})")
     ctx.log(f"Created {created.get('web_url')} (project {created.get('id')})")
@@ -186,7 +195,7 @@ PUBLISH_GITLAB = ScaffolderAction(
         "properties": {
             **_COMMON,
             "defaultBranch": {"type": "string", "default": "master"},
-            "skipExisting": {"type": "boolean"},
+            "skipExisting": {"type": "boolean", "description": "An existing project is kept (created: false)"},
             "settings": {"type": "object", "description": "More fields of the project creation request"},
         },
     },

@@ -182,3 +182,15 @@ def test_allowed_hosts_of_the_step_are_honoured(allow_tmp, settings, forge, runn
     task = _run(allow_tmp / "t", runner, "publish:github", values, "        allowedHosts: [ghe.example.com]\n")
     assert _error(task) == "repoUrl host 'github.com' is not in the step's allowedHosts ['ghe.example.com']"
     assert forge.requests == []
+
+
+def test_publish_gitlab_skip_existing_keeps_the_project(allow_tmp, settings, forge, runner):
+    _gitlab(settings, forge)
+    forge.create_repo("northwind", "fares", {"id": 42, "http_url_to_repo": f"{forge.url}/northwind/fares.git"})
+    values = {"name": "fares", "repoUrl": "gitlab.example.com?owner=northwind&repo=fares"}
+    task = _run(allow_tmp / "t", runner, "publish:gitlab", values, "        skipExisting: true\n")
+    assert task.status == Task.Status.COMPLETED, task.error
+    assert "POST /api/v4/projects" not in forge.requests
+    output = TaskStep.objects.get(task=task, step_id="publish").output
+    assert output == {"remoteUrl": f"{forge.url}/northwind/fares", "projectId": 42, "created": False,
+                      "repoContentsUrl": f"{forge.url}/northwind/fares/-/blob/master"}  # fmt: skip
