@@ -86,9 +86,9 @@ def publish_github(ctx) -> None:
     ctx.log(f"Created {created.get('html_url')} ({visibility})")
     if data.get("topics"):
         names = [str(t).lower() for t in data["topics"]]
-        status, _ = forge.call("PUT", f"/repos/{path_part(owner)}/{path_part(repo)}/topics", {"names": names})
-        if status != 200:
-            raise ForgeError(f"{forge.host}: setting the topics of {owner}/{repo} failed ({status})")
+        status, answer = forge.call("PUT", f"/repos/{path_part(owner)}/{path_part(repo)}/topics", {"names": names})
+        if status != 200:  # as in Backstage: the repository is made, the topics are not worth failing for
+            ctx.log(f"Skipping topics {' '.join(names)}: {status} {_message(answer)}")
     remote = forge.check_push_url(str(created.get("clone_url") or ""), forge.host)
     sha, branch = _push(ctx, forge, remote, "x-access-token", "main")
     ctx.output("remoteUrl", remote)

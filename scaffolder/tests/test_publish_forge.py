@@ -194,3 +194,11 @@ def test_publish_gitlab_skip_existing_keeps_the_project(allow_tmp, settings, for
     output = TaskStep.objects.get(task=task, step_id="publish").output
     assert output == {"remoteUrl": f"{forge.url}/northwind/fares", "projectId": 42, "created": False,
                       "repoContentsUrl": f"{forge.url}/northwind/fares/-/blob/master"}  # fmt: skip
+
+
+def test_internal_visibility_for_a_user_is_refused_not_made_public(allow_tmp, settings, forge, runner):
+    _github(settings, forge)
+    values = {"name": "notes", "repoUrl": "github.com?owner=ana&repo=notes"}
+    task = _run(allow_tmp / "t", runner, "publish:github", values, "        repoVisibility: internal\n")
+    assert _error(task) == "repoVisibility 'internal' needs an organisation owner; 'ana' is a user on github.com"
+    assert forge.repos == {}
