@@ -103,16 +103,11 @@ def publish_gitlab(ctx) -> None:
     status, namespace = forge.call("GET", f"/namespaces/{path_part(owner)}")
     if status != 200 or not isinstance(namespace, dict) or "id" not in namespace:
         raise ForgeError(f"{forge.host}: namespace {owner!r} not found ({status} from GET /namespaces/{owner})")
-    body = {
-        **(data.get("settings") or {}),
-        "namespace_id": namespace["id"],
-        "name": repo,
-        "path": repo,
-        "visibility": data.get("repoVisibility") or "private",
-        "description": data.get("description"),
-        "topics": data.get("topics"),
-    }
+    body = {"visibility": data.get("repoVisibility") or "private", "description": data.get("description"),
+            "topics": data.get("topics") or None}  # fmt: skip
     body = {k: v for k, v in body.items() if v is not None}
+    # settings win over the inputs, as in Backstage; never over where the project goes and its name.
+    body.update({**(data.get("settings") or {}), "namespace_id": namespace["id"], "name": repo, "path": repo})
     if data.get("skipExisting"):
         status, existing = forge.call("GET", f"/projects/{path_part(owner + '/' + repo)}")
         if status == 200 and isinstance(existing, dict):

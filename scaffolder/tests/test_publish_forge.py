@@ -152,11 +152,15 @@ def _gitlab(settings, forge):
 def test_publish_gitlab_to_a_group_then_register(allow_tmp, settings, forge, runner):
     _gitlab(settings, forge)
     values = {"name": "fares", "repoUrl": "gitlab.example.com?owner=northwind&repo=fares"}
-    task = _run(allow_tmp / "t", runner, "publish:gitlab", values, "        topics: [billing]\n", register=True)
+    extra = ("        topics: [billing]\n"
+             "        settings: {visibility: internal, namespace_id: 7, ci_config_path: ci.yml}\n")
+    task = _run(allow_tmp / "t", runner, "publish:gitlab", values, extra, register=True)
     assert task.status == Task.Status.COMPLETED, task.error
     assert forge.requests[:2] == ["GET /api/v4/namespaces/northwind", "POST /api/v4/projects"]
-    assert forge.created == [{"namespace_id": 1000, "name": "fares", "path": "fares", "visibility": "private",
-                              "description": "The fares service", "topics": ["billing"]}]  # fmt: skip
+    # settings win over the inputs (visibility), never over the namespace the owner named
+    assert forge.created == [{"namespace_id": 1000, "name": "fares", "path": "fares", "visibility": "internal",
+                              "description": "The fares service", "topics": ["billing"],
+                              "ci_config_path": "ci.yml"}]  # fmt: skip
     output = TaskStep.objects.get(task=task, step_id="publish").output
     assert output["remoteUrl"] == f"{forge.url}/northwind/fares"
     assert output["repoContentsUrl"] == f"{forge.url}/northwind/fares/-/blob/master"
