@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 import requests
+import urllib3
 from django.conf import settings
 
 API_TIMEOUT_SECONDS = 30
@@ -38,10 +39,10 @@ class ForgeHost:
         if self.kind == "github":
             headers.update({"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"})
         try:
-            response = requests.request(method, url, json=body, headers=headers, timeout=API_TIMEOUT_SECONDS,
-                                        allow_redirects=False, stream=True)  # fmt: skip
-            raw = response.raw.read(MAX_ANSWER_BYTES + 1, decode_content=True)
-        except requests.RequestException as exc:
+            with requests.request(method, url, json=body, headers=headers, timeout=API_TIMEOUT_SECONDS,
+                                  allow_redirects=False, stream=True) as response:  # fmt: skip
+                raw = response.raw.read(MAX_ANSWER_BYTES + 1, decode_content=True)
+        except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
             raise ForgeError(f"{method} {url} failed: {type(exc).__name__}") from None
         if len(raw) > MAX_ANSWER_BYTES:
             raise ForgeError(f"{method} {url}: the answer is larger than {MAX_ANSWER_BYTES} bytes")

@@ -206,3 +206,10 @@ def test_internal_visibility_for_a_user_is_refused_not_made_public(allow_tmp, se
     task = _run(allow_tmp / "t", runner, "publish:github", values, "        repoVisibility: internal\n")
     assert _error(task) == "repoVisibility 'internal' needs an organisation owner; 'ana' is a user on github.com"
     assert forge.repos == {}
+
+
+def test_an_unreachable_api_is_a_clear_error(allow_tmp, settings, runner):
+    settings.SCAFFOLDER_INTEGRATIONS = {"github.com": {"apiBaseUrl": "http://127.0.0.1:9/api/v3", "token": TOKEN}}
+    values = {"name": "x", "repoUrl": "github.com?owner=northwind&repo=x"}
+    task = _run(allow_tmp / "t", runner, "publish:github", values)
+    assert _error(task) == "GET http://127.0.0.1:9/api/v3/users/northwind failed: ConnectionError"
