@@ -79,7 +79,7 @@ def template_census(template: Entity, user=None) -> list[dict[str, Any]]:
          "behind": version != latest, "entities": items}
         for version, items in groups.items()
     ]  # fmt: skip
-    census.sort(key=lambda group: (not group["latest"], _newest(group)), reverse=False)
+    census.sort(key=lambda group: (not group["latest"], _newest(group)))
     return census
 
 
