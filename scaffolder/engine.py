@@ -22,6 +22,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from scaffolder import census
 from scaffolder.actions import get_action
 from scaffolder.actions.context import ActionContext
 from scaffolder.models import Task, TaskEvent, TaskStep
@@ -225,6 +226,7 @@ class Runner:
         row.status, row.finished_at = TaskStep.Status.COMPLETED, timezone.now()
         row.output = self.masker.value(self.step_outputs.get(row.step_id, {}).get("output", {}))
         row.save(update_fields=["status", "finished_at", "output"])
+        census.record(self.task, census.refs_in(row.output))
         self.log(f"Finished step {row.name}", row.step_id, "completed")
 
     def _fail(self, row: TaskStep, exc: Exception) -> None:
@@ -277,7 +279,7 @@ class Runner:
         if data is UNDEFINED or not isinstance(data, dict):
             raise StepFailed(f"The input of step {row.step_id} must be an object")
         _validate(action.input_schema, data, f"Invalid input passed to action {action.id}")
-        template_info = dict(self.spec.get("templateInfo") or {})
+        template_info = {**(self.spec.get("templateInfo") or {}), "version": census.task_version(self.task)}
         ctx = ActionContext(
             input=data,
             workspace=workspace,

@@ -11,12 +11,27 @@ Who is "signed in at the forge" is ``Forge.person`` (the login the next authoriz
 person's ``teams_mode`` makes the teams endpoint misbehave: ``403``, ``ratelimit`` (403 with
 ``X-RateLimit-Remaining: 0``), ``500``, ``slow`` (answers after ``Forge.slow_seconds``), ``offsite`` (the
 next-page link points at another host) or ``ok``. GitLab's userinfo honours ``403`` only.
+
+And what the scaffolder's ``publish:github`` / ``publish:gitlab`` use, when ``Forge.repos_root`` is set:
+
+* GitHub: ``GET /api/v3/users/{owner}`` (``type`` ``User`` or ``Organization``), ``POST /api/v3/user/repos``,
+  ``POST /api/v3/orgs/{org}/repos`` (422 when the name is taken), ``PUT /api/v3/repos/{owner}/{repo}/topics``.
+* GitLab: ``GET /api/v4/namespaces/{id or url-encoded path}``, ``GET /api/v4/projects/{url-encoded path}``,
+  ``POST /api/v4/projects`` (400 when taken).
+* Git smart HTTP at ``/{owner}/{repo}.git`` for the repositories created (bare, under ``repos_root``):
+  anyone may clone; a push needs HTTP basic auth whose password is a token the forge issued.
+
+Every API call needs a token (``Authorization: Bearer|token …``, or GitLab's ``PRIVATE-TOKEN``); an unknown
+one is a 401. ``Forge.created`` records each creation request's JSON body.
 """
 
 from __future__ import annotations
 
+import base64
 import json
+import re
 import secrets
+import subprocess
 import time
 import urllib.error
 import urllib.request
@@ -24,9 +39,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
-from urllib.parse import parse_qs, urlencode, urlsplit
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
+from portal.testing.githttp import read_body, serve_git
 from portal.testing.httpserver import serve_http
+
+_GIT_PATH = re.compile(r"^/(?P<repo>[A-Za-z0-9._-]+/[A-Za-z0-9._-]+\.git)(?P<rest>/.*)$")
 
 
 @dataclass
@@ -52,12 +71,49 @@ class Forge:
     requests: list[str] = field(default_factory=list)
     codes: dict[str, str] = field(default_factory=dict)
     tokens: dict[str, str] = field(default_factory=dict)
+    orgs: set[str] = field(default_factory=set)  # GitHub organisations / GitLab groups
+    repos_root: Path | None = None  # where created repositories live (bare), served over git smart HTTP
+    repos: dict[str, dict] = field(default_factory=dict)  # "owner/repo" → the API's answer when created
+    created: list[dict] = field(default_factory=list)  # the JSON bodies of creation requests
 
     def user_for(self, handler: BaseHTTPRequestHandler, query: dict[str, list[str]]) -> ForgeUser | None:
         auth = handler.headers.get("Authorization", "")
         token = auth.split(" ", 1)[1] if " " in auth else (query.get("access_token") or [""])[0]
+        token = handler.headers.get("PRIVATE-TOKEN") or token
         login = self.tokens.get(token)
         return self.users.get(login) if login else None
+
+    def git_user(self, handler: BaseHTTPRequestHandler) -> str | None:
+        """The login a git request's basic auth (any user name, a token as password) belongs to."""
+        scheme, _, value = handler.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "basic":
+            return None
+        try:
+            _, _, password = base64.b64decode(value).decode().partition(":")
+        except (ValueError, UnicodeDecodeError):
+            return None
+        return self.tokens.get(password)
+
+    def create_repo(self, owner: str, name: str, answer: dict) -> dict | None:
+        """A new bare repository for ``owner/name`` (None when it exists); ``answer`` is stored for it."""
+        key = f"{owner}/{name}"
+        if key in self.repos or self.repos_root is None:
+            return None
+        path = self.repos_root / owner / f"{name}.git"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["git", "init", "--quiet", "--bare", str(path)], check=True)
+        self.repos[key] = answer
+        return answer
+
+    def namespaces(self) -> dict[int, str]:
+        """GitLab namespace ids: each user's own (its uid) and each group's (1000 + its place)."""
+        spaces = {u.uid: u.login for u in self.users.values()}
+        spaces.update({1000 + i: group for i, group in enumerate(sorted(self.orgs))})
+        return spaces
+
+    def repo_path(self, owner: str, name: str) -> Path:
+        assert self.repos_root is not None
+        return self.repos_root / owner / f"{name}.git"
 
 
 def _handler(forge: Forge) -> type[BaseHTTPRequestHandler]:
@@ -85,6 +141,8 @@ def _handler(forge: Forge) -> type[BaseHTTPRequestHandler]:
             parts = urlsplit(self.path)
             query = parse_qs(parts.query)
             forge.requests.append(f"GET {parts.path}?{parts.query}" if parts.query else f"GET {parts.path}")
+            if self._git(parts.path, b""):
+                return
             if parts.path in ("/login/oauth/authorize", "/oauth/authorize"):
                 code = secrets.token_hex(8)
                 forge.codes[code] = forge.person
@@ -107,6 +165,16 @@ def _handler(forge: Forge) -> type[BaseHTTPRequestHandler]:
             elif parts.path == "/api/v4/user":
                 self._send(200, {"id": user.uid, "username": user.login, "name": user.login.title(),
                                  "email": user.email, "web_url": f"{forge.url}/{user.login}"})  # fmt: skip
+            elif parts.path.startswith("/api/v3/users/"):
+                self._github_owner(unquote(parts.path[len("/api/v3/users/"):]))
+            elif parts.path.startswith("/api/v4/namespaces/"):
+                self._gitlab_namespace(unquote(parts.path[len("/api/v4/namespaces/"):]))
+            elif parts.path.startswith("/api/v4/projects/"):
+                project = forge.repos.get(unquote(parts.path[len("/api/v4/projects/"):]))
+                if project is None:
+                    self._send(404, {"message": "404 Project Not Found"})
+                else:
+                    self._send(200, project)
             elif parts.path == "/oauth/userinfo":
                 if user.teams_mode == "403":
                     self._send(403, {"error": "insufficient_scope"})
@@ -140,10 +208,107 @@ def _handler(forge: Forge) -> type[BaseHTTPRequestHandler]:
                 headers["Link"] = f'<{base}/api/v3/user/teams?per_page={per_page}&page={page + 1}>; rel="next"'
             self._send(200, teams, headers)
 
+        def _git(self, path: str, body: bytes) -> bool:
+            match = _GIT_PATH.match(path)
+            if not match or forge.repos_root is None:
+                return False
+            serve_git(self, forge.repos_root, path, body, forge.git_user(self))
+            return True
+
+        # -- repositories (publish:github / publish:gitlab) ------------------------------------------
+        def _github_owner(self, login: str) -> None:
+            if login in forge.orgs:
+                self._send(200, {"login": login, "type": "Organization"})
+            elif login in forge.users:
+                self._send(200, {"login": login, "type": "User"})
+            else:
+                self._send(404, {"message": "Not Found"})
+
+        def _gitlab_namespace(self, key: str) -> None:
+            for uid, path in forge.namespaces().items():
+                if key in (path, str(uid)):
+                    kind = "group" if path in forge.orgs else "user"
+                    self._send(200, {"id": uid, "name": path, "path": path, "full_path": path, "kind": kind})
+                    return
+            self._send(404, {"message": "404 Namespace Not Found"})
+
+        def _github_create(self, user: ForgeUser, owner: str, data: dict) -> None:
+            name = str(data.get("name") or "")
+            forge.created.append({"owner": owner, **data})
+            web = f"{forge.url}/{owner}/{name}"
+            answer = {"id": len(forge.repos) + 1, "name": name, "full_name": f"{owner}/{name}",
+                      "owner": {"login": owner}, "private": bool(data.get("private")),
+                      "visibility": data.get("visibility") or ("private" if data.get("private") else "public"),
+                      "description": data.get("description"), "html_url": web, "clone_url": f"{web}.git"}  # fmt: skip
+            if not name or forge.create_repo(owner, name, answer) is None:
+                error = {"resource": "Repository", "code": "custom", "field": "name",
+                         "message": "name already exists on this account"}  # fmt: skip
+                self._send(422, {"message": "Repository creation failed.", "errors": [error]})
+                return
+            self._send(201, answer)
+
+        def _gitlab_create(self, user: ForgeUser, data: dict) -> None:
+            forge.created.append(dict(data))
+            name = str(data.get("path") or data.get("name") or "")
+            owner = forge.namespaces().get(int(data.get("namespace_id") or user.uid))
+            if owner is None:
+                self._send(404, {"message": "404 Namespace Not Found"})
+                return
+            web = f"{forge.url}/{owner}/{name}"
+            answer = {"id": 500 + len(forge.repos), "name": name, "path": name, "web_url": web,
+                      "path_with_namespace": f"{owner}/{name}", "http_url_to_repo": f"{web}.git",
+                      "visibility": data.get("visibility") or "private",
+                      "topics": data.get("topics") or []}  # fmt: skip
+            if not name or forge.create_repo(owner, name, answer) is None:
+                self._send(400, {"message": {"name": ["has already been taken"], "path": ["has already been taken"]}})
+                return
+            self._send(201, answer)
+
+        def _api_write(self, path: str, body: bytes) -> None:
+            user = forge.user_for(self, {})
+            if user is None:
+                self._send(401, {"message": "Bad credentials"} if path.startswith("/api/v3") else
+                           {"message": "401 Unauthorized"})  # fmt: skip
+                return
+            try:
+                data = json.loads(body or b"{}")
+            except ValueError:
+                self._send(400, {"message": "Problems parsing JSON"})
+                return
+            if self.command == "POST" and path == "/api/v3/user/repos":
+                self._github_create(user, user.login, data)
+            elif self.command == "POST" and (m := re.match(r"^/api/v3/orgs/([^/]+)/repos$", path)):
+                if m[1] not in forge.orgs:
+                    self._send(404, {"message": "Not Found"})
+                    return
+                self._github_create(user, m[1], data)
+            elif self.command == "PUT" and (m := re.match(r"^/api/v3/repos/([^/]+)/([^/]+)/topics$", path)):
+                repo = forge.repos.get(f"{m[1]}/{m[2]}")
+                if repo is None:
+                    self._send(404, {"message": "Not Found"})
+                    return
+                repo["topics"] = list(data.get("names") or [])
+                self._send(200, {"names": repo["topics"]})
+            elif self.command == "POST" and path == "/api/v4/projects":
+                self._gitlab_create(user, data)
+            else:
+                self._send(404, {"message": "Not Found"})
+
+        def do_PUT(self) -> None:
+            path = urlsplit(self.path).path
+            forge.requests.append(f"PUT {path}")
+            self._api_write(path, read_body(self))
+
         def do_POST(self) -> None:
             parts = urlsplit(self.path)
             forge.requests.append(f"POST {parts.path}")
-            form = parse_qs(self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode())
+            body = read_body(self)
+            if self._git(parts.path, body):
+                return
+            if parts.path.startswith(("/api/v3/", "/api/v4/")):
+                self._api_write(parts.path, body)
+                return
+            form = parse_qs(body.decode())
             if parts.path not in ("/login/oauth/access_token", "/oauth/token"):
                 self._send(404, {"message": "Not Found"})
                 return

@@ -53,6 +53,8 @@ def catalog_write(ctx) -> None:
     annotations = dict(metadata.get("annotations") or {})
     if ctx.template_info.get("entityRef"):
         annotations["backstage.io/source-template"] = ctx.template_info["entityRef"]
+    if ctx.template_info.get("version"):  # Callboard's census reads it (scaffolder/census.py)
+        annotations["callboard.dev/template-version"] = ctx.template_info["version"]
     metadata["annotations"] = annotations
     entity["metadata"] = metadata
     path = ctx.input.get("filePath") or "catalog-info.yaml"

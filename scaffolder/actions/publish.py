@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -50,10 +51,20 @@ def _bare_path(data: dict) -> tuple[Path, bool]:
         raise ValueError(str(exc)) from None
 
 
-def publish_git(ctx) -> None:
+@dataclass(frozen=True)
+class CommitInputs:
+    """What every publish:* action commits: the folder, branch, message and author (inputs checked)."""
+
+    source: Path
+    branch: str
+    message: str
+    author_name: str
+    author_email: str
+
+
+def commit_inputs(ctx, default_branch: str = "main") -> CommitInputs:
     data = ctx.input
-    branch = validate_ref(data.get("defaultBranch") or "main")
-    message = data.get("gitCommitMessage") or "initial commit"
+    branch = validate_ref(data.get("defaultBranch") or default_branch)
     author = data.get("gitAuthorName") or "Scaffolder"
     email = data.get("gitAuthorEmail") or "scaffolder@localhost"
     for field, value in (("gitAuthorName", author), ("gitAuthorEmail", email)):
@@ -62,12 +73,20 @@ def publish_git(ctx) -> None:
     source = ctx.resolve(data.get("sourcePath") or ".", "sourcePath")
     if not source.is_dir():
         raise ValueError(f"sourcePath {data.get('sourcePath')!r} is not a directory in the workspace")
+    return CommitInputs(source, branch, data.get("gitCommitMessage") or "initial commit", author, email)
+
+
+def publish_git(ctx) -> None:
+    data = ctx.input
+    commit = commit_inputs(ctx)
+    branch = commit.branch
     bare, must_be_new = _bare_path(data)
     if must_be_new and bare.exists():
         raise FileExistsError(f"A repository named {bare.stem!r} already exists")
     sha = create_repository_from_directory(
-        source, bare, branch=branch, message=message, author_name=author, author_email=email
-    )
+        commit.source, bare, branch=branch, message=commit.message,
+        author_name=commit.author_name, author_email=commit.author_email,
+    )  # fmt: skip
     uri = bare.resolve().as_uri()
     ctx.log(f"Pushed {sha[:12]} to {uri} ({branch})")
     ctx.output("remoteUrl", uri)

@@ -19,4 +19,5 @@ urlpatterns = [
         views.ParameterSchemaView.as_view(),
         name="parameter-schema",
     ),
+    path("templates/<str:namespace>/<str:kind>/<str:name>/census", views.TemplateCensusView.as_view(), name="census"),
 ]

@@ -21,7 +21,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from catalog import permissions
-from scaffolder import service
+from scaffolder import census, service
 from scaffolder.actions import all_actions
 from scaffolder.models import Task, TaskEvent, TaskStep
 
@@ -219,3 +219,21 @@ class ParameterSchemaView(ScaffolderScopes, APIView):
         except service.TemplateNotFound as exc:
             raise NotFound(str(exc)) from None
         return Response(service.parameter_schema(entity))
+
+
+class TemplateCensusView(ScaffolderScopes, APIView):
+    """Callboard's extension: the entities each version of a template created (scaffolder/census.py)."""
+
+    def get(self, request, namespace, kind, name):
+        if kind.lower() != "template":
+            raise NotFound("Only templates have a census")
+        try:
+            entity = service.find_template(request.user, f"template:{namespace}/{name}")
+        except service.TemplateNotFound as exc:
+            raise NotFound(str(exc)) from None
+        versions = census.template_census(entity, request.user)
+        for group in versions:
+            for item in group["entities"]:
+                item["createdAt"] = iso(item["createdAt"])
+        return Response({"templateRef": entity.ref, "latestVersion": census.current_version(entity),
+                         "versions": versions})  # fmt: skip

@@ -144,5 +144,7 @@ def test_file_actions_catalog_write_and_wait(runner, scaffold_dirs):
     published = repo_files(scaffold_dirs / "repos" / "scaffolder" / "files.git")
     assert published["docs/raw.txt"] == b"${{ values.name }}" and published["hello.txt"] == b"hi ana"
     descriptor = yaml.safe_load(published["catalog-info.yaml"])
-    annotations = {"backstage.io/source-template": "template:default/files"}
+    annotations = {"backstage.io/source-template": "template:default/files",
+                   "callboard.dev/template-version": task.template_version}  # fmt: skip
+    assert task.template_version  # a file location's fingerprint
     assert descriptor["metadata"] == {"name": "ana", "annotations": annotations}
