@@ -436,7 +436,8 @@ def read_field(item: Field, post: QueryDict) -> tuple[Any, str]:
         except ValueError as exc:
             return None, f"Not valid JSON: {exc}"
     if widget in ("owner", "entity"):
-        return (pickers.entity_value(text, item.options) or None), ""
+        options = {"defaultKind": "Group", **item.options} if widget == "owner" else item.options
+        return (pickers.entity_value(text, options) or None), ""
     if not text.strip() if widget != "password" else not text:
         return None, ""
     if widget == "number":
@@ -613,7 +614,7 @@ def load_state(text: str) -> tuple[dict[str, Any], set[str]]:
     if not isinstance(state, dict):
         return {}, set()
     values = state.get("values") if isinstance(state.get("values"), dict) else {}
-    seen = {s for s in state.get("seen") or [] if isinstance(s, str)}
+    seen = {s for s in state.get("seen") or [] if isinstance(s, str)} if isinstance(state.get("seen"), list) else set()
     return values, seen
 
 
