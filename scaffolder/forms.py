@@ -404,7 +404,10 @@ def _typed(text: str, schema: dict[str, Any]) -> Any:
 
 
 def read_field(item: Field, post: QueryDict) -> tuple[Any, str]:
-    """The field's value from the POST (None: absent) and a message when it cannot be read."""
+    """The field's value from the POST (None: absent) and a message when it cannot be read.
+
+    Nothing typed is absent (so ``required`` catches it); a checkbox list left empty is ``[]``, as rjsf
+    sends it."""
     name, schema, widget = item.name, item.schema, item.widget
     text = post.get(name, "")
     if widget == "checkbox":
@@ -414,16 +417,16 @@ def read_field(item: Field, post: QueryDict) -> tuple[Any, str]:
     if widget == "multi_entity":
         typed = [v for line in post.getlist(name + ".other") for v in re.split(r"[\s,]+", line) if v]
         refs = [*post.getlist(name), *(pickers.entity_value(v, item.options) for v in typed)]
-        return list(dict.fromkeys(r for r in refs if r)), ""
+        return list(dict.fromkeys(r for r in refs if r)) or None, ""
     if widget == "lines":
         lines = [line.strip() for line in text.splitlines() if line.strip()]
         items = schema.get("items") if isinstance(schema.get("items"), dict) else {}
         try:
-            return [_number(v, items) if items.get("type") in ("integer", "number") else v for v in lines], ""
+            return [_number(v, items) if items.get("type") in ("integer", "number") else v for v in lines] or None, ""
         except ValueError:
             return None, "Each line must be a number."
     if widget == "tags":
-        return [t for t in re.split(r"[\s,]+", text.strip()) if t], ""
+        return [t for t in re.split(r"[\s,]+", text.strip()) if t] or None, ""
     if widget == "repo_url":
         host = post.get(name + ".host", "")
         parts = {key: post.get(f"{name}.{key}", "").strip() for key in pickers.REPO_PARTS}

@@ -107,3 +107,93 @@ def test_fill_python_service_through_to_create(signed_in, live_server, width):
     assert task.values == {"name": "stop-finder", "description": "Finds stops near you.",
                            "owner": "group:default/platform-team", "system": "system:default/journeys",
                            "repoUrl": "github.com?owner=northwind&repo=stop-finder", "port": 8000}  # fmt: skip
+
+
+CONDITIONAL = """\
+    - title: Database
+      required: [name, password]
+      properties:
+        name: {title: Name, type: string, ui:field: EntityNamePicker, ui:autofocus: true}
+        password: {title: Admin password, type: string, ui:field: Secret, minLength: 8}
+        engine:
+          title: Engine
+          type: string
+          enum: [postgres, mysql]
+          enumNames: [PostgreSQL, MySQL]
+          ui:widget: radio
+      dependencies:
+        engine:
+          oneOf:
+            - properties:
+                engine: {enum: [postgres]}
+                extensions: {title: Extensions, type: array, items: {type: string, enum: [postgis, pgvector]},
+                             ui:widget: checkboxes}
+            - properties:
+                engine: {enum: [mysql]}
+                charset: {title: Charset, type: string, default: utf8mb4}
+    - title: Access
+      properties:
+        public: {title: Reachable from the internet, type: boolean}
+        tags: {title: Tags, type: array, ui:field: EntityTagsPicker}
+      if: {properties: {public: {const: true}}, required: [public]}
+      then:
+        properties:
+          allowlist: {title: Allowed addresses, type: array, items: {type: string}, ui:help: One CIDR per line}
+        required: [allowlist]
+"""
+LOG_STEP = "    - {id: log, action: debug:log, input: {message: 'db ${{ parameters.name }} pw=${{ parameters.password }}'}}\n"
+
+
+@pytest.fixture
+def conditional_template(scaffold_dirs):
+    from scaffolder.tests.helpers import register_file_template, template_yaml, write_template
+
+    path = write_template(scaffold_dirs / "db", template_yaml("database", LOG_STEP, parameters=CONDITIONAL))
+    return register_file_template(path)
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_conditional_fields_and_a_secret_kept_in_the_browser(signed_in, live_server, conditional_template, width):
+    page = signed_in
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto(f"{live_server.url}/create/templates/default/database/run/")
+    page.fill("#f-name", "orders-db")
+    page.fill("#f-password", "s3cret-pass")
+    expect(page.locator("text=Extensions")).to_have_count(0)
+    page.get_by_label("PostgreSQL").check()  # a server round-trip draws the field its choice brings
+    expect(page.get_by_label("postgis")).to_be_visible()
+    expect(page.locator("#f-password")).to_have_value("s3cret-pass")  # the redraw kept the secret input
+    page.get_by_label("MySQL").check()
+    expect(page.locator("#f-charset")).to_have_value("utf8mb4")
+    expect(page.get_by_label("postgis")).to_have_count(0)
+    assert "s3cret-pass" not in page.content().replace(page.locator("#f-password").input_value(), "")
+    shot_settled(page, f"scaffolder-form-conditional-{width}")
+    page.get_by_role("button", name="Next").click()
+
+    expect(page.locator(".stepper li.current")).to_contain_text("Access")
+    page.get_by_label("Reachable from the internet").check()
+    expect(page.locator("#f-allowlist")).to_be_visible()  # if/then: the field its condition brings
+    page.get_by_role("button", name="Review").click()
+    expect(page.locator("#f-allowlist-errors")).to_have_text("Required.")
+    page.fill("#f-allowlist", "10.0.0.0/8\n192.168.0.0/16")
+    page.fill("#f-tags", "db, Bad Tag")
+    page.get_by_role("button", name="Review").click()
+    expect(page.locator("#f-tags-errors")).to_contain_text("Not valid: Bad, Tag.")
+    page.fill("#f-tags", "db, mysql")
+    assert page.evaluate(NO_SIDEWAYS_SCROLL)
+    shot_settled(page, f"scaffolder-form-access-{width}")
+    page.get_by_role("button", name="Review").click()
+
+    expect(page.locator(".stepper li.current")).to_contain_text("Review")
+    expect(page.locator("dl.review").first).to_contain_text("••••••")
+    assert "s3cret-pass" not in page.content()
+    shot_settled(page, f"scaffolder-form-conditional-review-{width}")
+    page.get_by_role("button", name="Create").click()
+    page.wait_for_url(re.compile(r".*/create/tasks/[0-9a-f-]{36}/$"))
+    task = Task.objects.get()
+    assert task.values == {"name": "orders-db", "engine": "mysql", "charset": "utf8mb4", "public": True,
+                           "allowlist": ["10.0.0.0/8", "192.168.0.0/16"], "tags": ["db", "mysql"]}  # fmt: skip
+    # The secret reached the run (the log masks it) and was never stored.
+    messages = [e.body.get("message", "") for e in task.events.all()]
+    assert any("db orders-db pw=***" in m for m in messages), messages
+    assert "s3cret-pass" not in str(task.spec) + str(task.values) + task.sealed_secrets
