@@ -104,9 +104,14 @@ def test_fill_python_service_through_to_create(signed_in, live_server, width):
     page.wait_for_url(re.compile(r".*/create/tasks/[0-9a-f-]{36}/$"))
     task = Task.objects.get()
     assert page.url.endswith(f"/create/tasks/{task.pk}/")
-    assert task.values == {"name": "stop-finder", "description": "Finds stops near you.",
-                           "owner": "group:default/platform-team", "system": "system:default/journeys",
-                           "repoUrl": "github.com?owner=northwind&repo=stop-finder", "port": 8000}  # fmt: skip
+    assert task.values == {
+        "name": "stop-finder",
+        "description": "Finds stops near you.",
+        "owner": "group:default/platform-team",
+        "system": "system:default/journeys",
+        "repoUrl": "github.com?owner=northwind&repo=stop-finder",
+        "port": 8000,
+    }
 
 
 CONDITIONAL = """\
@@ -141,7 +146,9 @@ CONDITIONAL = """\
           allowlist: {title: Allowed addresses, type: array, items: {type: string}, ui:help: One CIDR per line}
         required: [allowlist]
 """
-LOG_STEP = "    - {id: log, action: debug:log, input: {message: 'db ${{ parameters.name }} pw=${{ parameters.password }}'}}\n"
+LOG_STEP = (
+    "    - {id: log, action: debug:log, input: {message: 'db ${{ parameters.name }} pw=${{ parameters.password }}'}}\n"
+)
 
 
 @pytest.fixture
@@ -191,8 +198,14 @@ def test_conditional_fields_and_a_secret_kept_in_the_browser(signed_in, live_ser
     page.get_by_role("button", name="Create").click()
     page.wait_for_url(re.compile(r".*/create/tasks/[0-9a-f-]{36}/$"))
     task = Task.objects.get()
-    assert task.values == {"name": "orders-db", "engine": "mysql", "charset": "utf8mb4", "public": True,
-                           "allowlist": ["10.0.0.0/8", "192.168.0.0/16"], "tags": ["db", "mysql"]}  # fmt: skip
+    assert task.values == {
+        "name": "orders-db",
+        "engine": "mysql",
+        "charset": "utf8mb4",
+        "public": True,
+        "allowlist": ["10.0.0.0/8", "192.168.0.0/16"],
+        "tags": ["db", "mysql"],
+    }
     # The secret reached the run (the log masks it) and was never stored.
     messages = [e.body.get("message", "") for e in task.events.all()]
     assert any("db orders-db pw=***" in m for m in messages), messages

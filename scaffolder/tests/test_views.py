@@ -44,7 +44,10 @@ def test_gallery_lists_readable_templates_with_filters(client, user, demo_catalo
     assert 'href="/create/" aria-current="page">Create</a>' in html  # the top bar's item
     assert "Shared Python library" not in client.get("/create/?tag=fastapi").content.decode()
     assert "Python FastAPI service" not in client.get("/create/?type=library").content.decode()
-    assert "Python FastAPI service" in client.get("/create/?owner=group:default/platform-team&q=fastapi tracing").content.decode()
+    assert (
+        "Python FastAPI service"
+        in client.get("/create/?owner=group:default/platform-team&q=fastapi tracing").content.decode()
+    )
     assert "No template matches" in client.get("/create/?q=cobol").content.decode()
 
 
@@ -73,8 +76,12 @@ def test_unreadable_or_unknown_template_is_404(client, user, demo_catalog):
     grant("contributor", user=user)
     grant("viewer", name="No websites", effect="deny", subject="signed_in", types="website")
     client.force_login(user)
-    for url in ("/create/templates/default/static-website/", "/create/templates/default/static-website/run/",
-                "/create/templates/default/nope/", "/create/templates/default/nope/run/"):  # fmt: skip
+    for url in (
+        "/create/templates/default/static-website/",
+        "/create/templates/default/static-website/run/",
+        "/create/templates/default/nope/",
+        "/create/templates/default/nope/run/",
+    ):
         assert client.get(url).status_code == 404, url
     assert client.post("/create/templates/default/static-website/run/", {"action": "create"}).status_code == 404
 
@@ -107,15 +114,20 @@ def test_steps_errors_at_fields_and_create(signed_in, runner):
     assert 'value="Bad Name"' in html  # what was typed stays
     assert 'name="step" value="0"' in html
 
-    second = step(signed_in, RUN, again, name="stop-finder", description="Finds stops.", owner="platform-team",
-                  system="journeys")  # fmt: skip
+    second = step(
+        signed_in, RUN, again, name="stop-finder", description="Finds stops.", owner="platform-team", system="journeys"
+    )
     html = second.content.decode()
     assert 'name="step" value="1"' in html and 'name="repoUrl.owner"' in html
     assert '<input type="number" id="f-port" name="port" value="8000"' in html  # the default
-    review = step(signed_in, RUN, second, **{"repoUrl.host": "github.com", "repoUrl.owner": "northwind",
-                                            "repoUrl.repo": "stop-finder", "port": "8081"})  # fmt: skip
+    review = step(
+        signed_in,
+        RUN,
+        second,
+        **{"repoUrl.host": "github.com", "repoUrl.owner": "northwind", "repoUrl.repo": "stop-finder", "port": "8081"},
+    )
     html = review.content.decode()
-    assert "<h2 id=\"page-title\">Review</h2>" in html and "github.com?owner=northwind&amp;repo=stop-finder" in html
+    assert '<h2 id="page-title">Review</h2>' in html and "github.com?owner=northwind&amp;repo=stop-finder" in html
     back = step(signed_in, RUN, review, action="back")
     assert 'value="stop-finder"' in back.content.decode()
 
@@ -124,15 +136,29 @@ def test_steps_errors_at_fields_and_create(signed_in, runner):
     assert created.status_code == 302 and created["Location"] == f"/create/tasks/{task.pk}/"
     assert task.template_ref == "template:default/python-fastapi-service"
     assert task.created_by == runner
-    assert task.values == {"name": "stop-finder", "description": "Finds stops.", "owner": "group:default/platform-team",
-                           "system": "system:default/journeys", "repoUrl": "github.com?owner=northwind&repo=stop-finder",
-                           "port": 8081}  # fmt: skip
+    assert task.values == {
+        "name": "stop-finder",
+        "description": "Finds stops.",
+        "owner": "group:default/platform-team",
+        "system": "system:default/journeys",
+        "repoUrl": "github.com?owner=northwind&repo=stop-finder",
+        "port": 8081,
+    }
 
 
 def test_create_checks_every_step_again(signed_in):
     """A state edited by hand (or a page's condition changed) is caught at Create, at the field."""
-    state = json.dumps({"values": {"name": "x", "description": "d", "owner": "group:default/platform-team",
-                                   "repoUrl": "github.com?owner=northwind&repo=x"}, "seen": []})  # fmt: skip
+    state = json.dumps(
+        {
+            "values": {
+                "name": "x",
+                "description": "d",
+                "owner": "group:default/platform-team",
+                "repoUrl": "github.com?owner=northwind&repo=x",
+            },
+            "seen": [],
+        }
+    )
     response = signed_in.post(RUN, {"state": state, "step": "2", "action": "create"})
     html = response.content.decode()
     assert response.status_code == 200 and 'name="step" value="0"' in html
@@ -141,9 +167,19 @@ def test_create_checks_every_step_again(signed_in):
 
 
 def test_htmx_create_redirects_the_browser(signed_in):
-    state = json.dumps({"values": {"name": "x", "description": "d", "owner": "group:default/platform-team",
-                                   "system": "system:default/journeys", "port": 8000,
-                                   "repoUrl": "github.com?owner=northwind&repo=x"}, "seen": []})  # fmt: skip
+    state = json.dumps(
+        {
+            "values": {
+                "name": "x",
+                "description": "d",
+                "owner": "group:default/platform-team",
+                "system": "system:default/journeys",
+                "port": 8000,
+                "repoUrl": "github.com?owner=northwind&repo=x",
+            },
+            "seen": [],
+        }
+    )
     response = signed_in.post(RUN, {"state": state, "step": "2", "action": "create"}, HTTP_HX_REQUEST="true")
     task = Task.objects.get()
     assert response["HX-Redirect"] == f"/create/tasks/{task.pk}/"
@@ -176,9 +212,14 @@ SECRET_PARAMS = """\
 
 
 def test_secrets_never_reach_the_html_the_state_the_session_or_the_task(client, runner, scaffold_dirs):
-    path = write_template(scaffold_dirs / "secret", template_yaml(
-        "secretive", "    - {id: log, action: debug:log, input: {message: 'made ${{ parameters.name }}'}}\n",
-        parameters=SECRET_PARAMS))  # fmt: skip
+    path = write_template(
+        scaffold_dirs / "secret",
+        template_yaml(
+            "secretive",
+            "    - {id: log, action: debug:log, input: {message: 'made ${{ parameters.name }}'}}\n",
+            parameters=SECRET_PARAMS,
+        ),
+    )
     register_file_template(path)
     client.force_login(runner)
     url = "/create/templates/default/secretive/run/"
@@ -193,8 +234,10 @@ def test_secrets_never_reach_the_html_the_state_the_session_or_the_task(client, 
     review = step(client, url, second, token="a-long-enough-secret", pin="9876")
     html = review.content.decode()
     assert "a-long-enough-secret" not in html and "9876" not in html and "••••••" in html
-    created = client.post(url, {"state": state_of(review), "step": "2", "action": "create",
-                                "token": "a-long-enough-secret", "pin": "9876"})  # fmt: skip
+    created = client.post(
+        url,
+        {"state": state_of(review), "step": "2", "action": "create", "token": "a-long-enough-secret", "pin": "9876"},
+    )
     assert created.status_code == 302
     task = Task.objects.get()
     assert task.values == {"name": "ana"}
