@@ -163,10 +163,9 @@ def resolve(schema: dict[str, Any], values: dict[str, Any]) -> tuple[dict[str, A
         elif isinstance(dependency, dict):
             branches = dependency.get("oneOf")
             if isinstance(branches, list):
-                branch = _branch_for(branches, key, values.get(key))
-                merge({k: v for k, v in (branch or {}).items() if k != "properties"}
-                      | {"properties": {n: p for n, p in ((branch or {}).get("properties") or {}).items()
-                                        if n != key}})  # fmt: skip
+                branch = _branch_for(branches, key, values.get(key)) or {}
+                others = {n: p for n, p in (branch.get("properties") or {}).items() if n != key}
+                merge({**branch, "properties": others})  # the branch's own copy of the field only selects it
             merge({k: v for k, v in dependency.items() if k != "oneOf"})
     for keyword in ("oneOf", "anyOf"):
         branches = [b for b in schema.get(keyword) or [] if isinstance(b, dict)]

@@ -52,23 +52,24 @@ def _spec(entity: Entity) -> dict[str, Any]:
     return sources.ordered_spec(entity)
 
 
-def _step(post: QueryDict, last: int) -> int:
+def _step(text: str, last: int) -> int:
+    """A step number from the form, within ``0..last``; anything else is the first step."""
     try:
-        return max(0, min(int(post.get("step", "0")), last))
+        return max(0, min(int(text), last))
     except ValueError:
         return 0
 
 
 def advance(entity: Entity, user, post: QueryDict) -> WizardStep:
     """``action``: ``next``, ``back``, ``goto-<step>``, ``refresh`` (a field changed) or ``create``."""
-    spec = _spec(entity)
     values, seen = forms.load_state(post.get("state", ""))
-    pages = forms.build_pages(spec, user, values, seen)
-    step = _step(post, len(pages))
+    builder = forms.FormBuilder(_spec(entity), user, values, seen)  # reads each picker's choices once
+    pages = builder.pages()
+    step = _step(post.get("step", ""), len(pages))
     problems: dict[str, str] = {}
     if step < len(pages):
         problems = forms.read_page(pages[step], post, values)
-    pages = forms.build_pages(spec, user, values, seen)  # the values may have changed what applies
+    pages = builder.pages()  # the values read may have changed which fields and pages apply
     step = min(step, len(pages))
     secrets = forms.read_secrets(pages, post)
     action = post.get("action", "next")
@@ -79,7 +80,7 @@ def advance(entity: Entity, user, post: QueryDict) -> WizardStep:
         current.step = max(0, step - 1)
         return current
     if action.startswith("goto-"):  # the stepper: back to an earlier step
-        current.step = min(_step(QueryDict(f"step={action[5:]}"), len(pages)), step)
+        current.step = min(_step(action[5:], len(pages)), step)
         return current
     if step < len(pages):
         if forms.check_page(pages[step], values, secrets, problems):

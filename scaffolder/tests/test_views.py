@@ -247,3 +247,18 @@ def test_secrets_never_reach_the_html_the_state_the_session_or_the_task(client, 
     # Without the secrets (a browser without JavaScript loses them between steps): asked again, at the field.
     again = client.post(url, {"state": state_of(review), "step": "2", "action": "create"})
     assert re.search(r'id="f-token-errors"><li>Required\.</li>', again.content.decode())
+
+
+def test_form_queries_do_not_grow_with_its_pickers(signed_in):
+    """Each picker's choices are one query, read once per request (pickers with the same filter share it)."""
+    with CaptureQueriesContext(connection) as first:
+        response = signed_in.get(RUN)
+    with CaptureQueriesContext(connection) as second:
+        step(signed_in, RUN, response, name="stop-finder", description="d", owner="platform-team", system="journeys")
+
+    def picker_queries(queries) -> int:
+        return sum('"catalog_entity"."title" AS "title"' in q["sql"] for q in queries)
+
+    assert picker_queries(first) == picker_queries(second) == 2  # owner and system
+    # The template and the person's identity, then the two pickers (the page is built twice: read once).
+    assert len(second) == 4, [q["sql"] for q in second]
