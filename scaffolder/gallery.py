@@ -48,7 +48,8 @@ def _matches_text(entity: Entity, q: str) -> bool:
 
 def gallery(user, params: QueryDict) -> Gallery:
     """Readable templates filtered by ``q`` (words in name, title, description, type, tags), ``type``,
-    ``tag`` and ``owner``; facet counts are over the templates the other filters leave."""
+    ``tag`` and ``owner``; facet counts are over the templates the other filters leave. Each template's
+    ``may_run`` says whether the person may run it (one query for all)."""
     rows = list(readable_templates(user).only(
         "id", "ref", "kind", "namespace", "name", "title", "description", "spec_type", "owner_ref", "tags"
     ).order_by("title", "name"))  # fmt: skip
@@ -72,8 +73,11 @@ def gallery(user, params: QueryDict) -> Gallery:
             items.append({"value": value, "count": count, "on": on, "query": query.urlencode()})
         facets.append({"param": param, "label": label, "items": items})
     templates = [e for e in rows if keep(e)]
+    runnable = set(permissions.allowed(readable_templates(user), user, permissions.TEMPLATE_RUN).values_list(
+        "ref", flat=True))  # fmt: skip
     for entity in templates:
         entity.owner_url = owner_link(entity.owner_ref)
+        entity.may_run = entity.ref in runnable
     return Gallery(templates, len(rows), facets, q, chosen)
 
 

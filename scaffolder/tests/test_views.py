@@ -42,6 +42,8 @@ def test_gallery_lists_readable_templates_with_filters(client, user, demo_catalo
     assert '<a href="/catalog/default/group/platform-team/">platform-team</a>' in html
     assert 'href="/create/templates/default/python-fastapi-service/run/">Choose</a>' in html
     assert 'href="/create/" aria-current="page">Create</a>' in html  # the top bar's item
+    assert 'href="/create/templates/default/shared-python-library/run/"' in html  # dev's team owns it
+    assert html.count(">Choose</a>") == 2
     assert "Shared Python library" not in client.get("/create/?tag=fastapi").content.decode()
     assert "Python FastAPI service" not in client.get("/create/?type=library").content.decode()
     assert (
@@ -90,6 +92,9 @@ def test_without_the_run_permission(client, user, demo_catalog):
     """The default viewer may read templates, not run them (dev's team owns the service template, so its
     owner role lets them run that one): the page says why, the form is a 403."""
     client.force_login(user)
+    gallery = client.get("/create/").content.decode()
+    assert 'href="/create/templates/default/static-website/run/"' not in gallery
+    assert 'href="/create/templates/default/static-website/" title="You may not run this template">Details' in gallery
     html = client.get("/create/templates/default/static-website/").content.decode()
     assert 'href="/create/templates/default/static-website/run/"' not in html
     assert re.search(r"<button type=\"button\" disabled title=\"[^\"]+\">Choose</button>", html)
