@@ -116,7 +116,7 @@ def _matches(schema: Any, instance: Any) -> bool:
     if not isinstance(schema, dict):
         return bool(schema)
     try:
-        return jsonschema.Draft7Validator(service._strip_ui(schema)).is_valid(instance)
+        return jsonschema.Draft7Validator(service.strip_ui(schema)).is_valid(instance)
     except jsonschema.SchemaError:
         return False
 
@@ -556,7 +556,7 @@ def check_page(page: Page, values: dict[str, Any], secrets: dict[str, Any], prob
         elif message not in target.errors:
             target.errors.append(message)
     for f in by_name.values():
-        if not f.secret:
+        if not f.secret and not f.errors:  # one kind of message at a time: the schema's first
             f.errors += _widget_problems(f, _get(everything, f.path))
     return not page.errors and not any(f.errors for f in by_name.values())
 

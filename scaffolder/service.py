@@ -70,11 +70,11 @@ def secret_fields(spec: dict[str, Any]) -> set[str]:
     return names
 
 
-def _strip_ui(value: Any) -> Any:
+def strip_ui(value: Any) -> Any:
     if isinstance(value, dict):
-        return {k: _strip_ui(v) for k, v in value.items() if not (isinstance(k, str) and k.startswith("ui:"))}
+        return {k: strip_ui(v) for k, v in value.items() if not (isinstance(k, str) and k.startswith("ui:"))}
     if isinstance(value, list):
-        return [_strip_ui(v) for v in value]
+        return [strip_ui(v) for v in value]
     return value
 
 
@@ -93,7 +93,7 @@ _REQUIRED = re.compile(r"^'(.+)' is a required property$")
 def schema_errors(schema: dict[str, Any], instance: Any) -> list[SchemaError]:
     """``instance`` checked against ``schema`` (``ui:*`` keys ignored); a missing required property's path
     names that property. An invalid schema is one error with an empty path."""
-    schema = {"type": "object", **_strip_ui(schema)}
+    schema = {"type": "object", **strip_ui(schema)}
     for key in ("title", "description"):
         schema.pop(key, None)
     try:
