@@ -267,3 +267,14 @@ def test_form_queries_do_not_grow_with_its_pickers(signed_in):
     assert picker_queries(first) == picker_queries(second) == 2  # owner and system
     # The template and the person's identity, then the two pickers (the page is built twice: read once).
     assert len(second) == 4, [q["sql"] for q in second]
+
+
+def test_fields_keep_the_files_order_in_the_api_too(runner, demo_catalog):
+    """PostgreSQL's jsonb sorts keys by length; the form and parameter-schema list them as the file does."""
+    from portal.testing.access import token_client
+
+    client = token_client(runner, scopes=["scaffolder:run"])
+    body = client.get("/api/scaffolder/v2/templates/default/template/python-fastapi-service/parameter-schema").json()
+    assert list(body["steps"][0]["schema"]["properties"]) == ["name", "description", "owner", "system"]
+    assert list(body["steps"][0]["schema"]["properties"]["name"]) == [
+        "title", "type", "description", "pattern", "maxLength", "ui:field", "ui:autofocus"]  # fmt: skip
