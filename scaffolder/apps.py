@@ -5,6 +5,8 @@ class ScaffolderConfig(AppConfig):
     name = "scaffolder"
 
     def ready(self) -> None:
+        from scaffolder import registrations
         from scaffolder.actions import register_builtin_actions
 
         register_builtin_actions()
+        registrations.register()

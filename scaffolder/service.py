@@ -5,6 +5,8 @@ Shared by the API and the ``scaffolder`` command so both check the same things.
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from typing import Any
 
 import jsonschema
@@ -19,7 +21,7 @@ from catalog.ownership import user_entity_ref
 from portal import audit
 from scaffolder.models import Task, TaskEvent, TaskStep
 from scaffolder.secrets import Masker, seal
-from scaffolder.sources import FetchError, base_url, template_base
+from scaffolder.sources import FetchError, base_url, ordered_spec, template_base
 
 
 class TemplateNotFound(Exception):
@@ -68,40 +70,96 @@ def secret_fields(spec: dict[str, Any]) -> set[str]:
     return names
 
 
-def _strip_ui(value: Any) -> Any:
+def strip_ui(value: Any) -> Any:
     if isinstance(value, dict):
-        return {k: _strip_ui(v) for k, v in value.items() if not (isinstance(k, str) and k.startswith("ui:"))}
+        return {k: strip_ui(v) for k, v in value.items() if not (isinstance(k, str) and k.startswith("ui:"))}
     if isinstance(value, list):
-        return [_strip_ui(v) for v in value]
+        return [strip_ui(v) for v in value]
     return value
 
 
-def _schema_errors(schema: dict[str, Any], instance: Any, where: str) -> list[str]:
-    schema = {"type": "object", **_strip_ui(schema)}
+@dataclass(frozen=True)
+class SchemaError:
+    """One failed check: ``path`` names the value (``["repo", "owner"]``, ``[]`` for the whole object)."""
+
+    path: tuple[str, ...]
+    message: str
+    validator: str = ""
+
+
+_REQUIRED = re.compile(r"^'(.+)' is a required property$")
+
+
+def schema_errors(schema: dict[str, Any], instance: Any) -> list[SchemaError]:
+    """``instance`` checked against ``schema`` (``ui:*`` keys ignored); a missing required property's path
+    names that property. An invalid schema is one error with an empty path."""
+    schema = {"type": "object", **strip_ui(schema)}
     for key in ("title", "description"):
         schema.pop(key, None)
     try:
         validator_class = jsonschema.validators.validator_for(schema, default=jsonschema.Draft7Validator)
         validator_class.check_schema(schema)
     except jsonschema.SchemaError as exc:
-        return [f"{where}: the template's schema is invalid: {exc.message}"]
+        return [SchemaError((), f"the template's schema is invalid: {exc.message}", "schema")]
     errors = []
-    for error in sorted(validator_class(schema).iter_errors(instance), key=lambda e: list(e.absolute_path)):
-        path = "/".join(str(p) for p in error.absolute_path)
+    for error in sorted(validator_class(schema).iter_errors(instance), key=lambda e: [str(p) for p in e.absolute_path]):
+        path = tuple(str(p) for p in error.absolute_path)
+        missing = _REQUIRED.match(error.message) if error.validator == "required" else None
+        errors.append(SchemaError((*path, missing.group(1)) if missing else path, error.message, str(error.validator)))
+    return errors
+
+
+def _schema_errors(schema: dict[str, Any], instance: Any, where: str) -> list[str]:
+    errors = []
+    for error in schema_errors(schema, instance):
+        path = "/".join(error.path[:-1] if error.validator == "required" else error.path)
+        if error.validator == "schema":
+            path = ""
         errors.append(f"{where}{': ' + path if path else ''}: {error.message}")
     return errors
 
 
+def page_applies(page: dict[str, Any], values: dict[str, Any]) -> bool:
+    """A page's templated ``if`` (newest Backstage samples: ``${{ parameters.cloud === 'AWS' }}``) against the
+    values; a page without one, or whose expression cannot be evaluated, applies."""
+    condition = page.get("if")
+    if isinstance(condition, bool):
+        return condition
+    if not isinstance(condition, str):
+        return True
+    from scaffolder import templating
+
+    text = condition.replace("===", "==").replace("!==", "!=")
+    try:
+        return templating.is_truthy(templating.render_value(text, {"parameters": values}))
+    except templating.TemplateError:
+        return True
+
+
+def page_schema(page: dict[str, Any]) -> dict[str, Any]:
+    """The page as a JSON Schema: a templated page-level ``if`` is not a schema (Backstage 4.2.0 chokes on it)."""
+    if isinstance(page.get("if"), (str, bool)):
+        return {k: v for k, v in page.items() if k != "if"}
+    return page
+
+
+def applicable_pages(spec: dict[str, Any], values: dict[str, Any]) -> list[tuple[int, dict[str, Any]]]:
+    """``(number, page)`` for each parameter page whose ``if`` holds for ``values``, numbered from 1."""
+    return [(n, page) for n, page in enumerate(parameter_pages(spec), 1) if page_applies(page, values)]
+
+
 def validate_request(spec: dict[str, Any], values: Any, secrets: Any) -> None:
-    """Each parameter page validates the whole values object (as Backstage does); secrets their schema."""
+    """Each parameter page validates the whole values object (as Backstage does); secrets their schema.
+
+    A page whose templated ``if`` is false for the values is skipped, as Backstage's form skips it."""
     if not isinstance(values, dict):
         raise InvalidRequest(["values: must be an object"])
     if not isinstance(secrets, dict):
         raise InvalidRequest(["secrets: must be an object"])
     errors = []
-    for number, page in enumerate(parameter_pages(spec), 1):
+    for number, page in applicable_pages(spec, values):
         title = page.get("title") or f"page {number}"
-        errors += _schema_errors(page, values, f"values (parameters page {number}, {title!r})")
+        errors += _schema_errors(page_schema(page), values, f"values (parameters page {number}, {title!r})")
     secrets_schema = (spec.get("secrets") or {}).get("schema")
     if isinstance(secrets_schema, dict):
         errors += _schema_errors(secrets_schema, secrets, "secrets")
@@ -203,7 +261,7 @@ def may_see(user, task: Task) -> bool:
 
 
 def parameter_schema(entity: Entity) -> dict[str, Any]:
-    spec = entity.body.get("spec") or {}
+    spec = ordered_spec(entity)
     metadata = entity.body.get("metadata") or {}
     schema = {
         "title": metadata.get("title") or metadata.get("name"),

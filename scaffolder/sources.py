@@ -7,8 +7,11 @@ import os
 import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
+import yaml
 from django.conf import settings
+from django.core.cache import cache
 
 from catalog.ingestion.sources import FileSource, GitSource, Source, SourceError, check_local_path, parse_target
 from portal.git import GitError, GitRepo
@@ -130,3 +133,53 @@ def _read_git(source: GitSource) -> tuple[list[SkeletonFile], list[str], str]:
     except GitError as exc:
         raise FetchError(str(exc)) from exc
     return files, dirs, sha
+
+
+# Key order -------------------------------------------------------------------------------------------------
+# PostgreSQL's jsonb keeps an object's keys sorted by length, not as written, and a form's fields are
+# shown in the order the template lists them. So the template file is read once per entity version for
+# its order (cached); when it cannot be read, the stored order stands.
+
+ORDER_CACHE_SECONDS = 24 * 3600
+
+
+def _written_parameters(entity) -> Any:
+    from catalog.ingestion.readers import ReadError, SourceReader
+    from scaffolder.service import template_source_file
+
+    try:
+        source = template_base(template_source_file(entity))
+        with SourceReader() as reader:
+            text = reader.read(source).decode("utf-8", "replace")
+        for doc in yaml.safe_load_all(text):
+            if isinstance(doc, dict) and str(doc.get("kind", "")).lower() == "template" and isinstance(
+                doc.get("metadata"), dict) and doc["metadata"].get("name") == entity.name:  # fmt: skip
+                return (doc.get("spec") or {}).get("parameters")
+    except (FetchError, ReadError, SourceError, GitError, OSError, yaml.YAMLError, UnicodeError):
+        return None
+    return None
+
+
+def _in_order(stored: Any, written: Any) -> Any:
+    """``stored`` with every object's keys in ``written``'s order (keys only ``stored`` has go last)."""
+    if isinstance(stored, dict) and isinstance(written, dict):
+        keys = [k for k in written if k in stored] + [k for k in stored if k not in written]
+        return {k: _in_order(stored[k], written.get(k)) for k in keys}
+    if isinstance(stored, list) and isinstance(written, list):
+        return [_in_order(s, written[i] if i < len(written) else None) for i, s in enumerate(stored)]
+    return stored
+
+
+def ordered_spec(entity) -> dict[str, Any]:
+    """The template's ``spec`` with its parameters' keys in the order the file lists them."""
+    spec = entity.body.get("spec") if isinstance(entity.body.get("spec"), dict) else {}
+    if not spec.get("parameters"):
+        return spec
+    key = f"scaffolder:param-order:{entity.ref}:{entity.etag}"
+    written = cache.get(key)
+    if written is None:
+        written = _written_parameters(entity)
+        cache.set(key, written if written is not None else False, ORDER_CACHE_SECONDS)
+    if not written:
+        return spec
+    return {**spec, "parameters": _in_order(spec["parameters"], written)}

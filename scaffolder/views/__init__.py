@@ -1,0 +1,1 @@
+"""The scaffolder's web pages: templates (gallery, template page, form) and tasks."""
