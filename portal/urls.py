@@ -18,6 +18,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("accounts/tokens/", include((token_patterns, "portal"))),
+    path("notifications/", include("portal.notifications.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves its init script from a URL, so the Content-Security-Policy needs no inline script.
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
@@ -33,5 +34,6 @@ urlpatterns = [
     path("api/scorecards/", include("scorecards.api.urls")),
     path("api/", include("catalog.api.urls")),
     path("", include("techdocs.urls")),
+    path("", include("scorecards.urls")),
     path("", include("catalog.urls")),
 ]

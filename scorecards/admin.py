@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path
 from django.utils import timezone
 
 from scorecards.models import Exemption, Scorecard, Transition
@@ -51,6 +54,31 @@ class ScorecardAdmin(admin.ModelAdmin):
         if obj is not None and obj.source == Scorecard.Source.CATALOG:
             return False  # it comes back with the next sync: remove it from its location instead
         return super().has_delete_permission(request, obj)
+
+    def get_urls(self):
+        preview = self.admin_site.admin_view(self.preview_view)
+        return [
+            path("preview/", preview, name="scorecards_scorecard_preview_add"),
+            path("<int:pk>/preview/", preview, name="scorecards_scorecard_preview"),
+            *super().get_urls(),
+        ]
+
+    def preview_view(self, request, pk: int | None = None):
+        """htmx from the change form's Preview button: the entities whose level the edited (unsaved) definition
+        would change. Validates exactly as saving does; writes nothing."""
+        from scorecards.preview import blast_radius
+
+        obj = get_object_or_404(Scorecard, pk=pk) if pk else None
+        allowed = self.has_change_permission(request, obj) if obj else self.has_add_permission(request)
+        if request.method != "POST" or not allowed or (obj and obj.source == Scorecard.Source.CATALOG):
+            return TemplateResponse(request, "admin/scorecards/scorecard/_preview.html",
+                                    {"refused": "Preview an admin-written scorecard's edits with its form."}, status=400)  # fmt: skip
+        form = ScorecardForm(request.POST, instance=obj)
+        if not form.is_valid():
+            return TemplateResponse(request, "admin/scorecards/scorecard/_preview.html", {"form_errors": form.errors})
+        result = blast_radius(form.instance)
+        return TemplateResponse(request, "admin/scorecards/scorecard/_preview.html",
+                                {"result": result, "changes": result.changes[:200]})  # fmt: skip
 
 
 @admin.register(Transition)

@@ -7,8 +7,12 @@ class ScorecardsConfig(AppConfig):
     def ready(self) -> None:
         from catalog.events import location_refreshed
         from scorecards import kind  # noqa: F401 - registers the Scorecard kind with the catalog
+        from scorecards.home import register_home_panels
+        from scorecards.notifying import register_categories
         from scorecards.tabs import register_tabs
         from scorecards.tasks import on_location_refreshed
 
         register_tabs()
+        register_categories()
+        register_home_panels()
         location_refreshed.connect(on_location_refreshed, dispatch_uid="scorecards.on_location_refreshed")

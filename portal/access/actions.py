@@ -8,6 +8,7 @@ ENTITY_UNREGISTER = "catalog.entity.unregister"
 ENTITY_OVERRIDE = "catalog.entity.override"
 LOCATION_REGISTER = "catalog.location.register"
 TEMPLATE_RUN = "scaffolder.template.run"
+SCORECARDS_EXEMPTION_APPROVE = "scorecards.exemption.approve"
 ADMIN = "admin"
 ALL = "*"
 
@@ -19,6 +20,8 @@ ACTIONS: list[tuple[str, str]] = [
     (ENTITY_OVERRIDE, "Set the overrides owners may set (deprecation note, extra tags, …)"),
     (LOCATION_REGISTER, "Register new locations (no target entity)"),
     (TEMPLATE_RUN, "Run a software template (the target is the Template entity)"),
+    (SCORECARDS_EXEMPTION_APPROVE, "Approve or deny scorecard exemption requests (any scorecard; its owners "
+                                   "may always decide on their own)"),
     (ADMIN, "Administer Callboard: roles, rules, every override field"),
 ]
 KNOWN = {name for name, _ in ACTIONS}
