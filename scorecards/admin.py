@@ -71,8 +71,8 @@ class ScorecardAdmin(admin.ModelAdmin):
         obj = get_object_or_404(Scorecard, pk=pk) if pk else None
         allowed = self.has_change_permission(request, obj) if obj else self.has_add_permission(request)
         if request.method != "POST" or not allowed or (obj and obj.source == Scorecard.Source.CATALOG):
-            return TemplateResponse(request, "admin/scorecards/scorecard/_preview.html",
-                                    {"refused": "Preview an admin-written scorecard's edits with its form."}, status=400)  # fmt: skip
+            refused = {"refused": "Preview an admin-written scorecard's edits with its form."}
+            return TemplateResponse(request, "admin/scorecards/scorecard/_preview.html", refused, status=400)
         form = ScorecardForm(request.POST, instance=obj)
         if not form.is_valid():
             return TemplateResponse(request, "admin/scorecards/scorecard/_preview.html", {"form_errors": form.errors})

@@ -44,7 +44,7 @@ class Hook(BaseHTTPRequestHandler):
     status = 200
     lock = threading.Lock()
 
-    def do_POST(self):  # noqa: N802 - http.server's naming
+    def do_POST(self):
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         with self.lock:
             type(self).received.append((self.headers.get("Content-Type", ""), body))
@@ -189,7 +189,7 @@ def test_a_refusing_service_is_recorded_and_retried(hook, local_hosts, django_ca
 class Flaky(Hook):
     """Refuses the first two posts, accepts the rest."""
 
-    def do_POST(self):  # noqa: N802
+    def do_POST(self):
         type(self).status = 500 if len(type(self).received) < 2 else 200
         super().do_POST()
 
@@ -205,8 +205,9 @@ def test_a_real_worker_retries_until_the_service_accepts_then_gives_up_on_anothe
                "NOTIFICATIONS_MAX_RETRIES": "3", "CALLBOARD_TEST_EAGER": "0"}  # fmt: skip
         with worker_process(env, pool="solo", quiet=True) as worker:
             notify([person("pat")], category=CATEGORY, title="Checkout dropped")
+            done = NotificationDelivery.objects.exclude(status="pending")
             try:
-                row = wait_until(lambda: NotificationDelivery.objects.exclude(status="pending").first(), 60, "a delivery")
+                row = wait_until(done.first, 60, "a delivery")
             except AssertionError:
                 raise AssertionError(worker.log()[-3000:]) from None
             NotificationTarget.objects.update(url="json://127.0.0.1:9/closed")  # nothing listens on port 9
@@ -220,7 +221,7 @@ class Mailbox:
     def __init__(self):
         self.messages = []
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's naming
+    async def handle_DATA(self, server, session, envelope):
         self.messages.append((envelope.rcpt_tos, envelope.content.decode()))
         return "250 OK"
 
