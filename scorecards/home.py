@@ -12,7 +12,7 @@ from catalog.permissions import readable
 from plugins.api import HomePanel, register_home_panel
 from portal.notifications import unread_count
 from scorecards.models import EntityScore, RuleResult, Status
-from scorecards.notifying import scorecards_tab
+from scorecards.report import scorecards_tab
 
 MAX_OWNED = 500
 FAR_FUTURE = datetime.max.replace(tzinfo=UTC)

@@ -172,6 +172,12 @@ class Exemption(models.Model):
             return "pending"
         return "approved" if self.active_at(timezone.now()) else "expired"
 
+    @property
+    def tab_url(self) -> str:
+        from scorecards.report import scorecards_tab
+
+        return scorecards_tab(self.entity_ref)
+
     def active_at(self, when) -> bool:
         return self.approved_at is not None and (self.expires_at is None or self.expires_at > when)
 

@@ -10,12 +10,12 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from catalog.models import Entity
-from catalog.models.entities import entity_path
 from catalog.owners import effective_owner
 from portal.access import is_admin
 from portal.models import Identity
 from portal.notifications import notify, register_category
 from scorecards.models import Scorecard
+from scorecards.report import scorecards_tab
 
 LEVEL_DROPPED = "scorecards.level-dropped"
 EXEMPTION_REQUESTED = "scorecards.exemption-requested"
@@ -46,12 +46,6 @@ def people_of(refs: Iterable[str]) -> list:
 def platform_admins() -> list:
     staff = get_user_model().objects.filter(is_active=True, is_staff=True)
     return [user for user in staff if is_admin(user)]
-
-
-def scorecards_tab(entity_ref: str) -> str:
-    kind, _, rest = entity_ref.partition(":")
-    namespace, _, name = rest.partition("/")
-    return entity_path(namespace, kind, name, "entity_tab", "scorecards")
 
 
 def drops_in(history) -> list[tuple[str, str, str, str]]:

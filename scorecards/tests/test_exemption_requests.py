@@ -147,3 +147,16 @@ def test_the_api_requests_lists_and_decides_with_the_write_scope(org):
     assert again.status_code == 400 and "already approved" in str(again.json())
     assert bearer(user("olga"), ["catalog:read", "scorecards:write"]).post(
         f"/api/scorecards/exemptions/{created.json()['id']}/deny", {}, format="json").status_code == 404  # fmt: skip
+
+
+def test_the_admin_actions_decide_through_the_same_service(org, admin_client):
+    ledger, card = org
+    pat = user("pat")
+    first = exemptions.request_exemption(pat, ledger, card, "described", "later")
+    second = exemptions.request_exemption(pat, ledger, card, "docs", "no docs yet")
+    admin_client.post("/admin/scorecards/exemption/", {"action": "deny", "_selected_action": [first.pk]})
+    admin_client.post("/admin/scorecards/exemption/", {"action": "approve", "_selected_action": [first.pk, second.pk]})
+    first.refresh_from_db(), second.refresh_from_db()
+    assert (first.state, second.state) == ("denied", "approved")  # a denied request is not approved later
+    assert AuditEvent.objects.filter(action="scorecards.exemption.denied").count() == 1
+    assert Notification.objects.filter(user=pat, category="scorecards.exemption-decided").count() == 2

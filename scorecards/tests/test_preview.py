@@ -73,7 +73,16 @@ def test_the_admin_preview_button_answers_with_the_list(admin_card, admin_client
     assert Scorecard.objects.get(pk=admin_card.pk).spec == SPEC  # nothing saved
     change = admin_client.get(f"/admin/scorecards/scorecard/{admin_card.pk}/change/").content.decode()
     assert "Preview level changes" in change
-    catalog_card = Scorecard.objects.get(source="catalog")
-    assert "Preview level changes" not in admin_client.get(
-        f"/admin/scorecards/scorecard/{catalog_card.pk}/change/").content.decode()  # fmt: skip
-    assert admin_client.post(f"/admin/scorecards/scorecard/{catalog_card.pk}/preview/", form).status_code == 400
+    assert admin_client.get(f"/admin/scorecards/scorecard/{admin_card.pk}/preview/").status_code == 400  # POST only
+
+
+def test_a_catalog_scorecard_offers_what_if_on_an_edited_copy(scored_org, admin_client):
+    evaluator.evaluate()
+    card = Scorecard.objects.get(source="catalog")
+    change = admin_client.get(f"/admin/scorecards/scorecard/{card.pk}/change/").content.decode()
+    assert "What if" in change and "has_techdocs(entity)" in change
+    spec = {**card.spec, "rules": [r for r in card.spec["rules"] if r["id"] != "described"]}  # drop a Silver rule
+    form = {"whatif_spec": json.dumps(spec)}
+    page = admin_client.post(f"/admin/scorecards/scorecard/{card.pk}/preview/", form).content.decode()
+    assert "1 entity would change level" in page and "component:default/ledger" in page  # Bronze -> Silver
+    assert Scorecard.objects.get(pk=card.pk).spec == card.spec
