@@ -4,6 +4,7 @@ their User entity, groups and parent groups), the same set the access engine's O
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable
 
 from django.contrib.auth import get_user_model
@@ -16,6 +17,9 @@ from portal.models import Identity
 from portal.notifications import notify, register_category
 from scorecards.models import Scorecard
 from scorecards.report import scorecards_tab
+
+#: More level drops than this for one owner in one evaluation batch make one digest notification.
+DIGEST_AFTER = 3
 
 LEVEL_DROPPED = "scorecards.level-dropped"
 EXEMPTION_REQUESTED = "scorecards.exemption-requested"
@@ -78,12 +82,25 @@ def levels_dropped(drops: list[tuple[str, str, str, str]]) -> int:
         return 0
     owners = {e.ref: effective_owner(e)
               for e in Entity.objects.filter(ref__in={d[1] for d in drops}).only("ref", "owner_ref")}  # fmt: skip
+    by_owner: dict[str, list[tuple[str, str, str, str]]] = defaultdict(list)
+    for drop in drops:
+        by_owner[owners.get(drop[1], "")].append(drop)
     sent = 0
-    for title, ref, before, after in drops:
-        people = people_of([owners.get(ref, "")])
-        sent += notify(people, category=LEVEL_DROPPED, title=f"{ref} dropped from {before} to {after or 'no level'}",
-                       body=f"On the scorecard {title}: a rule of level {before} or below no longer passes.",
-                       url=scorecards_tab(ref))  # fmt: skip
+    for owner, theirs in sorted(by_owner.items()):
+        people = people_of([owner])
+        if not people:
+            continue
+        if len(theirs) > DIGEST_AFTER:  # e.g. a stricter rule: one message, not one per entity
+            lines = [f"{ref}: {before} → {after or 'no level'} ({title})" for title, ref, before, after in theirs]
+            more = f"\n… and {len(lines) - 50} more" if len(lines) > 50 else ""
+            sent += notify(people, category=LEVEL_DROPPED, title=f"{len(theirs)} entities of {owner} dropped a level",
+                           body="\n".join(lines[:50]) + more, url=scorecards_tab(theirs[0][1]))  # fmt: skip
+            continue
+        for title, ref, before, after in theirs:
+            sent += notify(people, category=LEVEL_DROPPED,
+                           title=f"{ref} dropped from {before} to {after or 'no level'}",
+                           body=f"On the scorecard {title}: a rule of level {before} or below no longer passes.",
+                           url=scorecards_tab(ref))  # fmt: skip
     return sent
 
 

@@ -69,9 +69,7 @@ def _queue_deliveries(people: list, category: str, title: str, body: str) -> Non
                  for user in people if user.email]  # fmt: skip
     if not rows:
         return
-    for row in rows:
-        row.save()  # one by one: bulk_create gives no primary keys on every database
-    ids = [row.pk for row in rows]
+    ids = [row.pk for row in NotificationDelivery.objects.bulk_create(rows)]  # PostgreSQL and SQLite return keys
     from portal.tasks import deliver_notification
 
     transaction.on_commit(lambda: [deliver_notification.delay(pk) for pk in ids])

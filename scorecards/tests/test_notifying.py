@@ -51,3 +51,23 @@ def test_a_level_going_up_notifies_no_one(scored_org, allow_tmp, django_capture_
     with django_capture_on_commit_callbacks(execute=True):
         evaluator.evaluate()
     assert not Notification.objects.exists()
+
+
+def test_many_drops_for_one_owner_make_one_digest(scored_org, django_capture_on_commit_callbacks, monkeypatch):
+    from scorecards import notifying
+    from scorecards.models import Scorecard
+
+    monkeypatch.setattr(notifying, "DIGEST_AFTER", 2)  # the threshold, not behaviour: three drops make a digest
+    pat = user("pat")
+    evaluator.evaluate()
+    card = Scorecard.objects.get()
+    card.spec = {**card.spec, "appliesTo": 'entity.kind == "Component"'}  # site too: three payments components
+    card.save()
+    evaluator.evaluate(sync=False)
+    card.spec = {**card.spec, "rules": [{**card.spec["rules"][0], "expression": "false"}, *card.spec["rules"][1:]]}
+    card.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        evaluator.evaluate(sync=False)
+    rows = list(Notification.objects.filter(user=pat))
+    assert len(rows) == 1 and rows[0].title == "3 entities of group:default/payments dropped a level"
+    assert "component:default/checkout: Gold → no level (Production readiness)" in rows[0].body
