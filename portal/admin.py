@@ -218,3 +218,5 @@ class RoleGrantAdmin(AccessAdminMixin, admin.ModelAdmin):
         context = {**self.admin_site.each_context(request), "title": "Can X do Y on Z, and why?", "form": form,
                    "answer": answer, "error": error, "opts": self.model._meta}  # fmt: skip
         return TemplateResponse(request, "admin/portal/why.html", context)
+
+from portal.notifications import admin as notifications_admin  # noqa: E402,F401  (registers its models)

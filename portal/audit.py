@@ -367,7 +367,7 @@ def install() -> None:
     from django.contrib.auth.models import Group
     from django.contrib.auth.signals import user_login_failed
 
-    from portal.models import ApiToken, GroupMappingRule, Role, RoleGrant, ServiceAccount
+    from portal.models import ApiToken, GroupMappingRule, NotificationTarget, Role, RoleGrant, ServiceAccount
 
     track(ApiToken, label="token", exclude=["key_digest", "last_used_at"], action_for=_token_action)
     track(ServiceAccount, label="service_account")
@@ -378,6 +378,7 @@ def install() -> None:
     track(GroupMappingRule, label="identity.group_mapping")
     track(Role, label="access.role")
     track(RoleGrant, label="access.rule")
+    track(NotificationTarget, label="notifications.target", secret=["url"])
     post_save.connect(_mirror_log_entry, sender=LogEntry, dispatch_uid="portal.audit:logentry", weak=False)
     user_login_failed.connect(_user_login_failed, dispatch_uid="portal.audit:login-failed", weak=False)
     admin.site.add_action(audited_delete_selected, "delete_selected")

@@ -17,3 +17,22 @@ def worker_heartbeat(self) -> None:
 def sweep_lost_jobs() -> int:
     """Sent by beat: jobs whose worker stopped beating are marked failed and sent again."""
     return len(jobs.sweep_lost_jobs())
+
+
+@shared_task(name="portal.deliver_notification", bind=True)
+def deliver_notification(self, delivery_id: int) -> str:
+    """Send one notification delivery through apprise; retried with back-off, then marked failed."""
+    from django.conf import settings
+
+    from portal.notifications import delivery, service
+
+    try:
+        return service.deliver(delivery_id)
+    except delivery.DeliveryFailed as exc:
+        if self.request.retries >= settings.NOTIFICATIONS_MAX_RETRIES:
+            service.give_up(delivery_id)
+            return "failed"
+        raise self.retry(exc=exc, countdown=settings.NOTIFICATIONS_RETRY_DELAY * 2**self.request.retries) from exc
+    except delivery.UnsafeUrl:
+        service.give_up(delivery_id)  # retrying cannot make a refused URL acceptable
+        return "refused"

@@ -3,10 +3,16 @@ validated exactly as the catalog validates ``kind: Scorecard`` (schema, levels, 
 
 from __future__ import annotations
 
+import json
+
 from django import forms
 from django.contrib import admin, messages
-from django.utils import timezone
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path
 
+from scorecards import exemptions
 from scorecards.models import Exemption, Scorecard, Transition
 
 SPEC_EXAMPLE = {
@@ -52,6 +58,42 @@ class ScorecardAdmin(admin.ModelAdmin):
             return False  # it comes back with the next sync: remove it from its location instead
         return super().has_delete_permission(request, obj)
 
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        obj = self.get_object(request, object_id)
+        if obj is not None and obj.source == Scorecard.Source.CATALOG:
+            extra_context = {**(extra_context or {}), "whatif_spec": json.dumps(obj.spec, indent=2)}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def get_urls(self):
+        preview = self.admin_site.admin_view(self.preview_view)
+        return [
+            path("preview/", preview, name="scorecards_scorecard_preview_add"),
+            path("<int:pk>/preview/", preview, name="scorecards_scorecard_preview"),
+            *super().get_urls(),
+        ]
+
+    def preview_view(self, request, pk: int | None = None):
+        """htmx from the change form's Preview button: the entities whose level the edited (unsaved) definition
+        would change. Validates exactly as saving does; writes nothing. For a catalog scorecard (read-only here)
+        it answers "what if" for an edited copy of its spec."""
+        from scorecards.preview import blast_radius
+
+        obj = get_object_or_404(Scorecard, pk=pk) if pk else None
+        allowed = self.has_change_permission(request, obj) if obj else self.has_add_permission(request)
+        if request.method != "POST" or not allowed:
+            refused = {"refused": "Preview a scorecard's edits from its change form."}
+            return TemplateResponse(request, "admin/scorecards/scorecard/_preview.html", refused, status=400)
+        data = request.POST
+        if obj is not None and obj.source == Scorecard.Source.CATALOG:  # its fields are read-only: the copy's spec
+            data = {"namespace": obj.namespace, "name": obj.name, "title": obj.title, "description": obj.description,
+                    "spec": request.POST.get("whatif_spec", "")}  # fmt: skip
+        form = ScorecardForm(data, instance=obj)
+        if not form.is_valid():
+            return TemplateResponse(request, "admin/scorecards/scorecard/_preview.html", {"form_errors": form.errors})
+        result = blast_radius(form.instance)
+        return TemplateResponse(request, "admin/scorecards/scorecard/_preview.html",
+                                {"result": result, "changes": result.changes[:200]})  # fmt: skip
+
 
 @admin.register(Transition)
 class TransitionAdmin(admin.ModelAdmin):
@@ -68,14 +110,15 @@ class TransitionAdmin(admin.ModelAdmin):
 
 @admin.register(Exemption)
 class ExemptionAdmin(admin.ModelAdmin):
-    """Exemptions count once approved (the "approve" action records who approved them) and until they expire;
-    results follow at the next evaluation."""
+    """Exemptions count once approved and until they expire. The approve and deny actions go through
+    scorecards.exemptions (the same checks, audit events and notifications as the page and the API)."""
 
-    list_display = ["entity_ref", "scorecard", "rule_id", "requested_by", "approved_by", "expires_at"]
-    list_filter = ["scorecard", ("approved_at", admin.EmptyFieldListFilter)]
+    list_display = ["entity_ref", "scorecard", "rule_id", "state", "requested_by", "approved_by", "denied_by",
+                    "expires_at"]  # fmt: skip
+    list_filter = ["scorecard", ("approved_at", admin.EmptyFieldListFilter), ("denied_at", admin.EmptyFieldListFilter)]
     search_fields = ["entity_ref", "rule_id", "reason"]
-    readonly_fields = ["requested_by", "requested_at", "approved_by", "approved_at"]
-    actions = ["approve"]
+    readonly_fields = ["requested_by", "requested_at", "approved_by", "approved_at", "denied_by", "denied_at"]
+    actions = ["approve", "deny"]
 
     def save_model(self, request, obj, form, change):
         if not change:
@@ -84,11 +127,23 @@ class ExemptionAdmin(admin.ModelAdmin):
 
     @admin.action(description="Approve the selected exemptions")
     def approve(self, request, queryset):
-        count = queryset.filter(approved_at__isnull=True).update(
-            approved_by=request.user.get_username(), approved_at=timezone.now()
-        )
-        self.message_user(request, f"Approved {count} exemption(s); results follow at the next evaluation.",
-                          messages.SUCCESS)  # fmt: skip
+        self._decide(request, queryset, exemptions.approve, "Approved")
+
+    @admin.action(description="Deny the selected exemptions")
+    def deny(self, request, queryset):
+        self._decide(request, queryset, exemptions.deny, "Denied")
+
+    def _decide(self, request, queryset, decide, verb: str) -> None:
+        done, refused = 0, []
+        for row in queryset.select_related("scorecard").filter(approved_at=None, denied_at=None):
+            try:
+                decide(request.user, row)
+                done += 1
+            except (PermissionDenied, ValidationError) as exc:
+                refused.append(f"{row}: {'; '.join(getattr(exc, 'messages', [str(exc)]))}")
+        self.message_user(request, f"{verb} {done} exemption request(s).", messages.SUCCESS)
+        for text in refused:
+            self.message_user(request, text, messages.ERROR)
 
 
 from scorecards import initiative_admin  # noqa: E402, F401 - registers the Initiative admin (its own module)

@@ -7,9 +7,13 @@ class ScorecardsConfig(AppConfig):
     def ready(self) -> None:
         from catalog.events import location_refreshed
         from scorecards import initiative_kind, kind, registrations  # noqa: F401 - register the Scorecard and Initiative kinds
+        from scorecards.home import register_home_panels
+        from scorecards.notifying import register_categories
         from scorecards.tabs import register_tabs
         from scorecards.tasks import on_location_refreshed
 
         register_tabs()
         registrations.register()
+        register_categories()
+        register_home_panels()
         location_refreshed.connect(on_location_refreshed, dispatch_uid="scorecards.on_location_refreshed")

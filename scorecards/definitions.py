@@ -76,14 +76,16 @@ def _compile(source: str) -> tuple[object | None, str]:
 
 def compiled_scorecards() -> list[CompiledScorecard]:
     """Every definition, compiled. A definition that fails to compile still appears: its rules report ``error``."""
-    out = []
-    for row in Scorecard.objects.order_by("ref"):
-        applies_to, applies_error = _compile(str(row.spec.get("appliesTo", "")))
-        rules = []
-        for rule in row.rules:
-            program, error = _compile(str(rule.get("expression", "")))
-            rules.append(CompiledRule(str(rule.get("id", "")), str(rule.get("level", "")),
-                                      str(rule.get("description", "")), str(rule.get("remediation", "")),
-                                      program, error))  # fmt: skip
-        out.append(CompiledScorecard(row, applies_to, applies_error, tuple(row.levels), tuple(rules)))
-    return out
+    return [compile_scorecard(row) for row in Scorecard.objects.order_by("ref")]
+
+
+def compile_scorecard(row: Scorecard) -> CompiledScorecard:
+    """One definition, compiled (``row`` may be unsaved: the admin's blast-radius preview)."""
+    applies_to, applies_error = _compile(str(row.spec.get("appliesTo", "")))
+    rules = []
+    for rule in row.rules:
+        program, error = _compile(str(rule.get("expression", "")))
+        rules.append(CompiledRule(str(rule.get("id", "")), str(rule.get("level", "")),
+                                  str(rule.get("description", "")), str(rule.get("remediation", "")),
+                                  program, error))  # fmt: skip
+    return CompiledScorecard(row, applies_to, applies_error, tuple(row.levels), tuple(rules))

@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from catalog.models import Entity, Location, Relation
 from catalog.shapes import SHAPE_FIELDS, entities_to_backstage
-from scorecards import cel
+from scorecards import cel, notifying
 from scorecards.definitions import CompiledScorecard, compiled_scorecards, sync_from_catalog
 from scorecards.models import EntityScore, Exemption, RuleResult, Scorecard, Status, Transition
 
@@ -296,6 +296,7 @@ def _apply(changes: Changes, summary: Summary) -> None:
     if changes.changed_scores:
         EntityScore.objects.bulk_update(changes.changed_scores, ["level", "passed", "total", "changed_at", "data_at"])
     Transition.objects.bulk_create(changes.history)
+    notifying.after_commit_level_changes(changes.history)  # owners hear of level drops once this commits
     summary.written += sum(map(len, (changes.new_results, changes.changed_results, changes.new_scores,
                                      changes.changed_scores)))  # fmt: skip
     summary.transitions += len(changes.history)

@@ -146,6 +146,9 @@ class Exemption(models.Model):
     approved_by = models.CharField(max_length=150, blank=True)
     approved_at = models.DateTimeField(null=True, blank=True)
     expires_at = models.DateTimeField(null=True, blank=True, help_text="Blank: until withdrawn")
+    denied_by = models.CharField(max_length=150, blank=True)
+    denied_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.TextField(blank=True, help_text="Why it was approved or denied (shown to the requester)")
 
     class Meta:
         indexes = [models.Index(fields=["entity_ref"])]
@@ -157,6 +160,23 @@ class Exemption(models.Model):
         self.entity_ref = self.entity_ref.strip().lower()
         if self.scorecard_id and self.rule_id not in {r.get("id") for r in self.scorecard.rules}:
             raise ValidationError({"rule_id": f'"{self.rule_id}" is not a rule of {self.scorecard.ref}'})
+
+    @property
+    def state(self) -> str:
+        """``pending``, ``approved``, ``denied`` or ``expired``."""
+        from django.utils import timezone
+
+        if self.denied_at is not None:
+            return "denied"
+        if self.approved_at is None:
+            return "pending"
+        return "approved" if self.active_at(timezone.now()) else "expired"
+
+    @property
+    def tab_url(self) -> str:
+        from scorecards.report import scorecards_tab
+
+        return scorecards_tab(self.entity_ref)
 
     def active_at(self, when) -> bool:
         return self.approved_at is not None and (self.expires_at is None or self.expires_at > when)

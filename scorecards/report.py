@@ -7,7 +7,15 @@ from datetime import datetime
 from django.utils import timezone
 
 from catalog.models import Entity
+from catalog.models.entities import entity_path
 from scorecards.models import EntityScore, RuleResult
+
+
+def scorecards_tab(entity_ref: str) -> str:
+    """The path of the entity's Scorecards tab ("" if no path can name it)."""
+    kind, _, rest = entity_ref.partition(":")
+    namespace, _, name = rest.partition("/")
+    return entity_path(namespace, kind, name, "entity_tab", "scorecards")
 
 
 def data_time(entity: Entity) -> datetime | None:

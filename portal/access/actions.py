@@ -9,6 +9,7 @@ ENTITY_OVERRIDE = "catalog.entity.override"
 LOCATION_REGISTER = "catalog.location.register"
 TEMPLATE_RUN = "scaffolder.template.run"
 INITIATIVE_WRITE = "scorecards.initiative.write"
+SCORECARDS_EXEMPTION_APPROVE = "scorecards.exemption.approve"
 ADMIN = "admin"
 ALL = "*"
 
@@ -21,6 +22,8 @@ ACTIONS: list[tuple[str, str]] = [
     (LOCATION_REGISTER, "Register new locations (no target entity)"),
     (TEMPLATE_RUN, "Run a software template (the target is the Template entity)"),
     (INITIATIVE_WRITE, "Create, change and delete scorecard initiatives through the API (no target entity)"),
+    (SCORECARDS_EXEMPTION_APPROVE, "Approve or deny scorecard exemption requests (any scorecard; its owners "
+                                   "may always decide on their own)"),
     (ADMIN, "Administer Callboard: roles, rules, every override field"),
 ]
 KNOWN = {name for name, _ in ACTIONS}

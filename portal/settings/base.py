@@ -192,6 +192,19 @@ SCORECARDS_EVALUATE_ON_REFRESH = env.bool("SCORECARDS_EVALUATE_ON_REFRESH", defa
 # Badges (/badges/scorecards/...) for anyone, signed in or not; otherwise only for entities anonymous visitors may
 # read, or for people signed in who may read them.
 SCORECARDS_PUBLIC_BADGES = env.bool("SCORECARDS_PUBLIC_BADGES", default=False)
+# The longest an exemption may be asked for from the UI or the API (also its default length).
+SCORECARDS_EXEMPTION_MAX_DAYS = env.int("SCORECARDS_EXEMPTION_MAX_DAYS", default=180)
+# Notifications (docs/notifications.md): external delivery through apprise. Only these URL schemes may be
+# configured; hosts that resolve to private addresses are refused unless listed in NOTIFICATIONS_PRIVATE_HOSTS.
+NOTIFICATIONS_ALLOWED_SCHEMES = env.list("NOTIFICATIONS_ALLOWED_SCHEMES", default=[
+    "json", "jsons", "form", "forms", "mailto", "mailtos", "slack", "msteams", "discord", "mmost", "mmosts",
+    "rocket", "rockets", "matrix", "matrixs", "ntfy", "ntfys",
+])
+NOTIFICATIONS_PRIVATE_HOSTS = env.list("NOTIFICATIONS_PRIVATE_HOSTS", default=[])
+# Each person's email: an apprise mailto(s):// URL of the SMTP server (the recipient is added); empty: no email.
+NOTIFICATIONS_EMAIL_URL = env.str("NOTIFICATIONS_EMAIL_URL", default="")
+NOTIFICATIONS_MAX_RETRIES = env.int("NOTIFICATIONS_MAX_RETRIES", default=5)
+NOTIFICATIONS_RETRY_DELAY = env.int("NOTIFICATIONS_RETRY_DELAY", default=30)  # seconds, doubled at each retry
 CELERY_BEAT_SCHEDULE = {
     "catalog.refresh_due_locations": {
         "task": "catalog.refresh_due_locations",

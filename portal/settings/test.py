@@ -9,7 +9,9 @@ from portal.settings.base import CACHES, DATA_DIR, DATABASES, REDIS_URL
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # Tasks run in the test process unless a test starts a real worker (portal/testing/celery.py).
-CELERY_TASK_ALWAYS_EAGER = True
+# A worker a test starts runs with these settings too, so what its tasks send runs eagerly inside it, unless
+# the test starts it with CALLBOARD_TEST_EAGER=0 (e.g. to see real retries come back through the broker).
+CELERY_TASK_ALWAYS_EAGER = os.environ.get("CALLBOARD_TEST_EAGER", "1") != "0"
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_IMPORTS = ["portal.testing.tasks"]  # jobs whose pace a test controls (worker recovery tests)
 STORAGES = {

@@ -13,9 +13,8 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from catalog import permissions
 from catalog.models import Entity
-from scaffolder import census
+from scaffolder import census, service, wizard
 from scaffolder import gallery as listing
-from scaffolder import service, wizard
 from scaffolder.models import Task
 
 

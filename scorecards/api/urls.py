@@ -2,7 +2,7 @@ from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from scorecards.api import summaries
-from scorecards.api.views import EntityScorecardsView
+from scorecards.api.views import EntityScorecardsView, ExemptionDecisionView, ExemptionsView
 
 app_name = "scorecards-api"
 
@@ -15,5 +15,8 @@ urlpatterns = [
     path("scorecards/<str:namespace>/<str:name>", summaries.ScorecardDetailView.as_view(), name="scorecard"),
     path("scorecards/<str:namespace>/<str:name>/as-of", summaries.ScorecardAsOfView.as_view(), name="as-of"),
     path("teams/<str:namespace>/<str:name>", summaries.TeamView.as_view(), name="team"),
+    path("exemptions", ExemptionsView.as_view(), name="exemptions"),
+    path("exemptions/<int:pk>/approve", ExemptionDecisionView.as_view(verdict="approve"), name="exemption-approve"),
+    path("exemptions/<int:pk>/deny", ExemptionDecisionView.as_view(verdict="deny"), name="exemption-deny"),
     *router.urls,
 ]
