@@ -4,14 +4,15 @@ through their groups), most urgent first, and their unread notifications."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
 
 from catalog.models import Entity
 from catalog.ownership import identity_refs
 from catalog.permissions import readable
 from plugins.api import HomePanel, register_home_panel
+from portal import clock
 from portal.notifications import unread_count
-from scorecards.models import EntityScore, RuleResult, Status
+from scorecards.models import EntityScore, Initiative, RuleResult, Status
 from scorecards.report import scorecards_tab
 
 MAX_OWNED = 500
@@ -32,16 +33,19 @@ class Fix:
     reason: str
     gap: int  # levels between the one reached and the rule's: 1 means it blocks the next level
     url: str
-    deadline: datetime | None = None  # initiatives will set this; earliest first when present
+    deadline: datetime | None = None  # the earliest deadline of the initiatives that need this rule
+    initiative: str = ""  # that initiative's title
+    scorecard_id: int = 0
 
     def urgency(self) -> tuple:
         """Sort key: a deadline first (soonest first), then the rules that block the next level, lower levels
-        before higher ones. Extend here when initiatives give deadlines."""
+        before higher ones."""
         return (self.deadline is None, self.deadline or FAR_FUTURE, self.gap, self.rule_level, self.entity_ref)
 
 
 def my_fixes(user, *, limit: int | None = None) -> list[Fix]:
-    """The rules that fail (or error) on the entities ``user`` may read and owns, most urgent first (four queries)."""
+    """The rules that fail (or error) on the entities ``user`` may read and owns, most urgent first
+    (five queries, plus one per initiative with an appliesTo)."""
     refs = identity_refs(user)
     if not refs:
         return []
@@ -66,10 +70,39 @@ def my_fixes(user, *, limit: int | None = None) -> list[Fix]:
         fixes.append(Fix(
             result.entity_ref, names[result.entity_ref], str(card), result.rule_id, rule.get("description", ""),
             rule.get("remediation", ""), rule.get("level", ""), level, result.status, result.reason,
-            rule_index - reached, scorecards_tab(result.entity_ref),
+            rule_index - reached, scorecards_tab(result.entity_ref), scorecard_id=card.pk,
         ))  # fmt: skip
+    add_deadlines(fixes, levels=_rules_by_card(failing))
     fixes.sort(key=Fix.urgency)
     return fixes[:limit] if limit else fixes
+
+
+def _rules_by_card(failing) -> dict[int, dict[str, dict]]:
+    return {result.scorecard_id: {r.get("id"): r for r in result.scorecard.rules} for result in failing}
+
+
+def add_deadlines(fixes: list[Fix], *, levels: dict[int, dict[str, dict]]) -> None:
+    """Give each fix the earliest deadline of the initiatives that need its rule passed on its entity
+    (one query for the initiatives, and one per initiative with an ``applies_to`` to check the scope)."""
+    from scorecards.initiatives import covers, in_scope
+
+    by_card: dict[int, list[Fix]] = {}
+    for fix in fixes:
+        by_card.setdefault(fix.scorecard_id, []).append(fix)
+    if not by_card:
+        return
+    for initiative in Initiative.objects.filter(scorecard_id__in=list(by_card)).select_related("scorecard"):
+        mine = by_card[initiative.scorecard_id]
+        refs = {f.entity_ref for f in mine}
+        if initiative.applies_to.strip():
+            refs = {e.ref for e in in_scope(initiative, refs)}
+        due = datetime.combine(initiative.deadline, time.max, tzinfo=UTC)
+        rules = levels.get(initiative.scorecard_id, {})
+        for fix in mine:
+            rule = rules.get(fix.rule_id)
+            needed = fix.entity_ref in refs and rule is not None and covers(initiative, rule)
+            if needed and (fix.deadline is None or due < fix.deadline):
+                fix.deadline, fix.initiative = due, initiative.title
 
 
 def fixes_panel(request, owner_refs: set[str]) -> dict | None:
@@ -77,7 +110,7 @@ def fixes_panel(request, owner_refs: set[str]) -> dict | None:
     unread = unread_count(request.user)
     if not fixes and not unread:
         return None
-    return {"fixes": fixes[:15], "more": max(0, len(fixes) - 15), "unread": unread}
+    return {"fixes": fixes[:15], "more": max(0, len(fixes) - 15), "unread": unread, "now": clock.now()}
 
 
 def register_home_panels() -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -116,10 +117,13 @@ def level_meets(levels: list[str], target: str, level: str) -> bool:
     return level in levels and target in levels and levels.index(level) >= levels.index(target)
 
 
-def in_scope(initiative: Initiative) -> list[Entity]:
-    """The valid entities the scorecard has a score for and, when set, ``applies_to`` accepts."""
+def in_scope(initiative: Initiative, refs: Iterable[str] | None = None) -> list[Entity]:
+    """The valid entities the scorecard has a score for and, when set, ``applies_to`` accepts (only among
+    ``refs`` when given)."""
     scored = EntityScore.objects.filter(scorecard=initiative.scorecard_id).values("entity_ref")
     entities = Entity.objects.filter(valid=True, ref__in=scored).order_by("ref")
+    if refs is not None:
+        entities = entities.filter(ref__in=list(refs))
     if not initiative.applies_to.strip():
         return list(entities.only("ref", "kind", "namespace", "name", "title", "owner_ref"))
     from scorecards.evaluator import catalog_facts
@@ -241,6 +245,16 @@ def reminders(now: datetime | None = None) -> list[Reminder]:
         out.append(Reminder(initiative, state.overdue, state.days_left, tuple(e.ref for e in left), tuple(teams),
                             tuple(sorted(team_members(teams)))))  # fmt: skip
     return out
+
+
+def covers(initiative: Initiative, rule: dict) -> bool:
+    """Whether passing ``rule`` (a scorecard rule) is part of the initiative's target."""
+    if initiative.rule_ids:
+        return rule.get("id") in initiative.rule_ids
+    levels = initiative.scorecard.levels
+    level = rule.get("level", "")
+    return level in levels and initiative.target_level in levels and (
+        levels.index(level) <= levels.index(initiative.target_level))
 
 
 def team_members(owner_refs) -> set[str]:

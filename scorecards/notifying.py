@@ -24,12 +24,14 @@ DIGEST_AFTER = 3
 LEVEL_DROPPED = "scorecards.level-dropped"
 EXEMPTION_REQUESTED = "scorecards.exemption-requested"
 EXEMPTION_DECIDED = "scorecards.exemption-decided"
+INITIATIVE_DUE = "scorecards.initiative-due"
 
 
 def register_categories() -> None:
     register_category(LEVEL_DROPPED, "A scorecard level of something you own dropped")
     register_category(EXEMPTION_REQUESTED, "An exemption was requested on a scorecard you own")
     register_category(EXEMPTION_DECIDED, "Your exemption request was approved or denied")
+    register_category(INITIATIVE_DUE, "An initiative your team is part of is due within a week, or overdue")
 
 
 def people_of(refs: Iterable[str]) -> list:
@@ -120,3 +122,23 @@ def exemption_decided(row) -> int:
     return notify(requester, category=EXEMPTION_DECIDED,
                   title=f"Exemption {verdict}: {row.entity_ref} from {row.rule_id}",
                   body=f"{who} {verdict} it{note}.", url=scorecards_tab(row.entity_ref))  # fmt: skip
+
+
+def initiative_reminders(now=None) -> int:
+    """Remind the members of the teams not done of each initiative due within a week or overdue, at most once
+    a day per person and initiative: the title counts the days ("due in 3 day(s)"), and a person who already
+    has this title for this initiative is skipped, so a second run the same day sends nothing."""
+    from portal.models import Notification
+    from scorecards.initiatives import reminders
+
+    sent = 0
+    for reminder in reminders(now):
+        url = f"/scorecards/initiatives/{reminder.initiative.slug}/"
+        reminded = set(Notification.objects.filter(category=INITIATIVE_DUE, url=url, title=reminder.message)
+                       .values_list("user_id", flat=True))  # fmt: skip
+        people = [p for p in people_of(reminder.recipients) if p.pk not in reminded]
+        more = len(reminder.left) - 10
+        left = ", ".join(reminder.left[:10]) + (f" and {more} more" if more > 0 else "")
+        sent += notify(people, category=INITIATIVE_DUE, title=reminder.message,
+                       body=f"Not done yet: {left}.", url=url)  # fmt: skip
+    return sent

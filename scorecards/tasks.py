@@ -29,6 +29,16 @@ def evaluate_entities(refs: list[str]) -> dict:
     return job.result
 
 
+@shared_task(name="scorecards.send_initiative_reminders")
+def send_initiative_reminders() -> dict:
+    """Beat, daily: initiatives due within a week or overdue remind the teams that are not done."""
+    from scorecards.notifying import initiative_reminders
+
+    with job_run("scorecards.send_initiative_reminders") as job:
+        job.result = {"notifications": initiative_reminders()}
+    return job.result
+
+
 def schedule_entities(refs) -> None:
     """Queue a re-evaluation of ``refs`` once the current transaction commits (what it wrote is read)."""
     refs = sorted(set(refs))

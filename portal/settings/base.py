@@ -224,6 +224,9 @@ CELERY_BEAT_SCHEDULE = {
         "task": "scorecards.evaluate_all",
         "schedule": timedelta(seconds=max(60, SCORECARDS_EVALUATE_INTERVAL)),
     },
+    "scorecards.send_initiative_reminders": {
+        "task": "scorecards.send_initiative_reminders", "schedule": timedelta(hours=24),
+    },
 }
 
 # --- Auth ----------------------------------------------------------------------------------------

@@ -153,3 +153,37 @@ def test_an_initiative_on_an_unknown_level_is_skipped_not_mirrored(allow_tmp):
     load(allow_tmp, ORG, SCORECARD, INITIATIVE.replace("level: Silver", "level: Platinum"))
     evaluator.evaluate(now=T0)
     assert not Initiative.objects.exists()
+
+
+def test_reminders_reach_the_members_inbox_once_a_day(card):
+    from django.contrib.auth import get_user_model
+
+    from catalog.ownership import person
+    from portal.models import Notification
+    from scorecards.notifying import INITIATIVE_DUE, initiative_reminders
+
+    pat = get_user_model().objects.create_user("pat", "pat@example.com", "pw-12345-long")
+    person(pat)
+    initiative(card, slug="described", target_level="", rule_ids=["described"])
+    assert initiative_reminders(at(4)) == 1
+    [note] = Notification.objects.filter(user=pat, category=INITIATIVE_DUE)
+    assert note.url == "/scorecards/initiatives/described/" and "due in 6 day(s)" in note.title
+    assert "component:default/ledger" in note.body
+    assert initiative_reminders(at(4, 18)) == 0  # the same day: not again
+    assert initiative_reminders(at(5)) == 1
+
+
+def test_my_fixes_carry_the_deadline_of_the_initiative_that_needs_them(card):
+    from django.contrib.auth import get_user_model
+
+    from catalog.ownership import person
+    from scorecards.home import my_fixes
+
+    pat = get_user_model().objects.create_user("pat", "pat@example.com", "pw-12345-long")
+    person(pat)
+    initiative(card, slug="described", target_level="", rule_ids=["described"], deadline=date(2026, 11, 20))
+    initiative(card, slug="gold", target_level="Gold", deadline=date(2026, 12, 20))
+    fixes = {f.rule_id: f for f in my_fixes(pat) if f.entity_ref == "component:default/ledger"}
+    assert fixes["described"].deadline.date() == date(2026, 11, 20)
+    assert fixes["described"].initiative == "Silver everywhere"
+    assert fixes["docs"].deadline.date() == date(2026, 12, 20)  # a Gold rule: only the Gold initiative
