@@ -6,7 +6,7 @@ class ScorecardsConfig(AppConfig):
 
     def ready(self) -> None:
         from catalog.events import location_refreshed
-        from scorecards import kind  # noqa: F401 - registers the Scorecard kind with the catalog
+        from scorecards import collectors, kind  # noqa: F401 - register the kind and the built-in collectors
         from scorecards.tabs import register_tabs
         from scorecards.tasks import on_location_refreshed
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import date
 
 from catalog.models import Entity
-from scorecards.cel import ExpressionError, compile_expression
+from scorecards.cel import ExpressionError, compile_expression, uses_facts
 from scorecards.kind import KIND
 from scorecards.models import Scorecard
 
@@ -55,6 +56,8 @@ class CompiledRule:
     remediation: str
     program: object | None
     error: str = ""  # set when the stored expression does not compile (an admin row saved around clean())
+    expression: str = ""
+    enable_on: date | None = None  # counted toward level and points from this day on
 
 
 @dataclass(frozen=True)
@@ -65,12 +68,24 @@ class CompiledScorecard:
     levels: tuple[str, ...]
     rules: tuple[CompiledRule, ...]
 
+    @property
+    def uses_facts(self) -> bool:
+        return any(uses_facts(rule.expression) for rule in self.rules)
+
 
 def _compile(source: str) -> tuple[object | None, str]:
     try:
         return compile_expression(source), ""
     except ExpressionError as exc:
         return None, f"the expression does not compile: {exc}"
+
+
+def enable_on(rule: dict) -> date | None:
+    """The rule's ``enableOn`` day, None when it has none (or, in a row saved around validation, a bad one)."""
+    try:
+        return date.fromisoformat(str(rule["enableOn"])) if rule.get("enableOn") else None
+    except ValueError:
+        return None
 
 
 def compiled_scorecards() -> list[CompiledScorecard]:
@@ -80,9 +95,10 @@ def compiled_scorecards() -> list[CompiledScorecard]:
         applies_to, applies_error = _compile(str(row.spec.get("appliesTo", "")))
         rules = []
         for rule in row.rules:
-            program, error = _compile(str(rule.get("expression", "")))
+            expression = str(rule.get("expression", ""))
+            program, error = _compile(expression)
             rules.append(CompiledRule(str(rule.get("id", "")), str(rule.get("level", "")),
                                       str(rule.get("description", "")), str(rule.get("remediation", "")),
-                                      program, error))  # fmt: skip
+                                      program, error, expression, enable_on(rule)))  # fmt: skip
         out.append(CompiledScorecard(row, applies_to, applies_error, tuple(row.levels), tuple(rules)))
     return out

@@ -16,6 +16,7 @@ def render(request, entity) -> dict:
         card["age"] = human_age(card["dataAgeSeconds"])
         for rule in card["rules"]:
             rule["since_text"] = (rule["since"] or "")[:16].replace("T", " ")
+            rule["age"] = human_age(rule["dataAgeSeconds"])
     return {"report": report}
 
 
