@@ -39,10 +39,11 @@ spec:
 
 
 def rules(*items: tuple[str, str]) -> str:
-    return "".join(f"    - {{id: {rid}, level: Bronze, expression: '{expr}', description: {rid}}}\n" for rid, expr in items)
+    line = "    - {{id: {0}, level: Bronze, expression: '{1}', description: {0}}}\n"
+    return "".join(line.format(rid, expr) for rid, expr in items)
 
 
-def publish(bare: Path, files: dict[str, str | bytes], links: dict[str, str] | None = None, message: str = "c") -> str:
+def publish(bare: Path, files: dict[str, str | bytes], links: dict[str, str] | None = None, message="c") -> str:
     """Commit ``files`` (and symbolic links ``links``: path -> where it points) as the branch's whole tree."""
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
