@@ -1,4 +1,5 @@
-"""``manage.py scorecards evaluate [--entity REF] [--json]``: evaluate now, without a worker, and print."""
+"""``manage.py scorecards evaluate [--entity REF] [--json] [--no-facts]``: collect facts, evaluate now, without a
+worker, and print."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from catalog.ingestion.refs import RefError, parse_ref, stringify_ref
 from catalog.models import Entity
-from scorecards import evaluator
+from scorecards import evaluator, facts
 from scorecards.report import entity_report
 
 MARK = {"passed": "PASS", "failed": "FAIL", "error": "ERROR", "exempt": "EXEMPT", None: "-"}
@@ -22,8 +23,10 @@ class Command(BaseCommand):
         evaluate = sub.add_parser("evaluate", help="evaluate every entity, or one (--entity)")
         evaluate.add_argument("--entity", help="entity ref, e.g. component:default/payments (kind: component)")
         evaluate.add_argument("--json", action="store_true", help="print the API's JSON documents")
+        evaluate.add_argument("--no-facts", action="store_true", help="do not read repositories first")
 
-    def handle(self, *args, action: str, entity: str | None = None, json: bool = False, **options) -> None:
+    def handle(self, *args, action: str, entity: str | None = None, json: bool = False, no_facts: bool = False,
+               **options) -> None:  # fmt: skip
         refs = None
         if entity:
             try:
@@ -33,6 +36,10 @@ class Command(BaseCommand):
             refs = [stringify_ref(ref.kind, ref.namespace, ref.name)]
             if not Entity.objects.filter(ref=refs[0]).exists():
                 raise CommandError(f"No entity {refs[0]} in the catalog")
+        if not no_facts:
+            collected = facts.collect(refs)
+            self.stderr.write(f"Collected facts of {collected.entities} entities: {collected.written} written, "
+                              f"{collected.errors} collector errors")  # fmt: skip
         summary = evaluator.evaluate(refs)
         scored = sorted({r for r in summary.refs})
         entities = Entity.objects.filter(ref__in=scored).select_related("location").order_by("ref")
