@@ -256,3 +256,22 @@ def test_last_commit_age_counts_days_from_the_commit(good_and_bad, allow_tmp):
     status, reason = result("component:default/good", "recent")
     assert status == "failed" and reason.endswith("is 45 days old")
 
+
+
+def test_facts_read_again_move_the_data_time_not_the_result(good_and_bad, allow_tmp):
+    from scorecards.models import Transition
+
+    good_bare, _ = good_and_bad
+    card_location(allow_tmp, ("readme", 'file_exists(entity, "README.md")'))
+    facts.collect()
+    evaluator.evaluate()
+    before = RuleResult.objects.get(entity_ref="component:default/good", rule_id="readme")
+    transitions = Transition.objects.count()
+    publish(good_bare, {"catalog-info.yaml": SERVICE % {"name": "good"}, "README.md": "# Good, again\n"})
+    refresh_location(register_location(git_target(good_bare)).pk)
+    facts.collect(["component:default/good"])
+    evaluator.evaluate(["component:default/good"])
+    after = RuleResult.objects.get(entity_ref="component:default/good", rule_id="readme")
+    assert (after.status, after.changed_at) == (before.status, before.changed_at)  # still passed since then
+    assert after.data_at > before.data_at  # but read at the new commit
+    assert Transition.objects.count() == transitions
