@@ -136,23 +136,6 @@ def test_techdocs_fresh_reads_the_site_fact_techdocs_collects():
     assert undocumented.reason == f"annotation {cel.TECHDOCS_ANNOTATION} is missing"
 
 
-@pytest.mark.django_db
-def test_the_techdocs_collector_reports_the_published_site(allow_tmp):
-    from techdocs.models import DocSite
-    from techdocs.registrations import site_facts
-
-    class Source:
-        entity_ref = "component:default/checkout"
-        entity = {"metadata": {"annotations": {cel.TECHDOCS_ANNOTATION: "dir:."}}}
-
-    assert site_facts(Source()) == {"site": {"status": "pending", "published_at": None}}
-    DocSite.objects.create(entity_ref=Source.entity_ref, namespace="default", kind="component", name="checkout",
-                           status="ok", published_at=NOW)  # fmt: skip
-    assert site_facts(Source())["site"]["published_at"] == NOW.timestamp()
-    Source.entity = {"metadata": {}}
-    assert site_facts(Source()) == {}
-
-
 # -- manifests ---------------------------------------------------------------------------------------------
 
 
