@@ -87,7 +87,19 @@ def collect(refs: Iterable[str] | None = None, *, now: datetime | None = None) -
             batch = _scored(batch, cards, scope)
             if batch:
                 _collect_batch(batch, repos, runners, paths, now, summary)
+    if wanted is None:
+        _forget(runners, summary)
     return summary
+
+
+def _forget(runners: list[FactCollector], summary: CollectSummary) -> None:
+    """After a full collection: facts of entities that left the catalog, and of collectors no longer
+    registered, go (a read first, so a collection that changes nothing writes nothing)."""
+    live = Entity.objects.filter(valid=True).values("ref")
+    names = [runner.name for runner in runners]
+    for stale in (Fact.objects.exclude(entity_ref__in=live), Fact.objects.exclude(collector__in=names)):
+        if stale.exists():
+            summary.deleted += stale.delete()[0]
 
 
 def _scored(batch: list[Entity], cards, scope: cel.CatalogFacts) -> list[Entity]:

@@ -275,3 +275,18 @@ def test_facts_read_again_move_the_data_time_not_the_result(good_and_bad, allow_
     assert (after.status, after.changed_at) == (before.status, before.changed_at)  # still passed since then
     assert after.data_at > before.data_at  # but read at the new commit
     assert Transition.objects.count() == transitions
+
+
+def test_a_full_collection_forgets_entities_that_left_and_collectors_that_went(good_and_bad, allow_tmp):
+    from catalog.models import Entity
+
+    card_location(allow_tmp, ("readme", 'file_exists(entity, "README.md")'))
+    facts.collect()
+    Fact.objects.create(entity_ref="component:default/good", collector="uninstalled", key="k", value=1,
+                        collected_at=facts.timezone.now())  # fmt: skip
+    Entity.objects.filter(ref="component:default/bad").delete()
+    summary = facts.collect()
+    assert not Fact.objects.filter(entity_ref="component:default/bad").exists()
+    assert not Fact.objects.filter(collector="uninstalled").exists()
+    assert summary.deleted > 1
+    assert facts.collect().deleted == 0
