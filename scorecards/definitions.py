@@ -59,6 +59,10 @@ class CompiledRule:
     expression: str = ""
     enable_on: date | None = None  # counted toward level and points from this day on
 
+    @property
+    def reads_facts(self) -> bool:
+        return uses_facts(self.expression)
+
 
 @dataclass(frozen=True)
 class CompiledScorecard:
@@ -70,7 +74,7 @@ class CompiledScorecard:
 
     @property
     def uses_facts(self) -> bool:
-        return any(uses_facts(rule.expression) for rule in self.rules)
+        return any(rule.reads_facts for rule in self.rules)
 
 
 def _compile(source: str) -> tuple[object | None, str]:
