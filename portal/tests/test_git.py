@@ -36,7 +36,7 @@ def test_path_info_and_bounded_reads(tmp_path):
         assert repo.path_info(sha, "big.txt") == PathInfo("file", 5000)
         assert repo.path_info(sha, "link").kind == "link"
         assert repo.path_info(sha, "nothing").kind == "missing"
-        with pytest.raises(GitError, match="big.txt is 5000 bytes; the limit is 100"):
+        with pytest.raises(GitError, match=r"big\.txt is 5000 bytes; the limit is 100"):
             repo.read_file(sha, "big.txt", max_bytes=100)
         assert len(repo.read_file(sha, "big.txt", max_bytes=5000)) == 5000
         with pytest.raises(GitError, match="symbolic link"):
