@@ -24,6 +24,7 @@ class FactSource(Protocol):
     commit: str  # "" when the collector does not need the repository
     committed_at: int  # seconds since the epoch, 0 without a repository
     wanted_paths: tuple[str, ...]  # the paths scorecard rules name (file_exists, file_matches)
+    text_paths: frozenset[str]  # those whose text rules read (file_matches)
 
     def kind(self, path: str) -> str:
         """``file``, ``link``, ``directory``, ``other`` or ``missing``."""

@@ -333,7 +333,7 @@ HELPERS: tuple[Helper, ...] = (
 FACT_HELPERS = ("fact", "file_exists", "file_matches", "dependency_satisfies", "last_commit_age_days", "techdocs_fresh")
 _USES_FACTS = re.compile(rf"\b({'|'.join(FACT_HELPERS)})\s*\(")
 _PATH_ARGUMENT = re.compile(
-    r"""\bfile_(?:exists|matches)\s*\(\s*entity\s*,\s*(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)')"""
+    r"""\bfile_(exists|matches)\s*\(\s*entity\s*,\s*(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)')"""
 )
 
 
@@ -341,9 +341,11 @@ def uses_facts(expression: str) -> bool:
     return bool(_USES_FACTS.search(expression or ""))
 
 
-def named_paths(expression: str) -> list[str]:
-    """The literal paths an expression passes to ``file_exists`` / ``file_matches`` (what ``files`` collects)."""
-    return [double or single for double, single in _PATH_ARGUMENT.findall(expression or "")]
+def named_paths(expression: str) -> list[tuple[str, bool]]:
+    """The literal paths an expression passes to ``file_exists`` / ``file_matches`` (what ``files`` collects),
+    each with whether its text is needed (``file_matches``)."""
+    found = _PATH_ARGUMENT.findall(expression or "")
+    return [(double or single, helper == "matches") for helper, double, single in found]
 
 
 def _declaration(helper: Helper) -> Any:

@@ -1,7 +1,7 @@
 """The built-in fact collectors, registered like a plugin's (``plugins.api.register_fact_collector``).
 
 - ``files``: for every path a rule names (``file_exists``, ``file_matches``): what it is and, for a text file
-  up to :data:`MAX_TEXT_BYTES`, its text. Key ``file:<path>``.
+  up to :data:`MAX_TEXT_BYTES` that a ``file_matches`` reads, its text. Key ``file:<path>``.
 - ``dependencies``: declared dependencies from requirements.txt, pyproject.toml (PEP 621 and Poetry),
   package.json and go.mod in the entity's directory. Key ``dependencies``: ``{ecosystem: {name: declared}}``
   and ``errors`` (a manifest that does not parse, or is too large, says so there; the others still count).
@@ -31,7 +31,7 @@ def _file_fact(source: FactSource, path: str) -> dict[str, Any]:
     fact: dict[str, Any] = {"kind": kind}
     if kind == "link":
         fact["error"] = f"{path} is a symbolic link; links are not followed"
-    elif kind == "file":
+    elif kind == "file" and path in source.text_paths:
         try:
             data = source.read(path, MAX_TEXT_BYTES)
         except Exception as exc:

@@ -45,13 +45,24 @@ class CollectSummary:
             "changed": len(self.changed)}  # fmt: skip
 
 
-def wanted_paths() -> tuple[str, ...]:
-    """Every path a scorecard rule names in ``file_exists`` / ``file_matches``, sorted."""
+@dataclass(frozen=True)
+class Wanted:
+    """The paths scorecard rules name, and those whose text they read (``file_matches``)."""
+
+    paths: tuple[str, ...] = ()
+    text: frozenset[str] = frozenset()
+
+
+def wanted_paths() -> Wanted:
     paths: set[str] = set()
+    text: set[str] = set()
     for spec in Scorecard.objects.values_list("spec", flat=True):
         for rule in (spec or {}).get("rules") or ():
-            paths.update(cel.named_paths(str(rule.get("expression", ""))))
-    return tuple(sorted(paths))
+            for path, needs_text in cel.named_paths(str(rule.get("expression", ""))):
+                paths.add(path)
+                if needs_text:
+                    text.add(path)
+    return Wanted(tuple(sorted(paths)), frozenset(text))
 
 
 def registered_collectors() -> list[FactCollector]:
@@ -153,13 +164,13 @@ def _collect_batch(batch: list[Entity], repos: Repositories, runners, paths, now
         summary.written += len(new) + len(changed)
 
 
-def _checkout(entity: Entity, repos: Repositories, manifest: dict, paths) -> tuple[Checkout | None, str]:
+def _checkout(entity: Entity, repos: Repositories, manifest: dict, paths: Wanted) -> tuple[Checkout | None, str]:
     try:
         source = source_directory(entity.body)
         commit = repos.commit(source, manifest.get(f"git:{source.repo_url}@{source.ref}", ""))
         repo = repos.repo(source.repo_url)
         when = repos.committed_at(source.repo_url, commit)
-        return Checkout(entity.ref, entity.body, repo, source.path, commit, when, paths), ""
+        return Checkout(entity.ref, entity.body, repo, source.path, commit, when, paths.paths, paths.text), ""
     except RepositoryError as exc:
         return None, str(exc)
     except Exception as exc:  # a broken mirror, a bad commit: this entity only
@@ -171,7 +182,7 @@ def _run(runner: FactCollector, entity: Entity, checkout: Checkout | None, repo_
          summary: CollectSummary) -> tuple[dict | None, str]:  # fmt: skip
     """The collector's facts and the commit they were read at; None when the stored ones are still current."""
     if not runner.needs_repository:
-        source = Checkout(entity.ref, entity.body, None, ".", "", 0, paths)
+        source = Checkout(entity.ref, entity.body, None, ".", "", 0, paths.paths, paths.text)
         commit = ""
     elif checkout is None:
         summary.errors += 1
@@ -180,7 +191,7 @@ def _run(runner: FactCollector, entity: Entity, checkout: Checkout | None, repo_
         source, commit = checkout, checkout.commit
         current = old and all(fact.commit == commit for fact in old.values()) and ERROR_KEY not in old
         if current and runner.name == "files":
-            current = set(old) == {f"{collectors.FILE_KEY}{path}" for path in paths}
+            current = _files_current(old, paths)
         if current:
             return None, commit
     summary.collected += 1
@@ -191,6 +202,17 @@ def _run(runner: FactCollector, entity: Entity, checkout: Checkout | None, repo_
         summary.errors += 1
         return {ERROR_KEY: {"message": f"{runner.name}: {exc}"}}, commit
     return values, commit
+
+
+def _files_current(old: dict[str, Fact], paths: Wanted) -> bool:
+    """The stored ``files`` facts answer every path rules name, with the text of those ``file_matches`` reads."""
+    if set(old) != {f"{collectors.FILE_KEY}{path}" for path in paths.paths}:
+        return False
+    for path in paths.text:
+        value = old[f"{collectors.FILE_KEY}{path}"].value or {}
+        if value.get("kind") == "file" and "text" not in value and "error" not in value:
+            return False
+    return True
 
 
 def load(refs: list[str]) -> dict[str, dict[tuple[str, str], cel.StoredFact]]:

@@ -60,6 +60,7 @@ class Checkout:
     commit: str
     committed_at: int
     wanted_paths: tuple[str, ...] = ()
+    text_paths: frozenset[str] = frozenset()
     _kinds: dict[str, str] = field(default_factory=dict)
 
     def _path(self, path: str) -> str:

@@ -290,3 +290,22 @@ def test_a_full_collection_forgets_entities_that_left_and_collectors_that_went(g
     assert not Fact.objects.filter(collector="uninstalled").exists()
     assert summary.deleted > 1
     assert facts.collect().deleted == 0
+
+
+def test_only_the_files_file_matches_reads_keep_their_text(good_and_bad, allow_tmp):
+    card_location(allow_tmp, ("readme", 'file_exists(entity, "README.md")'))
+    facts.collect()
+    stored = Fact.objects.get(entity_ref="component:default/good", key="file:README.md")
+    assert stored.value == {"kind": "file"}
+    card_location(allow_tmp, ("readme", 'file_exists(entity, "README.md")'),
+                  ("runbook", 'file_matches(entity, "README.md", "(?m)^## Runbook")'))  # fmt: skip
+    assert facts.collect(["component:default/good"]).written == 1  # same commit: read again for its text
+    stored.refresh_from_db()
+    assert stored.value["text"].startswith("# Good")
+
+
+def test_the_paths_rules_name_are_found_in_their_expressions():
+    from scorecards.cel import named_paths
+
+    expression = """file_exists(entity, "a/b.md") || file_matches( entity , 'Dockerfile', "^FROM") || x("c")"""
+    assert named_paths(expression) == [("a/b.md", False), ("Dockerfile", True)]
