@@ -22,6 +22,7 @@ class FactSource(Protocol):
     entity_ref: str
     entity: Mapping[str, Any]  # the catalog's stored descriptor (metadata, spec)
     commit: str  # "" when the collector does not need the repository
+    directory: str  # the entity's directory in the repository ("." for its root)
     committed_at: int  # seconds since the epoch, 0 without a repository
     wanted_paths: tuple[str, ...]  # the paths scorecard rules name (file_exists, file_matches)
     text_paths: frozenset[str]  # those whose text rules read (file_matches)

@@ -29,7 +29,10 @@ def _file_fact(source: FactSource, path: str) -> dict[str, Any]:
     except Exception as exc:  # a path that leaves the repository, a broken tree
         return {"kind": "missing", "error": str(exc)}
     fact: dict[str, Any] = {"kind": kind}
-    if kind == "link":
+    if kind == "missing":
+        where = "the repository" if source.directory in ("", ".") else f"{source.directory}/ of the repository"
+        fact["error"] = f"{path} does not exist in {where}"
+    elif kind == "link":
         fact["error"] = f"{path} is a symbolic link; links are not followed"
     elif kind == "file" and path in source.text_paths:
         try:

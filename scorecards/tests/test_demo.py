@@ -39,4 +39,5 @@ def test_the_demo_scorecards_pass_and_fail_for_real(settings, tmp_path):
     assert status("gtfs-importer", "supported-django") == (
         "failed", "django ==4.2.16 allows 4.2.16, which is not >=5.0")  # fmt: skip
     assert status("gtfs-importer", "readme")[0] == "passed"
-    assert status("fare-engine", "readme") == ("failed", "README.md does not exist in the repository")
+    assert status("fare-engine", "readme") == (
+        "failed", "README.md does not exist in services/fare-engine/ of the repository")  # fmt: skip
