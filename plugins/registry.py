@@ -5,6 +5,7 @@ Stores (documented in docs/development/registry.md):
 - ``menu_items``: MenuItem objects for the top navigation.
 - ``home_panels``: HomePanel objects drawn on the home page.
 - ``scaffolder_actions``: ScaffolderAction objects by id (``plugins.scaffolder.register_scaffolder_action``).
+- ``fact_collectors``: FactCollector objects by name (``plugins.facts.register_fact_collector``).
 - ``scorecard_checks``, ``search``, ``techdocs_preprocessors``, ``periodic_jobs``: reserved for the apps that
   fill them.
 """
@@ -18,6 +19,7 @@ STORES = (
     "menu_items",
     "scaffolder_actions",
     "scorecard_checks",
+    "fact_collectors",
     "search",
     "techdocs_preprocessors",
     "periodic_jobs",

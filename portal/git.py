@@ -113,6 +113,15 @@ class TreeEntry:
     is_file: bool
 
 
+@dataclass(frozen=True)
+class PathInfo:
+    """What a path is at a commit: ``file``, ``link`` (a symbolic link), ``directory``, ``other`` (a
+    submodule) or ``missing``; ``size`` in bytes for files and links."""
+
+    kind: str
+    size: int = 0
+
+
 class GitRepo:
     """A bare mirror of one remote, kept under ``cache_dir`` and opened as a context manager."""
 
@@ -199,8 +208,9 @@ class GitRepo:
             return False
         return True
 
-    def read_file(self, sha: str, path: str) -> bytes:
-        """The bytes of ``path`` at commit ``sha``; GitError if it is missing or not a file."""
+    def read_file(self, sha: str, path: str, *, max_bytes: int | None = None) -> bytes:
+        """The bytes of ``path`` at commit ``sha``; GitError if it is missing, not a file, or larger than
+        ``max_bytes`` (checked from the object's size before anything is read)."""
         tree = self.repo.commit(validate_ref(sha)).tree
         clean = _clean_path(path)
         try:
@@ -211,7 +221,26 @@ class GitRepo:
             raise GitError(f"{clean} is not a file at {sha[:12]}")
         if blob.mode == 0o120000:
             raise GitError(f"{clean} is a symbolic link; links are not followed")
+        if max_bytes is not None and blob.size > max_bytes:
+            raise GitError(f"{clean} is {blob.size} bytes; the limit is {max_bytes}")
         return blob.data_stream.read()
+
+    def path_info(self, sha: str, path: str) -> PathInfo:
+        """What ``path`` is at ``sha`` (without reading its content); never follows a link."""
+        tree = self.repo.commit(validate_ref(sha)).tree
+        try:
+            item = tree / _clean_path(path)
+        except KeyError:
+            return PathInfo("missing")
+        if item.type == "tree":
+            return PathInfo("directory")
+        if item.type != "blob":
+            return PathInfo("other")
+        return PathInfo("link" if item.mode == 0o120000 else "file", item.size)
+
+    def committed_at(self, sha: str) -> int:
+        """When the commit ``sha`` was made (committer time), in seconds since the epoch."""
+        return int(self.repo.commit(validate_ref(sha)).committed_date)
 
     def walk(self, sha: str, prefix: str = "") -> Iterator[TreeEntry]:
         """Every file and directory below ``prefix`` at ``sha`` (symlinks reported as files, not followed)."""

@@ -6,7 +6,7 @@ class ScorecardsConfig(AppConfig):
 
     def ready(self) -> None:
         from catalog.events import location_refreshed
-        from scorecards import initiative_kind, kind, registrations  # noqa: F401 - register the Scorecard and Initiative kinds
+        from scorecards import collectors, initiative_kind, kind, registrations  # noqa: F401 - kinds and collectors
         from scorecards.home import register_home_panels
         from scorecards.notifying import register_categories
         from scorecards.tabs import register_tabs

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import date
 
 from catalog.models import Entity
-from scorecards.cel import ExpressionError, compile_expression
+from scorecards.cel import ExpressionError, compile_expression, uses_facts
 from scorecards.initiatives import sync_from_catalog as sync_initiatives
 from scorecards.kind import KIND
 from scorecards.models import Scorecard
@@ -56,6 +57,12 @@ class CompiledRule:
     remediation: str
     program: object | None
     error: str = ""  # set when the stored expression does not compile (an admin row saved around clean())
+    expression: str = ""
+    enable_on: date | None = None  # counted toward level and points from this day on
+
+    @property
+    def reads_facts(self) -> bool:
+        return uses_facts(self.expression)
 
 
 @dataclass(frozen=True)
@@ -66,12 +73,24 @@ class CompiledScorecard:
     levels: tuple[str, ...]
     rules: tuple[CompiledRule, ...]
 
+    @property
+    def uses_facts(self) -> bool:
+        return any(rule.reads_facts for rule in self.rules)
+
 
 def _compile(source: str) -> tuple[object | None, str]:
     try:
         return compile_expression(source), ""
     except ExpressionError as exc:
         return None, f"the expression does not compile: {exc}"
+
+
+def enable_on(rule: dict) -> date | None:
+    """The rule's ``enableOn`` day, None when it has none (or, in a row saved around validation, a bad one)."""
+    try:
+        return date.fromisoformat(str(rule["enableOn"])) if rule.get("enableOn") else None
+    except ValueError:
+        return None
 
 
 def compiled_scorecards() -> list[CompiledScorecard]:
@@ -84,8 +103,9 @@ def compile_scorecard(row: Scorecard) -> CompiledScorecard:
     applies_to, applies_error = _compile(str(row.spec.get("appliesTo", "")))
     rules = []
     for rule in row.rules:
-        program, error = _compile(str(rule.get("expression", "")))
+        expression = str(rule.get("expression", ""))
+        program, error = _compile(expression)
         rules.append(CompiledRule(str(rule.get("id", "")), str(rule.get("level", "")),
                                   str(rule.get("description", "")), str(rule.get("remediation", "")),
-                                  program, error))  # fmt: skip
+                                  program, error, expression, enable_on(rule)))  # fmt: skip
     return CompiledScorecard(row, applies_to, applies_error, tuple(row.levels), tuple(rules))

@@ -12,16 +12,17 @@ import logging
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from types import MappingProxyType
 
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Case, Count, DateTimeField, F, Value, When
 from django.utils import timezone
 
 from catalog.models import Entity, Location, Relation
 from catalog.shapes import SHAPE_FIELDS, entities_to_backstage
 from scorecards import cel, notifying
+from scorecards import facts as fact_store
 from scorecards.definitions import CompiledScorecard, compiled_scorecards, sync_from_catalog
 from scorecards.models import EntityScore, Exemption, RuleResult, Scorecard, Status, Transition
 
@@ -37,6 +38,8 @@ class RuleVerdict:
     level: str
     status: str
     reason: str
+    data_at: datetime | None = None  # when the facts it read were collected (None: catalog data only)
+    counted: bool = True  # False for a rule whose enableOn date is still ahead: shown, not counted
 
 
 @dataclass
@@ -65,7 +68,7 @@ class Summary:
 
 def level_reached(levels: Iterable[str], verdicts: Iterable[RuleVerdict]) -> str:
     """The highest level whose rules, and those of every lower level, all pass ('' when the lowest fails)."""
-    verdicts = list(verdicts)
+    verdicts = [v for v in verdicts if v.counted]
     reached = ""
     for level in levels:
         if any(v.level == level and v.status not in PASSING for v in verdicts):
@@ -75,7 +78,8 @@ def level_reached(levels: Iterable[str], verdicts: Iterable[RuleVerdict]) -> str
 
 
 def score_entity(
-    card: CompiledScorecard, entity, facts: cel.CatalogFacts, exemptions: Mapping[str, str] = MappingProxyType({})
+    card: CompiledScorecard, entity, facts: cel.CatalogFacts, exemptions: Mapping[str, str] = MappingProxyType({}),
+    today: date | None = None,
 ) -> list[RuleVerdict] | None:
     """Every rule's verdict, or None when the scorecard does not apply (an ``appliesTo`` error: not applying).
 
@@ -89,18 +93,20 @@ def score_entity(
         if applies.error:
             raise AppliesError(applies.reason)
         return None
+    today = today or facts.now.date()
     verdicts = []
     for rule in card.rules:
+        counted = rule.enable_on is None or rule.enable_on <= today
         exempt = exemptions.get(rule.id)
         if exempt is not None:
-            verdicts.append(RuleVerdict(rule.id, rule.level, Status.EXEMPT, exempt))
+            verdicts.append(RuleVerdict(rule.id, rule.level, Status.EXEMPT, exempt, counted=counted))
             continue
         if rule.program is None:
-            verdicts.append(RuleVerdict(rule.id, rule.level, Status.ERROR, rule.error))
+            verdicts.append(RuleVerdict(rule.id, rule.level, Status.ERROR, rule.error, counted=counted))
             continue
         outcome = cel.evaluate(rule.program, entity, facts)
         status = Status.ERROR if outcome.error else Status.PASSED if outcome.passed else Status.FAILED
-        verdicts.append(RuleVerdict(rule.id, rule.level, status, outcome.reason))
+        verdicts.append(RuleVerdict(rule.id, rule.level, status, outcome.reason, outcome.data_at, counted))
     return verdicts
 
 
@@ -116,12 +122,19 @@ def active_exemptions(now: datetime) -> dict[tuple[int, str], dict[str, str]]:
     return dict(found)
 
 
-def catalog_facts() -> cel.CatalogFacts:
-    """Every Group with its member count (``hasMember`` relations): two queries."""
+def catalog_facts(cards: Iterable[CompiledScorecard] = (), now: datetime | None = None) -> cel.CatalogFacts:
+    """Every Group with its member count (``hasMember`` relations): two queries. With ``cards``, the stored
+    levels of the scorecards their rules name in ``dependencies_at_least`` (one more query when any does)."""
     groups = dict.fromkeys(Entity.objects.filter(kind="Group").values_list("ref", flat=True), 0)
     counts = Relation.objects.filter(type="hasMember").values_list("source_ref").annotate(n=Count("id"))
     groups.update((ref, n) for ref, n in counts if ref in groups)  # no IN list: thousands of groups are fine
-    return cel.CatalogFacts(group_members=groups)
+    facts = cel.CatalogFacts(group_members=groups, now=now or timezone.now())
+    cards = list(cards)
+    facts.scorecard_levels = {card.row.ref: list(card.levels) for card in cards}
+    if any("dependencies_at_least" in rule.expression for card in cards for rule in card.rules):
+        rows = EntityScore.objects.values_list("scorecard__ref", "entity_ref", "level")
+        facts.levels = {(card, ref): level for card, ref, level in rows}
+    return facts
 
 
 def evaluate(refs: Iterable[str] | None = None, *, now: datetime | None = None, sync: bool = True) -> Summary:
@@ -130,7 +143,7 @@ def evaluate(refs: Iterable[str] | None = None, *, now: datetime | None = None, 
     if sync:
         sync_from_catalog()
     cards = compiled_scorecards()
-    facts = catalog_facts()
+    facts = catalog_facts(cards, now)
     exemptions = active_exemptions(now)
     summary = Summary()
     wanted = None if refs is None else sorted({ref.lower() for ref in refs})
@@ -162,6 +175,8 @@ def _evaluate_batch(batch: list[Entity], cards, facts, exemptions, summary: Summ
     checked = dict(Location.objects.filter(id__in={e.location_id for e in batch if e.location_id})
                    .values_list("id", "last_checked_at"))  # fmt: skip
     out = []
+    if any(card.uses_facts for card in cards):
+        facts.entity_facts = fact_store.load([e.ref for e in batch])  # one query for the batch
     with cel.using_facts(facts):  # set once for the batch rather than per expression
         for entity, document in zip(batch, shaped, strict=True):
             summary.entities += 1
@@ -178,7 +193,7 @@ def _evaluate_batch(batch: list[Entity], cards, facts, exemptions, summary: Summ
                 if verdicts is None:
                     continue
                 level = level_reached(card.levels, verdicts)
-                passed = sum(v.status in PASSING for v in verdicts)
+                passed = sum(v.status in PASSING for v in verdicts if v.counted)
                 out.append(EntityVerdict(card, entity.ref, data_at, verdicts, level, passed))
                 summary.scores += 1
     return out
@@ -190,6 +205,7 @@ class Changes:
 
     new_results: list[RuleResult] = field(default_factory=list)
     changed_results: list[RuleResult] = field(default_factory=list)
+    refreshed_results: list[RuleResult] = field(default_factory=list)  # only their data time changed
     gone_results: list[int] = field(default_factory=list)
     new_scores: list[EntityScore] = field(default_factory=list)
     changed_scores: list[EntityScore] = field(default_factory=list)
@@ -207,13 +223,15 @@ def _store(refs: list[str], verdicts: list[EntityVerdict], now: datetime, summar
     batch takes the writers' lock (:func:`_serialize_writers`), and compares again only if what is committed
     changed meanwhile (another evaluation wrote these entities).
     """
-    stored = _stored(refs)
+    cards = {id(verdict.card): verdict.card for verdict in verdicts}.values()
+    fact_rules = {rule.id for card in cards for rule in card.rules if rule.reads_facts}
+    stored = _stored(refs, fact_rules)
     changes = _changes(stored, verdicts, now)
     if not changes:
         return
     with transaction.atomic():
         _serialize_writers()
-        now_stored = _stored(refs)
+        now_stored = _stored(refs, fact_rules)
         if now_stored != stored:
             changes = _changes(now_stored, verdicts, now)
         _apply(changes, summary)
@@ -228,12 +246,16 @@ def _serialize_writers() -> None:
 
 #: (results by (scorecard, entity, rule): (pk, status, reason); scores by (scorecard, entity): (pk, level,
 #: passed, total)). Plain tuples: building model instances was most of a repeat evaluation's time.
-Stored = tuple[dict[tuple[int, str, str], tuple[int, str, str]], dict[tuple[int, str], tuple[int, str, int, int]]]
+Stored = tuple[dict[tuple[int, str, str], tuple], dict[tuple[int, str], tuple[int, str, int, int]]]
 
 
-def _stored(refs: list[str]) -> Stored:
-    results = RuleResult.objects.filter(entity_ref__in=refs).values_list(
-        "scorecard_id", "entity_ref", "rule_id", "pk", "status", "reason"
+def _stored(refs: list[str], fact_rules: set[str]) -> Stored:
+    """``fact_rules``: the ids of rules reading facts, whose data time is compared too (only theirs is read:
+    converting every row's datetime was a tenth of a repeat evaluation)."""
+    data_at = (Case(When(rule_id__in=sorted(fact_rules), then=F("data_at")), default=None) if fact_rules
+               else Value(None, output_field=DateTimeField()))  # fmt: skip
+    results = RuleResult.objects.filter(entity_ref__in=refs).annotate(fact_data_at=data_at).values_list(
+        "scorecard_id", "entity_ref", "rule_id", "pk", "status", "reason", "fact_data_at"
     )
     scores = EntityScore.objects.filter(entity_ref__in=refs).values_list(
         "scorecard_id", "entity_ref", "pk", "level", "passed", "total"
@@ -248,20 +270,25 @@ def _changes(stored: Stored, verdicts: list[EntityVerdict], now: datetime) -> Ch
         card_id, ref, data_at = verdict.card.row.pk, verdict.entity_ref, verdict.data_at
         for rule in verdict.rules:
             old = results.pop((card_id, ref, rule.rule_id), None)
+            data_at = rule.data_at or verdict.data_at  # a fact-based rule: its facts' time
             if old is None:
                 out.new_results.append(RuleResult(scorecard_id=card_id, entity_ref=ref, rule_id=rule.rule_id,
                                                   status=rule.status, reason=rule.reason, changed_at=now,
                                                   data_at=data_at))  # fmt: skip
                 out.history.append(Transition(scorecard_id=card_id, entity_ref=ref, rule_id=rule.rule_id,
                                               before="", after=rule.status, at=now, data_at=data_at))  # fmt: skip
-            elif old[1:] != (rule.status, rule.reason):
+            elif old[1:3] == (rule.status, rule.reason):
+                if rule.data_at is not None and old[3] != rule.data_at:  # facts re-read, same result
+                    out.refreshed_results.append(RuleResult(pk=old[0], data_at=rule.data_at))
+            else:
                 if old[1] != rule.status:
                     out.history.append(Transition(scorecard_id=card_id, entity_ref=ref, rule_id=rule.rule_id,
                                                   before=old[1], after=rule.status, at=now,
                                                   data_at=data_at))  # fmt: skip
                 out.changed_results.append(RuleResult(pk=old[0], status=rule.status, reason=rule.reason,
                                                       changed_at=now, data_at=data_at))  # fmt: skip
-        total = len(verdict.rules)
+        data_at = verdict.data_at
+        total = sum(rule.counted for rule in verdict.rules)
         old_score = scores.pop((card_id, ref), None)
         if old_score is None:
             out.new_scores.append(EntityScore(scorecard_id=card_id, entity_ref=ref, level=verdict.level,
@@ -293,6 +320,8 @@ def _apply(changes: Changes, summary: Summary) -> None:
     EntityScore.objects.bulk_create(changes.new_scores)
     if changes.changed_results:
         RuleResult.objects.bulk_update(changes.changed_results, ["status", "reason", "changed_at", "data_at"])
+    if changes.refreshed_results:
+        RuleResult.objects.bulk_update(changes.refreshed_results, ["data_at"])
     if changes.changed_scores:
         EntityScore.objects.bulk_update(changes.changed_scores, ["level", "passed", "total", "changed_at", "data_at"])
     Transition.objects.bulk_create(changes.history)

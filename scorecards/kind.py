@@ -8,6 +8,7 @@ scorecards, so a definition is accepted or refused alike wherever it comes from.
 from __future__ import annotations
 
 import re
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from scorecards.cel import ExpressionError, compile_expression
 KIND = "Scorecard"
 API_VERSION = "callboard.dev/v1alpha1"
 SCHEMA = CompiledSchema("scorecard", Path(__file__).with_name("schemas"))
+DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 RULE_ID = re.compile(r"^[a-z0-9]+(?:[-_.][a-z0-9]+)*$")
 
 
@@ -46,6 +48,16 @@ def check(entity: dict[str, Any], add) -> None:
             add(f"{where}.level", "scorecard-rule-level", f'level "{rule["level"]}" is not one of spec.levels '
                 f"({', '.join(levels)})")  # fmt: skip
         _expression(rule["expression"], f"{where}.expression", add)
+        if "enableOn" in rule and not _is_day(rule["enableOn"]):
+            add(f"{where}.enableOn", "scorecard-enable-on", f'enableOn "{rule["enableOn"]}" is not a date '
+                "(YYYY-MM-DD)")  # fmt: skip
+
+
+def _is_day(value: str) -> bool:
+    try:
+        return bool(DAY.match(value)) and bool(date.fromisoformat(value))
+    except ValueError:
+        return False
 
 
 def _expression(source: str, field: str, add) -> None:

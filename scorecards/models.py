@@ -232,3 +232,24 @@ class Initiative(models.Model):
         self.owner = self.owner.strip().lower()
         if errors:
             raise ValidationError(errors)
+
+
+class Fact(models.Model):
+    """One fact a collector read about one entity (``scorecards.collect``), written only when it changes.
+
+    ``commit`` is the repository commit it was read at ("" for collectors that read no repository);
+    ``collected_at`` when it was read. Key ``error`` holds a collector's failure (``{"message": …}``).
+    """
+
+    entity_ref = models.CharField(max_length=400)
+    collector = models.CharField(max_length=100)
+    key = models.CharField(max_length=300)
+    value = models.JSONField(null=True)
+    commit = models.CharField(max_length=64, blank=True)
+    collected_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["entity_ref", "collector", "key"], name="unique_fact")]
+
+    def __str__(self) -> str:
+        return f"{self.entity_ref} {self.collector}:{self.key}"

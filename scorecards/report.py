@@ -8,6 +8,8 @@ from django.utils import timezone
 
 from catalog.models import Entity
 from catalog.models.entities import entity_path
+from scorecards.cel import uses_facts
+from scorecards.definitions import enable_on
 from scorecards.models import EntityScore, RuleResult
 
 
@@ -24,11 +26,18 @@ def data_time(entity: Entity) -> datetime | None:
     return checked or entity.updated_at
 
 
+def _age(now: datetime, at: datetime | None) -> int | None:
+    return max(0, int((now - at).total_seconds())) if at else None
+
+
 def entity_report(entity: Entity, *, now: datetime | None = None) -> dict:
-    """The API document for one entity (three queries)."""
+    """The API document for one entity (three queries).
+
+    A rule's ``dataAt`` is when the oldest fact it read was collected (rules calling fact helpers), else when
+    the catalog read the entity. A rule whose ``enableOn`` is still ahead has ``counted: false``."""
     now = now or timezone.now()
     data_at = data_time(entity)
-    age = max(0, int((now - data_at).total_seconds())) if data_at else None
+    age = _age(now, data_at)
     scores = list(EntityScore.objects.filter(entity_ref=entity.ref).select_related("scorecard")
                   .order_by("scorecard__ref"))  # fmt: skip
     results = {(r.scorecard_id, r.rule_id): r for r in RuleResult.objects.filter(entity_ref=entity.ref)}
@@ -40,6 +49,9 @@ def entity_report(entity: Entity, *, now: datetime | None = None) -> dict:
         rules = []
         for rule in card.rules:
             result = results.get((card.pk, rule.get("id")))
+            from_facts = result is not None and result.data_at and uses_facts(rule.get("expression", ""))
+            rule_at = result.data_at if from_facts else data_at
+            starts = enable_on(rule)
             rules.append({
                 "id": rule.get("id"),
                 "level": rule.get("level"),
@@ -48,8 +60,10 @@ def entity_report(entity: Entity, *, now: datetime | None = None) -> dict:
                 "result": result.status if result else None,
                 "reason": result.reason if result else "not evaluated yet",
                 "since": result.changed_at.isoformat() if result else None,
-                "dataAt": data_at.isoformat() if data_at else None,
-                "dataAgeSeconds": age,
+                "dataAt": rule_at.isoformat() if rule_at else None,
+                "dataAgeSeconds": _age(now, rule_at),
+                "enableOn": starts.isoformat() if starts else None,
+                "counted": starts is None or starts <= now.date(),
             })  # fmt: skip
         cards.append({
             "scorecard": card.ref,

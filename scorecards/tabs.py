@@ -24,6 +24,7 @@ def render(request, entity) -> dict:
         for rule in card["rules"]:
             rule["since_text"] = (rule["since"] or "")[:16].replace("T", " ")
             rule["exemption"] = latest.get((card["pk"], rule["id"]))
+            rule["age"] = human_age(rule["dataAgeSeconds"])
     return {"report": report, "may_request": may_request(request.user, entity)}
 
 

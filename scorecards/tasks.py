@@ -1,4 +1,4 @@
-"""Thin Celery wrappers around scorecards.evaluator.
+"""Thin Celery wrappers around scorecards.facts (collect) and scorecards.evaluator.
 
 ``evaluate_entities`` is the hook for event-driven re-evaluation: whatever learns that entities changed
 (a catalog refresh, a push) calls :func:`schedule_entities` with their refs.
@@ -10,22 +10,25 @@ from celery import shared_task
 from django.db import transaction
 
 from portal.jobs import job_run
-from scorecards import evaluator
+from scorecards import evaluator, facts
 
 
 @shared_task(name="scorecards.evaluate_all")
 def evaluate_all() -> dict:
     """Beat's periodic full evaluation: catches whatever no event announced."""
     with job_run("scorecards.evaluate_all") as job:
-        job.result = evaluator.evaluate().as_dict()
+        collected = facts.collect().as_dict()
+        job.result = evaluator.evaluate().as_dict() | {"facts": collected}
     return job.result
 
 
 @shared_task(name="scorecards.evaluate_entities")
 def evaluate_entities(refs: list[str]) -> dict:
-    """Re-evaluate these entities now (idempotent: unchanged results are not written)."""
+    """Collect these entities' facts (repositories whose commit changed), then re-evaluate them now
+    (idempotent: unchanged facts and results are not written)."""
     with job_run("scorecards.evaluate_entities", f"{len(refs)} entities") as job:
-        job.result = evaluator.evaluate(refs).as_dict()
+        collected = facts.collect(refs).as_dict()
+        job.result = evaluator.evaluate(refs).as_dict() | {"facts": collected}
     return job.result
 
 

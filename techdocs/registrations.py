@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from plugins.api import EntityTab, HomePanel, MenuItem, register_entity_tab, register_home_panel, register_menu_item
+from plugins.api import (
+    EntityTab,
+    FactCollector,
+    FactSource,
+    HomePanel,
+    MenuItem,
+    register_entity_tab,
+    register_fact_collector,
+    register_home_panel,
+    register_menu_item,
+)
 
 
 def register() -> None:
@@ -13,6 +23,23 @@ def register() -> None:
     )
     register_menu_item(MenuItem("Docs", "techdocs:home", weight=20))
     register_home_panel(HomePanel("techdocs", "techdocs/home_panel.html", docs_needing_attention, weight=20))
+    register_fact_collector(FactCollector("techdocs", site_facts, "The TechDocs site's status and publication time",
+                                          needs_repository=False), replace=True)  # fmt: skip
+
+
+def site_facts(source: FactSource) -> dict:
+    """Scorecards' ``techdocs_fresh``: the entity's site status and when it was published (seconds since the
+    epoch, None if never). Entities without docs: no facts, no query."""
+    from techdocs.models import DocSite
+    from techdocs.sources import TECHDOCS_REF
+
+    if not ((source.entity.get("metadata") or {}).get("annotations") or {}).get(TECHDOCS_REF):
+        return {}
+    site = DocSite.objects.filter(entity_ref=source.entity_ref).only("status", "published_at").first()
+    if site is None:
+        return {"site": {"status": "pending", "published_at": None}}
+    published = site.published_at.timestamp() if site.published_at else None
+    return {"site": {"status": site.status, "published_at": published}}
 
 
 def docs_needing_attention(request, owner_refs: set[str]) -> dict | None:

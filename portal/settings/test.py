@@ -36,5 +36,5 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # Docs builds run mkdocs: only the tests that want one start it (techdocs/tests/).
 TECHDOCS_BUILD_ON_REFRESH = False
-# Scoring after each refresh: only the tests that want it turn it on (scorecards/tests/).
-SCORECARDS_EVALUATE_ON_REFRESH = False
+# Scoring after each refresh: only the tests that want it turn it on (scorecards/tests/; a worker through its env).
+SCORECARDS_EVALUATE_ON_REFRESH = os.environ.get("SCORECARDS_EVALUATE_ON_REFRESH") == "1"

@@ -2,7 +2,7 @@
 
 import pytest
 
-from portal.git import GitError, GitRepo, clean_repo_path, sanitize_url, validate_ref
+from portal.git import GitError, GitRepo, PathInfo, clean_repo_path, sanitize_url, validate_ref
 from portal.testing.gitrepos import make_repo
 
 
@@ -16,6 +16,34 @@ def test_fetch_and_read(tmp_path):
         assert {e.path for e in repo.walk(sha) if e.is_file} == {"a/b.yaml", "top.txt"}
         with pytest.raises(GitError, match="does not exist"):
             repo.read_file(sha, "missing.yaml")
+
+
+def test_path_info_and_bounded_reads(tmp_path):
+    """What scorecard fact collectors rely on: a path's kind and size without reading it, a size limit checked
+    before reading, links reported and never followed, and the commit's time."""
+    import os
+    import time
+
+    from portal.git import create_repository_from_directory
+
+    source = tmp_path / "src"
+    source.mkdir()
+    (source / "big.txt").write_text("x" * 5000)
+    os.symlink("/etc/passwd", source / "link")
+    sha = create_repository_from_directory(source, tmp_path / "r.git")
+    with GitRepo((tmp_path / "r.git").as_uri(), tmp_path / "cache") as repo:
+        repo.fetch("main")
+        assert repo.path_info(sha, "big.txt") == PathInfo("file", 5000)
+        assert repo.path_info(sha, "link").kind == "link"
+        assert repo.path_info(sha, "nothing").kind == "missing"
+        with pytest.raises(GitError, match=r"big\.txt is 5000 bytes; the limit is 100"):
+            repo.read_file(sha, "big.txt", max_bytes=100)
+        assert len(repo.read_file(sha, "big.txt", max_bytes=5000)) == 5000
+        with pytest.raises(GitError, match="symbolic link"):
+            repo.read_file(sha, "link")
+        with pytest.raises(GitError, match="leaves the repository"):
+            repo.path_info(sha, "../outside")
+        assert abs(repo.committed_at(sha) - time.time()) < 300
 
 
 def test_new_commit_only_when_content_changes(tmp_path):

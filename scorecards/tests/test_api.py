@@ -42,7 +42,7 @@ def test_the_document_lists_level_rules_reasons_and_data_age(scored_org, user, d
     )
     assert rules["lifecycle-set"]["remediation"] == "Add spec.lifecycle to catalog-info.yaml"
     assert set(rules["docs"]) == {"id", "level", "description", "remediation", "result", "reason", "since", "dataAt",
-                                  "dataAgeSeconds"}  # fmt: skip
+                                  "dataAgeSeconds", "enableOn", "counted"}  # fmt: skip
 
 
 def test_entities_without_results_and_unknown_entities(scored_org, user):

@@ -53,3 +53,37 @@ def test_entities_without_results_have_no_tab(signed_in, live_server):
     page.goto(f"{live_server.url}/catalog/default/component/site/")
     assert page.get_by_role("tab", name="Overview").is_visible()
     assert page.get_by_role("tab", name="Scorecards").count() == 0
+
+
+def test_fact_rules_show_their_data_age_and_later_rules_when_they_count(page, live_server, allow_tmp):
+    from scorecards import facts
+    from scorecards.tests.test_facts import card_location, register, service_repo
+
+    register(service_repo(allow_tmp, "docs-svc", {"README.md": "# Docs svc\n"}))
+    path = card_location(allow_tmp, ("readme", 'file_exists(entity, "README.md")'),
+                         ("runbook", 'file_matches(entity, "README.md", "(?im)^## runbook")'))  # fmt: skip
+    card = (allow_tmp / "card.yaml").read_text()
+    later = "    - {id: changelog, level: Silver, expression: 'file_exists(entity, \"CHANGELOG.md\")', " \
+            "description: Keeps a changelog, enableOn: 2099-01-31}\n"  # fmt: skip
+    (allow_tmp / "card.yaml").write_text(card + later)
+    from catalog.ingestion.refresh import refresh_location
+
+    refresh_location(path.pk)
+    facts.collect()
+    evaluator.evaluate()
+    get_user_model().objects.create_user("viewer", "viewer@example.com", "pw-viewer-12345")
+    sign_in(page, "viewer", "pw-viewer-12345", base_url=live_server.url)
+    page.wait_for_url(f"{live_server.url}/")
+    for width, name in ((1280, "scorecards-facts"), (390, "scorecards-facts-phone")):
+        page.set_viewport_size({"width": width, "height": 900})
+        page.goto(f"{live_server.url}/catalog/default/component/docs-svc/scorecards/")
+        runbook = page.locator("[data-rule=runbook]")
+        assert "README.md does not match (?im)^## runbook" in runbook.locator(".why").inner_text()
+        assert " s old" in runbook.inner_text() or " min old" in runbook.inner_text()
+        assert "counts from 2099-01-31" in page.locator("[data-rule=changelog]").inner_text()
+        assert "1 of 2 rules pass" in page.locator(".scorecard-meta").inner_text()  # the later rule is not counted
+        right = page.evaluate(
+            "Math.max(...[...document.querySelectorAll('#scorecards *')].map(e => e.getBoundingClientRect().right))"
+        )
+        assert right <= width, f"the Scorecards tab is wider than the page ({right}px)"
+        shot(page, name)

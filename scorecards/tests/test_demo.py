@@ -34,3 +34,16 @@ def test_the_demo_scorecards_pass_and_fail_for_real(settings, tmp_path):
     gtfs = {r.rule_id: r.status for r in RuleResult.objects.filter(entity_ref="component:default/gtfs-importer")}
     assert gtfs["described"] == "failed" and gtfs["techdocs"] == "failed" and gtfs["owned-by-a-team"] == "passed"
     assert "component:default/gtfs-importer" in out.getvalue()
+    # Rules on facts read from the demo repositories: real passes and failures.
+    def status(ref: str, rule: str) -> tuple[str, str]:
+        found = RuleResult.objects.get(entity_ref=f"component:default/{ref}", rule_id=rule)
+        return found.status, found.reason
+
+    assert status("timetable-service", "runbook") == ("passed", "")
+    assert status("gtfs-importer", "runbook") == ("failed", "README.md does not match (?im)^#+ .*runbook")
+    assert status("timetable-service", "supported-django") == ("passed", "")
+    assert status("gtfs-importer", "supported-django") == (
+        "failed", "django ==4.2.16 allows 4.2.16, which is not >=5.0")  # fmt: skip
+    assert status("gtfs-importer", "readme")[0] == "passed"
+    assert status("fare-engine", "readme") == (
+        "failed", "README.md does not exist in services/fare-engine/ of the repository")  # fmt: skip

@@ -1,5 +1,6 @@
-"""``manage.py scorecards evaluate [--entity REF] [--json]``: evaluate now, without a worker, and print.
-``manage.py scorecards reminders``: the initiative reminders due now (scorecards.initiatives.reminders)."""
+"""``manage.py scorecards evaluate [--entity REF] [--json] [--no-facts]``: collect facts, evaluate now, without a
+worker, and print. ``manage.py scorecards reminders``: the initiative reminders due now
+(scorecards.initiatives.reminders)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from catalog.ingestion.refs import RefError, parse_ref, stringify_ref
 from catalog.models import Entity
-from scorecards import evaluator
+from scorecards import evaluator, facts
 from scorecards.report import entity_report
 
 MARK = {"passed": "PASS", "failed": "FAIL", "error": "ERROR", "exempt": "EXEMPT", None: "-"}
@@ -23,9 +24,11 @@ class Command(BaseCommand):
         evaluate = sub.add_parser("evaluate", help="evaluate every entity, or one (--entity)")
         evaluate.add_argument("--entity", help="entity ref, e.g. component:default/payments (kind: component)")
         evaluate.add_argument("--json", action="store_true", help="print the API's JSON documents")
+        evaluate.add_argument("--no-facts", action="store_true", help="do not read repositories first")
         sub.add_parser("reminders", help="print the initiatives due in 7 days or overdue, and whom to remind")
 
-    def handle(self, *args, action: str, entity: str | None = None, json: bool = False, **options) -> None:
+    def handle(self, *args, action: str, entity: str | None = None, json: bool = False, no_facts: bool = False,
+               **options) -> None:  # fmt: skip
         if action == "reminders":
             self._reminders()
             return
@@ -38,6 +41,10 @@ class Command(BaseCommand):
             refs = [stringify_ref(ref.kind, ref.namespace, ref.name)]
             if not Entity.objects.filter(ref=refs[0]).exists():
                 raise CommandError(f"No entity {refs[0]} in the catalog")
+        if not no_facts:
+            collected = facts.collect(refs)
+            self.stderr.write(f"Collected facts of {collected.entities} entities: {collected.written} written, "
+                              f"{collected.errors} collector errors")  # fmt: skip
         summary = evaluator.evaluate(refs)
         scored = sorted({r for r in summary.refs})
         entities = Entity.objects.filter(ref__in=scored).select_related("location").order_by("ref")
