@@ -102,6 +102,8 @@ def run_task(task_id, *, job=None, echo=None) -> Task:
 
 
 class Runner:
+    dry_run = False
+
     def __init__(self, task: Task, *, echo=None):
         self.task = task
         self.echo = echo
@@ -165,28 +167,61 @@ class Runner:
     # -- running ---------------------------------------------------------------------------------
     def run(self) -> None:
         steps = self.spec.get("steps") or []
-        rows = {row.position: row for row in TaskStep.objects.filter(task=self.task)}
+        rows = self.step_rows()
         self.log(f"Starting up task with {len(steps)} steps")
         workspace = Path(tempfile.mkdtemp(prefix=f"{self.task.pk}-", dir=workspaces_dir()))
         try:
-            source = None
-            try:
-                source = template_base((self.spec.get("templateInfo") or {}).get("sourceFile", ""))
-            except FetchError as exc:
-                self.log(f"The template's location cannot be read ({exc}); relative URLs will fail")
+            source = self.template_source()
             for position, step in enumerate(steps):
-                row = rows.get(position) or TaskStep.objects.create(
-                    task=self.task, position=position, step_id=step["id"], name=step["name"], action=step["action"]
-                )
+                row = rows.get(position) or self.new_step_row(position, step)
                 if self.cancelled():
                     self._finish_cancelled(rows, position)
                     return
                 self.heartbeat(every=0)
+                if row.status == TaskStep.Status.COMPLETED and self.reuse(row):
+                    continue
                 self.run_step(step, row, workspace, source)
             self.finish()
         finally:
+            self.workspace_done(workspace)
             shutil.rmtree(workspace, ignore_errors=True)
-            Task.objects.filter(pk=self.task.pk).update(sealed_secrets="")
+            self.release()
+
+    # -- what a dry run replaces (scaffolder/dryrun.py) ---------------------------------------------
+    def step_rows(self) -> dict[int, TaskStep]:
+        return {row.position: row for row in TaskStep.objects.filter(task=self.task)}
+
+    def new_step_row(self, position: int, step: dict[str, Any]) -> TaskStep:
+        return TaskStep.objects.create(
+            task=self.task, position=position, step_id=step["id"], name=step["name"], action=step["action"]
+        )
+
+    def save_step(self, row: TaskStep, fields: list[str]) -> None:
+        row.save(update_fields=fields)
+
+    def template_source(self):
+        try:
+            return template_base((self.spec.get("templateInfo") or {}).get("sourceFile", ""))
+        except FetchError as exc:
+            self.log(f"The template's location cannot be read ({exc}); relative URLs will fail")
+            return None
+
+    def workspace_done(self, workspace: Path) -> None:
+        """Called with the finished workspace before it is deleted."""
+
+    def release(self) -> None:
+        """Wipe the sealed secrets, unless a retry has re-opened the task (and sealed new ones) meanwhile."""
+        Task.objects.filter(pk=self.task.pk, status__in=Task.FINISHED).update(sealed_secrets="")
+
+    def reuse(self, row: TaskStep) -> bool:
+        """A step completed before a retry: an idempotent action runs again (it rebuilds the workspace);
+        any other keeps its recorded output and is not run twice (its side effects happened)."""
+        action = get_action(row.action)
+        if action is not None and action.idempotent:
+            return False
+        self.step_outputs[row.step_id] = {"output": row.output}
+        self.log(f"Step {row.name} completed before the retry; its output is reused", row.step_id, "completed")
+        return True
 
     def _finish_cancelled(self, rows: dict[int, TaskStep], position: int) -> None:
         TaskStep.objects.filter(task=self.task, position__gte=position).update(status=TaskStep.Status.CANCELLED)
@@ -198,7 +233,7 @@ class Runner:
 
     def _skip(self, row: TaskStep, reason: str) -> None:
         row.status = TaskStep.Status.SKIPPED
-        row.save(update_fields=["status"])
+        self.save_step(row, ["status"])
         self.log(f"Skipping step {row.step_id}: {reason}", row.step_id, "skipped")
 
     def run_step(self, step: dict[str, Any], row: TaskStep, workspace: Path, source) -> None:
@@ -211,7 +246,7 @@ class Runner:
                 self._skip(row, "its if: is false")
                 return
             row.status, row.started_at = TaskStep.Status.PROCESSING, timezone.now()
-            row.save(update_fields=["status", "started_at"])
+            self.save_step(row, ["status", "started_at"])
             self.log(f"Beginning step {row.name}", row.step_id, "processing")
             ran = self._run_iterations(step, row, workspace, source)
         except Exception as exc:  # any failure of a step is recorded, never lost
@@ -219,18 +254,18 @@ class Runner:
             return
         if not ran:
             row.status, row.started_at = TaskStep.Status.SKIPPED, None
-            row.save(update_fields=["status", "started_at"])
+            self.save_step(row, ["status", "started_at"])
             self.log(f"Skipping step {row.name}: its if: is false for every item", row.step_id, "skipped")
             return
         row.status, row.finished_at = TaskStep.Status.COMPLETED, timezone.now()
         row.output = self.masker.value(self.step_outputs.get(row.step_id, {}).get("output", {}))
-        row.save(update_fields=["status", "finished_at", "output"])
+        self.save_step(row, ["status", "finished_at", "output"])
         self.log(f"Finished step {row.name}", row.step_id, "completed")
 
     def _fail(self, row: TaskStep, exc: Exception) -> None:
         message = self.masker.text(str(exc) or type(exc).__name__)
         row.status, row.finished_at, row.error = TaskStep.Status.FAILED, timezone.now(), message
-        row.save(update_fields=["status", "finished_at", "error"])
+        self.save_step(row, ["status", "finished_at", "error"])
         self.log(f"Step {row.name} failed: {message}", row.step_id, "failed")
         if not self.failed:
             self.failed = True
@@ -273,6 +308,10 @@ class Runner:
         return ran
 
     def _run_action(self, action, step, row, workspace, source, extra) -> dict[str, Any]:
+        if self.dry_run and not action.supports_dry_run:
+            self.log(f"Skipping because {action.id} does not support dry-run", row.step_id)
+            example = example_output(action.output_schema)
+            return example if isinstance(example, dict) else {}
         data = render_value(step.get("input") or {}, self.context(secrets=True, extra=extra))
         if data is UNDEFINED or not isinstance(data, dict):
             raise StepFailed(f"The input of step {row.step_id} must be an object")
@@ -297,8 +336,8 @@ class Runner:
         return outputs
 
     def finish(self) -> None:
-        """The final status and the completion event, committed together (a stream that sees one sees both)."""
-        now = timezone.now()
+        """Render the output (a broken output block fails the task, with its reason), then record the end."""
+        output: dict[str, Any] = {}
         if not self.failed:
             try:
                 output = self.masker.value(self.render_output())
@@ -306,6 +345,11 @@ class Runner:
                 self.failed = True
                 self.error = {"name": type(exc).__name__, "message": self.masker.text(str(exc))}
                 self.log(f"Rendering the template's output failed: {self.error['message']}", status="failed")
+        self.record_end(output)
+
+    def record_end(self, output: dict[str, Any]) -> None:
+        """The final status and the completion event, committed together (a stream that sees one sees both)."""
+        now = timezone.now()
         with transaction.atomic():
             if self.failed:
                 Task.objects.filter(pk=self.task.pk, status=Task.Status.PROCESSING).update(
@@ -360,3 +404,19 @@ def _validate(schema: dict[str, Any], instance: Any, what: str) -> None:
             f"{'/'.join(str(p) for p in e.absolute_path) or '(input)'}: {e.message}" for e in errors[:10]
         )
         raise StepFailed(f"{what}: {details}")
+
+
+def example_output(schema: Any) -> Any:
+    """What a dry run says an action that did not run produced: its output schema's ``examples[0]``, else a
+    placeholder per type, as Backstage's ``generateExampleOutput`` does."""
+    if not isinstance(schema, dict):
+        return "<unknown>"
+    if isinstance(schema.get("examples"), list) and schema["examples"]:
+        return schema["examples"][0]
+    kind = schema.get("type")
+    if kind == "object":
+        return {key: example_output(value) for key, value in (schema.get("properties") or {}).items()}
+    if kind == "array":
+        items = schema.get("items")
+        return [example_output(items[0] if isinstance(items, list) and items else items)] if items else []
+    return {"string": "<example>", "number": 0, "integer": 0, "boolean": False}.get(kind, "<unknown>")

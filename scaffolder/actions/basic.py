@@ -129,6 +129,7 @@ DEBUG_LOG = ScaffolderAction(
     },
     output_schema={"type": "object", "properties": {}},
     supports_dry_run=True,
+    idempotent=True,
 )
 
 FS_RENAME = ScaffolderAction(
@@ -155,6 +156,7 @@ FS_RENAME = ScaffolderAction(
     },
     output_schema={"type": "object", "properties": {}},
     supports_dry_run=True,
+    idempotent=True,
 )
 
 FS_DELETE = ScaffolderAction(
@@ -168,6 +170,7 @@ FS_DELETE = ScaffolderAction(
     },
     output_schema={"type": "object", "properties": {}},
     supports_dry_run=True,
+    idempotent=True,
 )
 
 _NUMBER = {"type": "number", "minimum": 0}
@@ -194,4 +197,5 @@ CATALOG_WRITE = ScaffolderAction(
     },
     output_schema={"type": "object", "properties": {}},
     supports_dry_run=True,
+    idempotent=True,
 )

@@ -21,7 +21,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from catalog import permissions
-from scaffolder import service
+from scaffolder import dryrun, service
 from scaffolder.actions import all_actions
 from scaffolder.models import Task, TaskEvent, TaskStep
 
@@ -111,7 +111,7 @@ class TaskListView(ScaffolderScopes, APIView):
         except service.TemplateNotFound as exc:
             raise NotFound(str(exc)) from None
         except PermissionDenied as exc:
-            return Response({"error": {"name": "NotAllowedError", "message": str(exc)}}, status=403)
+            return error_response(403, "NotAllowedError", str(exc))
         except service.InvalidRequest as exc:
             return Response({"errors": exc.errors}, status=status.HTTP_400_BAD_REQUEST)
         return Response({"id": str(task.pk)}, status=status.HTTP_201_CREATED)
@@ -199,6 +199,44 @@ class TaskCancelView(ScaffolderScopes, APIView):
         service.cancel_task(task, request.user)
         task.refresh_from_db(fields=["status"])
         return Response({"status": task.status})
+
+
+class TaskRetryView(ScaffolderScopes, APIView):
+    """Backstage's retry: ``{secrets?}`` → 201 ``{"id"}``; the run resumes at the first step not completed."""
+
+    def post(self, request, task_id):
+        task = get_task(request, task_id)
+        data = request.data if isinstance(request.data, dict) else {}
+        try:
+            service.retry_task(task, request.user, data.get("secrets"))
+        except service.TemplateNotFound as exc:
+            raise NotFound(str(exc)) from None
+        except PermissionDenied as exc:
+            return error_response(403, "NotAllowedError", str(exc))
+        except service.InvalidRequest as exc:
+            return Response({"errors": exc.errors}, status=status.HTTP_400_BAD_REQUEST)
+        except service.NotRetryable as exc:
+            return error_response(409, "ConflictError", str(exc))
+        return Response({"id": str(task.pk)}, status=status.HTTP_201_CREATED)
+
+
+class DryRunView(ScaffolderScopes, APIView):
+    """Backstage's dry run: the template in the body runs on uploaded files; nothing is stored or published."""
+
+    def post(self, request):
+        try:
+            result = dryrun.dry_run(request.user, request.data)
+        except PermissionDenied as exc:
+            return error_response(403, "NotAllowedError", str(exc))
+        except service.InvalidRequest as exc:
+            return Response({"errors": exc.errors}, status=status.HTTP_400_BAD_REQUEST)
+        except dryrun.DryRunFailed as exc:  # the template's fault: a 400 with the log up to the failure
+            return Response({"error": exc.error, **exc.result}, status=status.HTTP_400_BAD_REQUEST)
+        return Response(result)
+
+
+def error_response(code: int, name: str, message: str) -> Response:
+    return Response({"error": {"name": name, "message": message}, "response": {"statusCode": code}}, status=code)
 
 
 class ActionListView(ScaffolderScopes, APIView):
