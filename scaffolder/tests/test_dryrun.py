@@ -120,7 +120,8 @@ def test_a_failing_step_answers_400_with_the_log(client):
 @pytest.mark.parametrize(
     ("change", "error"),
     [
-        ({"template": {"kind": "Component"}}, "template: apiVersion must be scaffolder.backstage.io/v1beta3 and kind Template"),
+        ({"template": {"kind": "Component"}},
+         "template: apiVersion must be scaffolder.backstage.io/v1beta3 and kind Template"),
         ({"values": {"name": "NOT"}}, "values (parameters page 1, 'page 1'): name: 'NOT' does not match '^[a-z]+$'"),
         ({"directoryContents": [{"path": "../x", "base64Content": ""}]},
          "directoryContents[0]: path '../x' leaves the workspace ('..')"),

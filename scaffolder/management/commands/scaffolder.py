@@ -34,7 +34,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         if options["command"] == "retry":
-            return self.retry(options)
+            self.retry(options)
+            return
         values = _load(options["values"], "--values")
         secrets = _load(options["secrets"], "--secrets") if options.get("secrets") else {}
         user = _user(options["user"])
