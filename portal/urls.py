@@ -32,6 +32,7 @@ urlpatterns = [
     path("api/scaffolder/v2/", include("scaffolder.api.urls")),
     path("api/scorecards/", include("scorecards.api.urls")),
     path("api/", include("catalog.api.urls")),
+    path("create/", include("scaffolder.urls")),
     path("", include("techdocs.urls")),
     path("", include("catalog.urls")),
 ]

@@ -203,6 +203,16 @@ def may_see(user, task: Task) -> bool:
     return task.created_by_id == user.pk or permissions.can(user, permissions.ADMIN)
 
 
+def may_see_all(user) -> bool:
+    return permissions.can(user, permissions.ADMIN)
+
+
+def visible_tasks(user):
+    """The tasks a person may see: their own; platform admins see all."""
+    tasks = Task.objects.all()
+    return tasks if permissions.can(user, permissions.ADMIN) else tasks.filter(created_by=user)
+
+
 def parameter_schema(entity: Entity) -> dict[str, Any]:
     spec = entity.body.get("spec") or {}
     metadata = entity.body.get("metadata") or {}

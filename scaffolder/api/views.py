@@ -20,7 +20,6 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from catalog import permissions
 from scaffolder import dryrun, service
 from scaffolder.actions import all_actions
 from scaffolder.models import Task, TaskEvent, TaskStep
@@ -64,22 +63,17 @@ def task_json(task: Task, steps: list[TaskStep] | None = None) -> dict:
     return body
 
 
-def visible_tasks(user):
-    tasks = Task.objects.all()
-    return tasks if permissions.can(user, permissions.ADMIN) else tasks.filter(created_by=user)
-
-
 def get_task(request, task_id: str) -> Task:
     try:
         pk = uuid.UUID(task_id)
     except ValueError:
         raise NotFound(f"No task {task_id!r}") from None
-    return get_object_or_404(visible_tasks(request.user), pk=pk)
+    return get_object_or_404(service.visible_tasks(request.user), pk=pk)
 
 
 class TaskListView(ScaffolderScopes, APIView):
     def get(self, request):
-        tasks = visible_tasks(request.user)
+        tasks = service.visible_tasks(request.user)
         created_by = request.query_params.getlist("createdBy")
         statuses = request.query_params.getlist("status")
         if created_by:
