@@ -12,7 +12,7 @@ import uuid
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.http import StreamingHttpResponse
+from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from rest_framework import status
 from rest_framework.exceptions import NotFound, ValidationError
@@ -29,10 +29,30 @@ STREAM_SECONDS = 30.0  # then the stream ends; EventSource clients reconnect wit
 STREAM_POLL_SECONDS = 0.25
 
 
+ERROR_NAMES = {400: "InputError", 401: "AuthenticationError", 403: "NotAllowedError", 404: "NotFoundError",
+               405: "InputError", 409: "ConflictError"}  # fmt: skip
+
+
 class ScaffolderScopes:
+    """The scope every scaffolder endpoint needs, and errors in Backstage's shape (``ResponseError`` reads
+    ``{error: {name, message}, request, response: {statusCode}}``)."""
+
     scope_read = "scaffolder:run"
     scope_write = "scaffolder:run"
     allow_anonymous_read = False
+
+    def handle_exception(self, exc):
+        if isinstance(exc, Http404):
+            exc = NotFound(str(exc) or "Not found")
+        response = super().handle_exception(exc)
+        detail = response.data.get("detail", response.data) if isinstance(response.data, dict) else response.data
+        message = "; ".join(str(d) for d in detail) if isinstance(detail, list) else str(detail)
+        response.data = {
+            "error": {"name": ERROR_NAMES.get(response.status_code, "Error"), "message": message},
+            "request": {"method": self.request.method, "url": self.request.get_full_path()},
+            "response": {"statusCode": response.status_code},
+        }
+        return response
 
 
 def iso(value) -> str | None:
@@ -84,13 +104,13 @@ class TaskListView(ScaffolderScopes, APIView):
         direction, _, field = order.partition(":")
         field = {"created_at": "created_at", "status": "status", "created_by": "created_by_ref"}.get(field)
         if direction not in ("asc", "desc") or not field:
-            raise ValidationError({"order": "use asc|desc:created_at|status|created_by"})
+            raise ValidationError("order: use asc|desc:created_at|status|created_by")
         tasks = tasks.order_by(("-" if direction == "desc" else "") + field)
         try:
             limit = min(int(request.query_params.get("limit", 100)), 1000)
             offset = max(int(request.query_params.get("offset", 0)), 0)
         except ValueError:
-            raise ValidationError({"limit": "limit and offset are integers"}) from None
+            raise ValidationError("limit and offset: integers") from None
         total = tasks.count()
         page = list(tasks[offset : offset + limit])
         return Response({"tasks": [task_json(t) for t in page], "totalTasks": total})
@@ -122,7 +142,7 @@ def _after(request) -> int:
     try:
         return int(after)
     except ValueError:
-        raise ValidationError({"after": "an event id"}) from None
+        raise ValidationError("after: an event id") from None
 
 
 class TaskEventsView(ScaffolderScopes, APIView):
