@@ -51,12 +51,18 @@ class DryRunner(Runner):
         self.files: list[dict[str, Any]] = []
         self.output: dict[str, Any] = {}
 
-    def event(self, type: str, body: dict[str, Any]) -> None:
+    def event(self, type: str, body: dict[str, Any], *, now: bool = True) -> None:
         if type == TaskEvent.Type.LOG:
             self.entries.append({"body": self.masker.value(body)})
 
+    def flush(self) -> None:
+        pass
+
     def heartbeat(self, *, every: float = 0) -> None:
         pass
+
+    def still_running(self) -> bool:
+        return True
 
     def cancelled(self) -> bool:
         return False

@@ -116,31 +116,55 @@ class Runner:
         self.failed = False
         self.error: dict[str, str] = {}
         self.seq: int | None = None
+        self.pending: list[TaskEvent] = []
+        self.released = False
         self.last_beat = time.monotonic()
 
     # -- events ----------------------------------------------------------------------------------
-    def event(self, type: str, body: dict[str, Any]) -> None:
-        """Write one event at once (clients read them live); seq is counted here, not queried per event."""
+    def event(self, type: str, body: dict[str, Any], *, now: bool = True) -> None:
+        """Record one event. Lines an action logs are written at once (clients read them live); the engine's
+        own lines (``now=False``) wait for the next write, at the latest just before an action runs, so a
+        step boundary costs one insert. seq is counted once, not queried per event."""
         if self.seq is None:
             self.seq = TaskEvent.objects.filter(task=self.task).count()
-        TaskEvent.objects.create(task=self.task, seq=self.seq, type=type, body=self.masker.value(body))
+        self.pending.append(TaskEvent(task=self.task, seq=self.seq, type=type, body=self.masker.value(body)))
         self.seq += 1
-        self.heartbeat()
+        if now:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.pending:
+            if len(self.pending) == 1:
+                self.pending[0].save(force_insert=True)  # one statement; bulk_create adds BEGIN and COMMIT
+            else:
+                TaskEvent.objects.bulk_create(self.pending)
+            self.pending = []
+            self.heartbeat()
 
     def heartbeat(self, *, every: float = HEARTBEAT_SECONDS) -> None:
-        """Written at step boundaries and, at most every ``every`` seconds, whenever a step logs."""
+        """Written at step boundaries (with the cancel check) and, at most every ``every`` seconds, whenever
+        a step logs."""
         now = time.monotonic()
         if now - self.last_beat >= every:
             Task.objects.filter(pk=self.task.pk).update(last_heartbeat_at=timezone.now())
             self.last_beat = now
 
-    def log(self, message: str, step_id: str | None = None, status: str | None = None) -> None:
+    def still_running(self) -> bool:
+        """The heartbeat at a step boundary, which also tells whether the task is still ``processing``."""
+        self.last_beat = time.monotonic()
+        return bool(
+            Task.objects.filter(pk=self.task.pk, status=Task.Status.PROCESSING).update(
+                last_heartbeat_at=timezone.now()
+            )
+        )
+
+    def log(self, message: str, step_id: str | None = None, status: str | None = None, *, now: bool = True) -> None:
         body: dict[str, Any] = {"message": self.masker.text(message)}
         if step_id:
             body["stepId"] = step_id
         if status:
             body["status"] = status
-        self.event(TaskEvent.Type.LOG, body)
+        self.event(TaskEvent.Type.LOG, body, now=now)
         if self.echo:
             self.echo(("[" + step_id + "] " if step_id else "") + body["message"])
 
@@ -168,24 +192,25 @@ class Runner:
     def run(self) -> None:
         steps = self.spec.get("steps") or []
         rows = self.step_rows()
-        self.log(f"Starting up task with {len(steps)} steps")
+        self.log(f"Starting up task with {len(steps)} steps", now=False)
         workspace = Path(tempfile.mkdtemp(prefix=f"{self.task.pk}-", dir=workspaces_dir()))
         try:
             source = self.template_source()
             for position, step in enumerate(steps):
                 row = rows.get(position) or self.new_step_row(position, step)
-                if self.cancelled():
-                    self._finish_cancelled(rows, position)
+                if not self.still_running():
+                    self._stop(rows, position)
                     return
-                self.heartbeat(every=0)
                 if row.status == TaskStep.Status.COMPLETED and self.reuse(row):
                     continue
                 self.run_step(step, row, workspace, source)
             self.finish()
         finally:
+            self.flush()
             self.workspace_done(workspace)
             shutil.rmtree(workspace, ignore_errors=True)
-            self.release()
+            if not self.released:
+                self.release()
 
     # -- what a dry run replaces (scaffolder/dryrun.py) ---------------------------------------------
     def step_rows(self) -> dict[int, TaskStep]:
@@ -220,8 +245,16 @@ class Runner:
         if action is not None and action.idempotent:
             return False
         self.step_outputs[row.step_id] = {"output": row.output}
-        self.log(f"Step {row.name} completed before the retry; its output is reused", row.step_id, "completed")
+        self.log(f"Step {row.name} completed before the retry; its output is reused", row.step_id, "completed",
+                 now=False)  # fmt: skip
         return True
+
+    def _stop(self, rows: dict[int, TaskStep], position: int) -> None:
+        """The task is no longer processing: cancelled (end it), or failed by the stale-task sweeper."""
+        if self.cancelled():
+            self._finish_cancelled(rows, position)
+        else:
+            self.log("The task is no longer processing (failed as stale?); stopping", status="failed")
 
     def _finish_cancelled(self, rows: dict[int, TaskStep], position: int) -> None:
         TaskStep.objects.filter(task=self.task, position__gte=position).update(status=TaskStep.Status.CANCELLED)
@@ -234,7 +267,7 @@ class Runner:
     def _skip(self, row: TaskStep, reason: str) -> None:
         row.status = TaskStep.Status.SKIPPED
         self.save_step(row, ["status"])
-        self.log(f"Skipping step {row.step_id}: {reason}", row.step_id, "skipped")
+        self.log(f"Skipping step {row.step_id}: {reason}", row.step_id, "skipped", now=False)
 
     def run_step(self, step: dict[str, Any], row: TaskStep, workspace: Path, source) -> None:
         condition = step.get("if")
@@ -247,7 +280,7 @@ class Runner:
                 return
             row.status, row.started_at = TaskStep.Status.PROCESSING, timezone.now()
             self.save_step(row, ["status", "started_at"])
-            self.log(f"Beginning step {row.name}", row.step_id, "processing")
+            self.log(f"Beginning step {row.name}", row.step_id, "processing", now=False)
             ran = self._run_iterations(step, row, workspace, source)
         except Exception as exc:  # any failure of a step is recorded, never lost
             self._fail(row, exc)
@@ -255,12 +288,12 @@ class Runner:
         if not ran:
             row.status, row.started_at = TaskStep.Status.SKIPPED, None
             self.save_step(row, ["status", "started_at"])
-            self.log(f"Skipping step {row.name}: its if: is false for every item", row.step_id, "skipped")
+            self.log(f"Skipping step {row.name}: its if: is false for every item", row.step_id, "skipped", now=False)
             return
         row.status, row.finished_at = TaskStep.Status.COMPLETED, timezone.now()
         row.output = self.masker.value(self.step_outputs.get(row.step_id, {}).get("output", {}))
         self.save_step(row, ["status", "finished_at", "output"])
-        self.log(f"Finished step {row.name}", row.step_id, "completed")
+        self.log(f"Finished step {row.name}", row.step_id, "completed", now=False)
 
     def _fail(self, row: TaskStep, exc: Exception) -> None:
         message = self.masker.text(str(exc) or type(exc).__name__)
@@ -330,6 +363,7 @@ class Runner:
             _log=lambda message: self.log(message, row.step_id),
             _cancelled=self.cancelled,
         )
+        self.flush()  # the step's beginning is visible while it runs
         action.handler(ctx)
         outputs = _plain_json(ctx.outputs)
         _validate(action.output_schema, outputs, f"Action {action.id} produced invalid output")
@@ -353,15 +387,16 @@ class Runner:
         with transaction.atomic():
             if self.failed:
                 Task.objects.filter(pk=self.task.pk, status=Task.Status.PROCESSING).update(
-                    status=Task.Status.FAILED, finished_at=now, error=self.error
+                    status=Task.Status.FAILED, finished_at=now, error=self.error, sealed_secrets=""
                 )
                 body = {"message": f"Run failed with {self.error['message']}", "error": self.error}
             else:
                 Task.objects.filter(pk=self.task.pk, status=Task.Status.PROCESSING).update(
-                    status=Task.Status.COMPLETED, finished_at=now, output=output
+                    status=Task.Status.COMPLETED, finished_at=now, output=output, sealed_secrets=""
                 )
                 body = {"output": output}
             self.event(TaskEvent.Type.COMPLETION, body)
+        self.released = True
 
     def render_output(self) -> dict[str, Any]:
         raw = self.spec.get("output") or {}

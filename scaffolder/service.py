@@ -41,7 +41,7 @@ def find_template(user, template_ref: str) -> Entity:
         ref = parse_ref(template_ref, default_kind="template")
     except RefError as exc:
         raise TemplateNotFound(str(exc)) from None
-    entity = permissions.readable(Entity.objects.filter(ref=ref.key), user).first()
+    entity = permissions.readable(Entity.objects.filter(ref=ref.key), user).select_related("location").first()
     if entity is None or entity.kind.lower() != "template":
         raise TemplateNotFound(f"Template {ref.key} not found")
     return entity
