@@ -43,11 +43,13 @@ def workspaces_dir() -> Path:
     return path
 
 
-def claim(task_id) -> bool:
+def claim(task_id, job=None) -> bool:
+    """Take an open task (with the JobRun running it, in the same statement); False when it is not open."""
     now = timezone.now()
+    fields = {"job": job} if job is not None else {}
     return bool(
         Task.objects.filter(pk=task_id, status=Task.Status.OPEN).update(
-            status=Task.Status.PROCESSING, started_at=now, last_heartbeat_at=now
+            status=Task.Status.PROCESSING, started_at=now, last_heartbeat_at=now, **fields
         )
     )
 
@@ -82,11 +84,9 @@ def fail_stale_tasks(timeout: timedelta, *, now=None) -> int:
 
 def run_task(task_id, *, job=None, echo=None) -> Task:
     """Run the task if it is still open (a second delivery does nothing); returns it as it ended."""
-    if not claim(task_id):
+    if not claim(task_id, job):
         return Task.objects.get(pk=task_id)
     task = Task.objects.select_related("created_by").get(pk=task_id)
-    if job is not None:
-        Task.objects.filter(pk=task.pk).update(job=job)
     try:
         Runner(task, echo=echo).run()
     except Exception as exc:  # the engine itself broke (database gone, a bug): the task must not stay processing
