@@ -95,7 +95,7 @@ def drop_database(args) -> None:
 
         connections.close_all()
         with psycopg.connect(args.postgres, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(args.database)))
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(args.database)))
 
 
 def prepare(workdir: Path):
@@ -208,7 +208,12 @@ def run(args, workdir: Path) -> None:
         ids = [None] * args.concurrent
 
         def send(n: int) -> None:
-            ids[n] = post("template:default/bench-trivial", {"name": f"burst-{n}"})
+            from django.db import connection
+
+            try:
+                ids[n] = post("template:default/bench-trivial", {"name": f"burst-{n}"})
+            finally:
+                connection.close()  # each thread has its own
 
         threads = [threading.Thread(target=send, args=(n,)) for n in range(args.concurrent)]
         for thread in threads:

@@ -117,6 +117,7 @@ class Runner:
         self.error: dict[str, str] = {}
         self.seq: int | None = None
         self.pending: list[TaskEvent] = []
+        self.pending_steps: list[tuple[TaskStep, list[str]]] = []
         self.released = False
         self.last_beat = time.monotonic()
 
@@ -132,14 +133,30 @@ class Runner:
         if now:
             self.flush()
 
-    def flush(self) -> None:
-        if self.pending:
-            if len(self.pending) == 1:
-                self.pending[0].save(force_insert=True)  # one statement; bulk_create adds BEGIN and COMMIT
-            else:
-                TaskEvent.objects.bulk_create(self.pending)
-            self.pending = []
+    def flush(self, *, beat: bool = False) -> bool:
+        """Write what waits (step rows, the engine's lines) in one transaction: one commit per step boundary.
+
+        ``beat``: also the heartbeat of a step boundary, which tells whether the task is still ``processing``
+        (False once it was cancelled)."""
+        running = True
+        if self.pending or self.pending_steps or beat:
+            with transaction.atomic():
+                for row, fields in self.pending_steps:
+                    row.save(update_fields=fields)
+                if len(self.pending) == 1:
+                    self.pending[0].save(force_insert=True)
+                elif self.pending:
+                    TaskEvent.objects.bulk_create(self.pending)
+                if beat:
+                    running = bool(
+                        Task.objects.filter(pk=self.task.pk, status=Task.Status.PROCESSING).update(
+                            last_heartbeat_at=timezone.now()
+                        )
+                    )
+                    self.last_beat = time.monotonic()
+            self.pending, self.pending_steps = [], []
             self.heartbeat()
+        return running
 
     def heartbeat(self, *, every: float = HEARTBEAT_SECONDS) -> None:
         """Written at step boundaries (with the cancel check) and, at most every ``every`` seconds, whenever
@@ -150,13 +167,9 @@ class Runner:
             self.last_beat = now
 
     def still_running(self) -> bool:
-        """The heartbeat at a step boundary, which also tells whether the task is still ``processing``."""
-        self.last_beat = time.monotonic()
-        return bool(
-            Task.objects.filter(pk=self.task.pk, status=Task.Status.PROCESSING).update(
-                last_heartbeat_at=timezone.now()
-            )
-        )
+        """The step boundary: what waits is written with the heartbeat, which also says whether the task is
+        still ``processing``."""
+        return self.flush(beat=True)
 
     def log(self, message: str, step_id: str | None = None, status: str | None = None, *, now: bool = True) -> None:
         body: dict[str, Any] = {"message": self.masker.text(message)}
@@ -222,7 +235,8 @@ class Runner:
         )
 
     def save_step(self, row: TaskStep, fields: list[str]) -> None:
-        row.save(update_fields=fields)
+        """Saved with the next write (at the latest before the action runs, or at the step boundary)."""
+        self.pending_steps.append((row, fields))
 
     def template_source(self):
         try:
@@ -385,6 +399,7 @@ class Runner:
         """The final status and the completion event, committed together (a stream that sees one sees both)."""
         now = timezone.now()
         with transaction.atomic():
+            self.flush()
             if self.failed:
                 Task.objects.filter(pk=self.task.pk, status=Task.Status.PROCESSING).update(
                     status=Task.Status.FAILED, finished_at=now, error=self.error, sealed_secrets=""

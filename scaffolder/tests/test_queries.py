@@ -24,6 +24,21 @@ def statements(queries) -> list[str]:
     return [q["sql"] for q in queries if not q["sql"].startswith(control)]
 
 
+def transactions(queries) -> int:
+    """Commits the statements would cost outside the test's transaction: one per statement outside an
+    atomic block, one per outermost block (a savepoint here; BEGIN … COMMIT in production)."""
+    count = depth = 0
+    for sql in (q["sql"] for q in queries):
+        if sql.startswith(("SAVEPOINT", "BEGIN")):
+            count += depth == 0
+            depth += 1
+        elif sql.startswith(("RELEASE SAVEPOINT", "COMMIT", "ROLLBACK")):
+            depth -= 1
+        elif depth == 0:
+            count += 1
+    return count
+
+
 def test_a_trivial_run_costs_a_fixed_number_of_statements(scaffold_dirs, runner, django_capture_on_commit_callbacks):
     path = write_template(scaffold_dirs / "tpl", template_yaml("trivial", STEPS),
                           {"skeleton/README.md": "# ${{ values.name }}\n"})  # fmt: skip
@@ -40,10 +55,12 @@ def test_a_trivial_run_costs_a_fixed_number_of_statements(scaffold_dirs, runner,
     with CaptureQueriesContext(connection) as ran:
         task = engine.run_task(task_id)
     assert task.status == "completed", task.error
-    # claim, read the task, its steps, count its events; per step: heartbeat with the cancel check, step
-    # processing, the engine's lines in one insert, each action line, step completed; the end (status and
-    # completion event together); the task read back.
-    assert len(statements(ran)) == 18, "\n".join(s[:90] for s in statements(ran))
-    # 9 events, written in 6 inserts: the engine's own lines wait for the next write.
-    inserts = [s for s in statements(ran) if s.startswith('INSERT INTO "scaffolder_taskevent"')]
-    assert TaskEvent.objects.filter(task_id=task_id).count() == 9 and len(inserts) == 6
+    # claim, read the task, its steps, count its events; per step: the boundary (what waits, and the heartbeat
+    # that is also the cancel check), then the step's row and its "Beginning" line before the action runs,
+    # then each line the action logs; the end (the last step's row, status and completion event together);
+    # the task read back.
+    assert len(statements(ran)) == 21, "\n".join(s[:90] for s in statements(ran))
+    # ... in 13 transactions, 9 of them writes (each a commit): the claim, 2 per step, the 3 action lines,
+    # the end; the other 4 are the reads.
+    assert transactions(ran) == 13
+    assert TaskEvent.objects.filter(task_id=task_id).count() == 9
