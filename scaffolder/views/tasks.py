@@ -92,13 +92,14 @@ def task_retry(request: HttpRequest, task_id: uuid.UUID) -> HttpResponse:
 
 def _panels(task: Task) -> dict[str, Any]:
     steps = list(TaskStep.objects.filter(task=task).order_by("position"))
+    stopping = _still_stopping(task)
     return {
         "task": task,
         "steps": steps,
-        "finished": task.status in Task.FINISHED and not _still_stopping(task),
+        "finished": task.status in Task.FINISHED and not stopping,
         "links": [_link(link) for link in (task.output or {}).get("links") or [] if isinstance(link, dict)],
         "texts": [t for t in (task.output or {}).get("text") or [] if isinstance(t, dict)],
-        "retryable": task.status in (Task.Status.FAILED, Task.Status.CANCELLED) and not _still_stopping(task),
+        "retryable": task.status in (Task.Status.FAILED, Task.Status.CANCELLED) and not stopping,
         "poll_seconds": POLL_SECONDS,
     }
 
