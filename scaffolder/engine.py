@@ -92,7 +92,7 @@ def run_task(task_id, *, job=None, echo=None) -> Task:
     except Exception as exc:  # the engine itself broke (database gone, a bug): the task must not stay processing
         error = {"name": type(exc).__name__, "message": "The scaffolder failed while running this task"}
         if Task.objects.filter(pk=task.pk, status=Task.Status.PROCESSING).update(
-            status=Task.Status.FAILED, finished_at=timezone.now(), error=error
+            status=Task.Status.FAILED, finished_at=timezone.now(), error=error, sealed_secrets=""
         ):
             seq = TaskEvent.objects.filter(task=task).count()
             TaskEvent.objects.create(task=task, seq=seq, type=TaskEvent.Type.COMPLETION, body={"error": error})
@@ -219,11 +219,13 @@ class Runner:
                 self.run_step(step, row, workspace, source)
             self.finish()
         finally:
-            self.flush()
-            self.workspace_done(workspace)
-            shutil.rmtree(workspace, ignore_errors=True)
-            if not self.released:
-                self.release()
+            try:
+                self.flush()  # lines still waiting (after an error inside the engine, say)
+                self.workspace_done(workspace)
+            finally:
+                shutil.rmtree(workspace, ignore_errors=True)
+                if not self.released:
+                    self.release()
 
     # -- what a dry run replaces (scaffolder/dryrun.py) ---------------------------------------------
     def step_rows(self) -> dict[int, TaskStep]:

@@ -235,6 +235,13 @@ def parameter_schema(entity: Entity) -> dict[str, Any]:
     return schema
 
 
+def dry_run(user, body: Any) -> dict[str, Any]:
+    """Backstage's dry run of the template in ``body`` (scaffolder/dryrun.py): nothing is stored."""
+    from scaffolder.dryrun import dry_run as run
+
+    return run(user, body)
+
+
 class NotRetryable(Exception):
     """The task is running, or completed, or its engine has not stopped yet (a 409)."""
 

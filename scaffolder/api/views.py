@@ -239,7 +239,7 @@ class DryRunView(ScaffolderScopes, APIView):
 
     def post(self, request):
         try:
-            result = dryrun.dry_run(request.user, request.data)
+            result = service.dry_run(request.user, request.data)
         except PermissionDenied as exc:
             return error_response(403, "NotAllowedError", str(exc))
         except service.InvalidRequest as exc:
