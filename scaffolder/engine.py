@@ -13,6 +13,7 @@ import logging
 import shutil
 import tempfile
 import time
+from contextlib import nullcontext
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from typing import Any
 import jsonschema
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Count
 from django.utils import timezone
 
 from scaffolder.actions import get_action
@@ -86,7 +88,8 @@ def run_task(task_id, *, job=None, echo=None) -> Task:
     """Run the task if it is still open (a second delivery does nothing); returns it as it ended."""
     if not claim(task_id, job):
         return Task.objects.get(pk=task_id)
-    task = Task.objects.select_related("created_by").get(pk=task_id)
+    # Its events are counted with it (seq goes on from there: a retried task has some already).
+    task = Task.objects.select_related("created_by").annotate(event_count=Count("events")).get(pk=task_id)
     try:
         Runner(task, echo=echo).run()
     except Exception as exc:  # the engine itself broke (database gone, a bug): the task must not stay processing
@@ -115,7 +118,7 @@ class Runner:
         self.step_outputs: dict[str, dict[str, Any]] = {}
         self.failed = False
         self.error: dict[str, str] = {}
-        self.seq: int | None = None
+        self.seq: int | None = getattr(task, "event_count", None)
         self.pending: list[TaskEvent] = []
         self.pending_steps: list[tuple[TaskStep, list[str]]] = []
         self.released = False
@@ -139,14 +142,16 @@ class Runner:
         ``beat``: also the heartbeat of a step boundary, which tells whether the task is still ``processing``
         (False once it was cancelled)."""
         running = True
-        if self.pending or self.pending_steps or beat:
-            with transaction.atomic():
+        writes = len(self.pending_steps) + bool(self.pending) + beat
+        if writes:
+            # One statement needs no transaction (on PostgreSQL, BEGIN and COMMIT are round trips of their own).
+            with transaction.atomic() if writes > 1 else nullcontext():
                 for row, fields in self.pending_steps:
                     row.save(update_fields=fields)
                 if len(self.pending) == 1:
                     self.pending[0].save(force_insert=True)
                 elif self.pending:
-                    TaskEvent.objects.bulk_create(self.pending)
+                    TaskEvent.objects.bulk_create(self.pending)  # its own atomic block: a savepoint at most
                 if beat:
                     running = bool(
                         Task.objects.filter(pk=self.task.pk, status=Task.Status.PROCESSING).update(
