@@ -5,6 +5,7 @@ argument, the step's context (``scaffolder.actions.context.ActionContext``): ``c
 ``ctx.workspace`` (a ``Path``), ``ctx.resolve(path)`` (a path inside the workspace, traversal refused),
 ``ctx.log(message)``, ``ctx.output(name, value)``, ``ctx.template_info``, ``ctx.user``, ``ctx.task_id``,
 ``ctx.secrets``, ``ctx.cancelled()``. Raise an exception to fail the step; its message is shown (masked).
+``supports_dry_run`` and ``idempotent`` say whether a dry run may run it and whether a retry may run it again.
 """
 
 from __future__ import annotations
@@ -24,7 +25,10 @@ class ScaffolderAction:
     input_schema: dict[str, Any] = field(default_factory=lambda: {"type": "object"})
     output_schema: dict[str, Any] = field(default_factory=lambda: {"type": "object"})
     examples: list[dict[str, Any]] = field(default_factory=list)
-    supports_dry_run: bool = False
+    supports_dry_run: bool = False  # a dry run runs it (it writes only the workspace); else it is skipped
+    # Safe to run again on a retry: it changes nothing outside the workspace, and the same inputs give the same
+    # files. A retried task re-runs these to rebuild its workspace; other completed steps keep their output.
+    idempotent: bool = False
 
 
 def register_scaffolder_action(action: ScaffolderAction, *, replace: bool = False) -> ScaffolderAction:

@@ -12,6 +12,7 @@ from typing import Any
 import jsonschema
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from catalog import permissions
@@ -42,7 +43,7 @@ def find_template(user, template_ref: str) -> Entity:
         ref = parse_ref(template_ref, default_kind="template")
     except RefError as exc:
         raise TemplateNotFound(str(exc)) from None
-    entity = permissions.readable(Entity.objects.filter(ref=ref.key), user).first()
+    entity = permissions.readable(Entity.objects.filter(ref=ref.key), user).select_related("location").first()
     if entity is None or entity.kind.lower() != "template":
         raise TemplateNotFound(f"Template {ref.key} not found")
     return entity
@@ -260,6 +261,16 @@ def may_see(user, task: Task) -> bool:
     return task.created_by_id == user.pk or permissions.can(user, permissions.ADMIN)
 
 
+def may_see_all(user) -> bool:
+    return permissions.can(user, permissions.ADMIN)
+
+
+def visible_tasks(user):
+    """The tasks a person may see: their own; platform admins see all."""
+    tasks = Task.objects.all()
+    return tasks if permissions.can(user, permissions.ADMIN) else tasks.filter(created_by=user)
+
+
 def parameter_schema(entity: Entity) -> dict[str, Any]:
     spec = ordered_spec(entity)
     metadata = entity.body.get("metadata") or {}
@@ -280,3 +291,62 @@ def parameter_schema(entity: Entity) -> dict[str, Any]:
     if spec.get("formDecorators") or spec.get("EXPERIMENTAL_formDecorators"):
         schema["formDecorators"] = spec.get("formDecorators") or spec.get("EXPERIMENTAL_formDecorators")
     return schema
+
+
+def dry_run(user, body: Any) -> dict[str, Any]:
+    """Backstage's dry run of the template in ``body`` (scaffolder/dryrun.py): nothing is stored."""
+    from scaffolder.dryrun import dry_run as run
+
+    return run(user, body)
+
+
+class NotRetryable(Exception):
+    """The task is running, or completed, or its engine has not stopped yet (a 409)."""
+
+
+def retry_task(task: Task, user, secrets: Any = None, *, dispatch: bool = True) -> Task:
+    """Re-open a failed or cancelled task; its run starts at the first step that did not complete.
+
+    Whoever may see the task and may (still) run its template may retry it. Completed steps keep their
+    output (``steps.<id>.output``); those of idempotent actions run again to rebuild the workspace (it is
+    not kept after a run), the others are not run twice. Secrets are not kept after a run: pass them
+    again (``secrets``); secret parameter fields are gone and render as undefined."""
+    if not may_see(user, task):
+        raise TemplateNotFound(f"No task {task.pk}")
+    require_run(user, find_template(user, task.template_ref))
+    secrets = {} if secrets is None else secrets
+    if not isinstance(secrets, dict):
+        raise InvalidRequest(["secrets: must be an object"])
+    with transaction.atomic():
+        # A cancelled task whose engine had started is over once its completion event is written.
+        stopped = Q(status=Task.Status.FAILED) | Q(status=Task.Status.CANCELLED, started_at__isnull=True)
+        stopped |= Q(status=Task.Status.CANCELLED, events__type=TaskEvent.Type.COMPLETION)
+        candidates = Task.objects.filter(stopped, pk=task.pk).values_list("pk", flat=True)
+        reopened = Task.objects.filter(pk__in=list(candidates)).update(
+            status=Task.Status.OPEN, finished_at=None, error={}, output={},
+            sealed_secrets=seal({"request": secrets, "parameters": {}}) if secrets else "",
+        )  # fmt: skip
+        if not reopened:
+            task.refresh_from_db(fields=["status"])
+            raise NotRetryable(f"A {task.status} task cannot be retried" + (
+                " until its run has stopped" if task.status == Task.Status.CANCELLED else ""))  # fmt: skip
+        steps = list(TaskStep.objects.filter(task=task).order_by("position"))
+        first = next((s for s in steps if s.status != TaskStep.Status.COMPLETED), None)
+        TaskStep.objects.filter(task=task).exclude(status=TaskStep.Status.COMPLETED).update(
+            status=TaskStep.Status.OPEN, started_at=None, finished_at=None, output={}, error=""
+        )
+        # As Backstage does, the previous run's end goes, so a stream of the retried task ends at its new end.
+        TaskEvent.objects.filter(task=task, type__in=(TaskEvent.Type.COMPLETION, TaskEvent.Type.CANCELLED)).delete()
+        where = f"from step {first.name}" if first else "(every step had completed)"
+        add_event(task, TaskEvent.Type.RECOVERED, {
+            "message": f"Retried by {user_entity_ref(user) or user.get_username()}, {where}",
+            "recoverStrategy": "retry", **({"stepId": first.step_id} if first else {}),
+        })  # fmt: skip
+        audit.record(user, "scaffolder.task.retried", task, {"from_step": first.step_id if first else None})
+        if dispatch:
+            from portal.jobs import enqueue_on_commit
+            from scaffolder.tasks import run_task
+
+            enqueue_on_commit(run_task, str(task.pk))
+    task.refresh_from_db()
+    return task

@@ -4,6 +4,7 @@ CATALOG_ALLOWED_PATHS, or a folder of a git repository at the commit, through po
 from __future__ import annotations
 
 import os
+import posixpath
 import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -29,6 +30,47 @@ class SkeletonFile:
     path: str  # relative to the fetched folder, '/'-separated
     data: bytes
     mode: int
+
+
+@dataclass(frozen=True)
+class UploadedSource:
+    """A file or folder among a dry run's uploaded files (``root``, a private temporary folder): relative URLs
+    stay among them; absolute ones are read with the catalog's policy, as for any template."""
+
+    root: str
+    path: str
+
+    kind = "upload"
+
+    @property
+    def target(self) -> str:
+        return self.path
+
+    def sibling(self, target: str) -> Source | UploadedSource:
+        if "://" in target or target.startswith(("/", "file:", "git+")):
+            return FileSource(self.path).sibling(target)
+        here = posixpath.relpath(posixpath.dirname(self.path), self.root)
+        joined = posixpath.normpath(posixpath.join(here, target))
+        if joined == ".." or joined.startswith("../"):
+            raise FetchError(f"{target!r} leaves the uploaded files")
+        return UploadedSource(self.root, posixpath.join(self.root, joined) if joined != "." else self.root)
+
+
+def read_uploaded_file(source: UploadedSource) -> bytes:
+    real = _checked(source)
+    if not os.path.isfile(real):
+        raise FetchError(f"{posixpath.relpath(source.path, source.root)} is not among the uploaded files")
+    if os.path.getsize(real) > MAX_BYTES:
+        raise FetchError(f"{source.path} is larger than {MAX_BYTES} bytes")
+    with open(real, "rb") as handle:
+        return handle.read()
+
+
+def _checked(source: UploadedSource) -> str:
+    try:
+        return check_local_path(source.path, roots=[os.path.realpath(source.root)])
+    except SourceError as exc:
+        raise FetchError(str(exc)) from exc
 
 
 def template_base(source_file: str) -> Source:
@@ -60,12 +102,14 @@ def read_tree(source: Source) -> tuple[list[SkeletonFile], list[str], str]:
     """(files, directories, version) below ``source``; symbolic links are refused, sizes bounded."""
     if isinstance(source, GitSource):
         return _read_git(source)
+    if isinstance(source, UploadedSource):
+        return _read_local(source.path, _checked(source))
     return _read_local(source.path)
 
 
-def _read_local(root: str) -> tuple[list[SkeletonFile], list[str], str]:
+def _read_local(root: str, real: str | None = None) -> tuple[list[SkeletonFile], list[str], str]:
     try:
-        real = check_local_path(root)
+        real = real or check_local_path(root)
     except SourceError as exc:
         raise FetchError(str(exc)) from exc
     if not os.path.isdir(real):

@@ -224,6 +224,7 @@ class BackstageEnvironment(SandboxedEnvironment):
 
 
 @functools.cache
+@functools.lru_cache(maxsize=16)
 def _make_env(start: str, end: str, *, jsonify: bool = False, trim: bool = False, lstrip: bool = False):
     env = BackstageEnvironment(
         variable_start_string=start,
@@ -280,6 +281,19 @@ def _limits() -> Iterator[None]:
         _deadline.at = outer
 
 
+# Compiling is most of a small rendering's cost, and a template renders the same texts for every task: the
+# compiled forms are kept (per environment; the environments themselves are cached above). Compiling runs
+# inside the limits, so a hostile text fails the same way whether cached or not; failures are not cached.
+@functools.lru_cache(maxsize=2048)
+def _compiled(env, text: str):
+    return env.from_string(text)
+
+
+@functools.lru_cache(maxsize=2048)
+def _compiled_expression(expression: str):
+    return _ENV.compile_expression(expression, undefined_to_none=False)
+
+
 def _fail(text: str, exc: Exception) -> TemplateError:
     shown = text if len(text) <= 120 else text[:117] + "..."
     reason = exc.message if isinstance(exc, TemplateSyntaxError) and exc.message else str(exc)
@@ -300,7 +314,7 @@ def render_text(
         return text
     try:
         with _limits():
-            template = env.from_string(text)
+            template = _compiled(env, text)
             size = 0
             parts = []
             for chunk in template.generate(context):
@@ -321,7 +335,7 @@ def evaluate(expression: str, context: dict[str, Any]) -> Any:
     """The value of one expression (the part inside ``${{ }}``), with its type kept."""
     try:
         with _limits():
-            compiled = _ENV.compile_expression(expression, undefined_to_none=False)
+            compiled = _compiled_expression(expression)
             value = compiled(**context)
     except TemplateError as exc:
         raise _fail("${{" + expression + "}}", exc) from None

@@ -131,6 +131,7 @@ DEBUG_LOG = ScaffolderAction(
     },
     output_schema={"type": "object", "properties": {}},
     supports_dry_run=True,
+    idempotent=True,
 )
 
 FS_RENAME = ScaffolderAction(
@@ -157,6 +158,7 @@ FS_RENAME = ScaffolderAction(
     },
     output_schema={"type": "object", "properties": {}},
     supports_dry_run=True,
+    idempotent=True,
 )
 
 FS_DELETE = ScaffolderAction(
@@ -170,6 +172,7 @@ FS_DELETE = ScaffolderAction(
     },
     output_schema={"type": "object", "properties": {}},
     supports_dry_run=True,
+    idempotent=True,
 )
 
 _NUMBER = {"type": "number", "minimum": 0}
@@ -196,4 +199,5 @@ CATALOG_WRITE = ScaffolderAction(
     },
     output_schema={"type": "object", "properties": {}},
     supports_dry_run=True,
+    idempotent=True,
 )

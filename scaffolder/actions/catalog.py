@@ -66,6 +66,10 @@ CATALOG_REGISTER = ScaffolderAction(
     },
     output_schema={
         "type": "object",
-        "properties": {"entityRef": {"type": "string"}, "catalogInfoUrl": {"type": "string"}},
+        "properties": {  # examples: what a dry run reports, since it registers nothing
+            "entityRef": {"type": "string", "examples": ["component:default/example"]},
+            "catalogInfoUrl": {"type": "string", "examples": ["git+file:///var/lib/callboard/repos/scaffolder/"
+                                                             "example.git@main#path=catalog-info.yaml"]},
+        },
     },
 )

@@ -195,6 +195,7 @@ FETCH_TEMPLATE = ScaffolderAction(
     output_schema={"type": "object", "properties": {}},
     examples=[{"description": "Render ./skeleton", "example": {"url": "./skeleton", "values": {"name": "x"}}}],
     supports_dry_run=True,
+    idempotent=True,
 )
 
 FETCH_PLAIN = ScaffolderAction(
@@ -208,6 +209,7 @@ FETCH_PLAIN = ScaffolderAction(
     },
     output_schema={"type": "object", "properties": {}},
     supports_dry_run=True,
+    idempotent=True,
 )
 
 
@@ -217,6 +219,8 @@ def _fetch_file(ctx) -> bytes:
     if ctx.template_source is None:
         raise sources.FetchError("This task has no template location to resolve the URL from")
     source = sources.resolve(ctx.template_source, ctx.input["url"])
+    if isinstance(source, sources.UploadedSource):
+        return sources.read_uploaded_file(source)
     try:
         with SourceReader(max_bytes=sources.MAX_BYTES) as reader:
             return reader.read(source)
@@ -258,6 +262,7 @@ FETCH_PLAIN_FILE = ScaffolderAction(
     },
     output_schema={"type": "object", "properties": {}},
     supports_dry_run=True,
+    idempotent=True,
 )
 
 FETCH_TEMPLATE_FILE = ScaffolderAction(
@@ -280,4 +285,5 @@ FETCH_TEMPLATE_FILE = ScaffolderAction(
     },
     output_schema={"type": "object", "properties": {}},
     supports_dry_run=True,
+    idempotent=True,
 )

@@ -117,9 +117,12 @@ PUBLISH_GIT = ScaffolderAction(
     output_schema={
         "type": "object",
         "properties": {
-            "remoteUrl": {"type": "string"},
-            "repoContentsUrl": {"type": "string"},
-            "commitHash": {"type": "string"},
+            # examples: what a dry run reports, since it pushes nothing
+            "remoteUrl": {"type": "string", "examples": ["file:///var/lib/callboard/repos/scaffolder/example.git"]},
+            "repoContentsUrl": {
+                "type": "string", "examples": ["git+file:///var/lib/callboard/repos/scaffolder/example.git@main"]
+            },
+            "commitHash": {"type": "string", "examples": ["0" * 40]},
         },
     },
 )

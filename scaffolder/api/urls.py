@@ -12,6 +12,8 @@ urlpatterns = [
     path("tasks/<str:task_id>/events", views.TaskEventsView.as_view(), name="task-events"),
     path("tasks/<str:task_id>/eventstream", views.TaskEventStreamView.as_view(), name="task-eventstream"),
     path("tasks/<str:task_id>/cancel", views.TaskCancelView.as_view(), name="task-cancel"),
+    path("tasks/<str:task_id>/retry", views.TaskRetryView.as_view(), name="task-retry"),
+    path("dry-run", views.DryRunView.as_view(), name="dry-run"),
     path("integrations/list", views.IntegrationsView.as_view(), name="integrations"),
     path("actions", views.ActionListView.as_view(), name="actions"),
     path(

@@ -12,7 +12,7 @@ import uuid
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.http import StreamingHttpResponse
+from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from rest_framework import status
 from rest_framework.exceptions import NotFound, ValidationError
@@ -20,8 +20,7 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from catalog import permissions
-from scaffolder import census, service
+from scaffolder import census, dryrun, service
 from scaffolder.actions import all_actions
 from scaffolder.models import Task, TaskEvent, TaskStep
 
@@ -30,10 +29,30 @@ STREAM_SECONDS = 30.0  # then the stream ends; EventSource clients reconnect wit
 STREAM_POLL_SECONDS = 0.25
 
 
+ERROR_NAMES = {400: "InputError", 401: "AuthenticationError", 403: "NotAllowedError", 404: "NotFoundError",
+               405: "InputError", 409: "ConflictError"}  # fmt: skip
+
+
 class ScaffolderScopes:
+    """The scope every scaffolder endpoint needs, and errors in Backstage's shape (``ResponseError`` reads
+    ``{error: {name, message}, request, response: {statusCode}}``)."""
+
     scope_read = "scaffolder:run"
     scope_write = "scaffolder:run"
     allow_anonymous_read = False
+
+    def handle_exception(self, exc):
+        if isinstance(exc, Http404):
+            exc = NotFound(str(exc) or "Not found")
+        response = super().handle_exception(exc)
+        detail = response.data.get("detail", response.data) if isinstance(response.data, dict) else response.data
+        message = "; ".join(str(d) for d in detail) if isinstance(detail, list) else str(detail)
+        response.data = {
+            "error": {"name": ERROR_NAMES.get(response.status_code, "Error"), "message": message},
+            "request": {"method": self.request.method, "url": self.request.get_full_path()},
+            "response": {"statusCode": response.status_code},
+        }
+        return response
 
 
 def iso(value) -> str | None:
@@ -64,22 +83,17 @@ def task_json(task: Task, steps: list[TaskStep] | None = None) -> dict:
     return body
 
 
-def visible_tasks(user):
-    tasks = Task.objects.all()
-    return tasks if permissions.can(user, permissions.ADMIN) else tasks.filter(created_by=user)
-
-
 def get_task(request, task_id: str) -> Task:
     try:
         pk = uuid.UUID(task_id)
     except ValueError:
         raise NotFound(f"No task {task_id!r}") from None
-    return get_object_or_404(visible_tasks(request.user), pk=pk)
+    return get_object_or_404(service.visible_tasks(request.user), pk=pk)
 
 
 class TaskListView(ScaffolderScopes, APIView):
     def get(self, request):
-        tasks = visible_tasks(request.user)
+        tasks = service.visible_tasks(request.user)
         created_by = request.query_params.getlist("createdBy")
         statuses = request.query_params.getlist("status")
         if created_by:
@@ -90,13 +104,13 @@ class TaskListView(ScaffolderScopes, APIView):
         direction, _, field = order.partition(":")
         field = {"created_at": "created_at", "status": "status", "created_by": "created_by_ref"}.get(field)
         if direction not in ("asc", "desc") or not field:
-            raise ValidationError({"order": "use asc|desc:created_at|status|created_by"})
+            raise ValidationError("order: use asc|desc:created_at|status|created_by")
         tasks = tasks.order_by(("-" if direction == "desc" else "") + field)
         try:
             limit = min(int(request.query_params.get("limit", 100)), 1000)
             offset = max(int(request.query_params.get("offset", 0)), 0)
         except ValueError:
-            raise ValidationError({"limit": "limit and offset are integers"}) from None
+            raise ValidationError("limit and offset: integers") from None
         total = tasks.count()
         page = list(tasks[offset : offset + limit])
         return Response({"tasks": [task_json(t) for t in page], "totalTasks": total})
@@ -111,7 +125,7 @@ class TaskListView(ScaffolderScopes, APIView):
         except service.TemplateNotFound as exc:
             raise NotFound(str(exc)) from None
         except PermissionDenied as exc:
-            return Response({"error": {"name": "NotAllowedError", "message": str(exc)}}, status=403)
+            return error_response(403, "NotAllowedError", str(exc))
         except service.InvalidRequest as exc:
             return Response({"errors": exc.errors}, status=status.HTTP_400_BAD_REQUEST)
         return Response({"id": str(task.pk)}, status=status.HTTP_201_CREATED)
@@ -128,7 +142,7 @@ def _after(request) -> int:
     try:
         return int(after)
     except ValueError:
-        raise ValidationError({"after": "an event id"}) from None
+        raise ValidationError("after: an event id") from None
 
 
 class TaskEventsView(ScaffolderScopes, APIView):
@@ -199,6 +213,44 @@ class TaskCancelView(ScaffolderScopes, APIView):
         service.cancel_task(task, request.user)
         task.refresh_from_db(fields=["status"])
         return Response({"status": task.status})
+
+
+class TaskRetryView(ScaffolderScopes, APIView):
+    """Backstage's retry: ``{secrets?}`` → 201 ``{"id"}``; the run resumes at the first step not completed."""
+
+    def post(self, request, task_id):
+        task = get_task(request, task_id)
+        data = request.data if isinstance(request.data, dict) else {}
+        try:
+            service.retry_task(task, request.user, data.get("secrets"))
+        except service.TemplateNotFound as exc:
+            raise NotFound(str(exc)) from None
+        except PermissionDenied as exc:
+            return error_response(403, "NotAllowedError", str(exc))
+        except service.InvalidRequest as exc:
+            return Response({"errors": exc.errors}, status=status.HTTP_400_BAD_REQUEST)
+        except service.NotRetryable as exc:
+            return error_response(409, "ConflictError", str(exc))
+        return Response({"id": str(task.pk)}, status=status.HTTP_201_CREATED)
+
+
+class DryRunView(ScaffolderScopes, APIView):
+    """Backstage's dry run: the template in the body runs on uploaded files; nothing is stored or published."""
+
+    def post(self, request):
+        try:
+            result = service.dry_run(request.user, request.data)
+        except PermissionDenied as exc:
+            return error_response(403, "NotAllowedError", str(exc))
+        except service.InvalidRequest as exc:
+            return Response({"errors": exc.errors}, status=status.HTTP_400_BAD_REQUEST)
+        except dryrun.DryRunFailed as exc:  # the template's fault: a 400 with the log up to the failure
+            return Response({"error": exc.error, **exc.result}, status=status.HTTP_400_BAD_REQUEST)
+        return Response(result)
+
+
+def error_response(code: int, name: str, message: str) -> Response:
+    return Response({"error": {"name": name, "message": message}, "response": {"statusCode": code}}, status=code)
 
 
 class ActionListView(ScaffolderScopes, APIView):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django_htmx.http import HttpResponseClientRedirect
 
 from catalog import permissions
@@ -26,10 +26,7 @@ def _template(request, namespace: str, name: str) -> Entity:
 
 
 def task_url(task: Task) -> str:
-    try:
-        return reverse("scaffolder:task", args=[task.pk])
-    except NoReverseMatch:  # the task page (scaffolder/views/tasks.py) is mounted beside these views
-        return f"{reverse('scaffolder:gallery')}tasks/{task.pk}/"
+    return reverse("scaffolder:task", args=[task.pk])
 
 
 def gallery(request):
