@@ -9,6 +9,7 @@ from pathlib import Path
 
 from django.conf import settings
 
+from catalog import events
 from catalog.ingestion import refresh
 from catalog.models import Location
 from portal.git import create_repository_from_directory
@@ -47,6 +48,7 @@ def _load(folders: list[Path], *, refresh_now: bool) -> list[tuple[DemoRepo, obj
         location = refresh.register_location(repo.target, type=Location.Type.URL, created_by="demo")
         result = refresh.refresh_location(location.pk, force=True) if refresh_now else None
         results.append((repo, result))
+    events.demo_loaded.send(sender=None)
     return results
 
 
