@@ -7,7 +7,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin
 
-from portal.access import is_admin
+from portal.admin import AccessAdminMixin
 from portal.models.notifications import Notification, NotificationDelivery, NotificationTarget
 from portal.notifications import service
 
@@ -42,27 +42,9 @@ class TargetForm(forms.ModelForm):
         return url
 
 
-class AdminsOnly:
-    """Targets hold secrets and decide where data goes: superusers and platform admins only."""
-
-    def has_module_permission(self, request):
-        return request.user.is_active and request.user.is_staff and is_admin(request.user)
-
-    def has_view_permission(self, request, obj=None):
-        return self.has_module_permission(request)
-
-    def has_add_permission(self, request):
-        return self.has_module_permission(request)
-
-    def has_change_permission(self, request, obj=None):
-        return self.has_module_permission(request)
-
-    def has_delete_permission(self, request, obj=None):
-        return self.has_module_permission(request)
-
-
 @admin.register(NotificationTarget)
-class NotificationTargetAdmin(AdminsOnly, admin.ModelAdmin):
+class NotificationTargetAdmin(AccessAdminMixin, admin.ModelAdmin):
+    # Targets hold secrets and decide where data goes: superusers and platform admins only, like roles.
     form = TargetForm
     list_display = ["name", "masked_url", "category_list", "enabled"]
     list_filter = ["enabled"]
