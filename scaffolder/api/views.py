@@ -262,14 +262,19 @@ class ActionListView(ScaffolderScopes, APIView):
         ])  # fmt: skip
 
 
+def template_or_404(request, namespace: str, kind: str, name: str, what: str):
+    """The Template entity at ``templates/{namespace}/{kind}/{name}`` the caller may read, else a 404."""
+    if kind.lower() != "template":
+        raise NotFound(f"Only templates have {what}")
+    try:
+        return service.find_template(request.user, f"template:{namespace}/{name}")
+    except service.TemplateNotFound as exc:
+        raise NotFound(str(exc)) from None
+
+
 class ParameterSchemaView(ScaffolderScopes, APIView):
     def get(self, request, namespace, kind, name):
-        if kind.lower() != "template":
-            raise NotFound("Only templates have a parameter schema")
-        try:
-            entity = service.find_template(request.user, f"template:{namespace}/{name}")
-        except service.TemplateNotFound as exc:
-            raise NotFound(str(exc)) from None
+        entity = template_or_404(request, namespace, kind, name, "a parameter schema")
         return Response(service.parameter_schema(entity))
 
 
@@ -277,12 +282,7 @@ class TemplateCensusView(ScaffolderScopes, APIView):
     """Callboard's extension: the entities each version of a template created (scaffolder/census.py)."""
 
     def get(self, request, namespace, kind, name):
-        if kind.lower() != "template":
-            raise NotFound("Only templates have a census")
-        try:
-            entity = service.find_template(request.user, f"template:{namespace}/{name}")
-        except service.TemplateNotFound as exc:
-            raise NotFound(str(exc)) from None
+        entity = template_or_404(request, namespace, kind, name, "a census")
         versions = census.template_census(entity, request.user)
         for group in versions:
             for item in group["entities"]:
