@@ -42,9 +42,9 @@ def both_widths(page, name: str, *, shots: bool = True) -> None:
 
 @pytest.fixture
 def demo(allow_tmp, settings):
-    """The demo's org and templates, loaded by the demo loader into this test's folder."""
+    """The demo's org, templates and the service kit (the services depend on it), loaded by the demo loader."""
     settings.LOCAL_REPOS_DIR = allow_tmp / "repos"
-    for folder in (DEMO_ORG, DEMO_TEMPLATES):
+    for folder in (DEMO_ORG, DEMO_TEMPLATES, DEMO_TEMPLATES.parent / "service-kit"):
         shutil.copytree(folder, allow_tmp / "demo" / folder.name)
     for _repo, result in load_demo(source=allow_tmp / "demo"):
         assert result.status == "ok", result.message
