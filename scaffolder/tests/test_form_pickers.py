@@ -2,6 +2,7 @@
 review step's "Preview (dry run)", through Django's test client on a catalog read from git."""
 
 import re
+import uuid
 from pathlib import Path
 
 import pytest
@@ -118,24 +119,25 @@ def test_preview_shows_the_rendered_files_and_log_and_stores_nothing(client, dev
     url = "/create/templates/default/secretive/run/"
     locations = Location.objects.count()
     first = client.get(url)
-    review = step(client, url, first, name="stop-finder", description="<b>bold</b> & more", password="s3cret-pass")
+    name = f"pv-{uuid.uuid4().hex[:8]}"  # a repository nobody made before
+    review = step(client, url, first, name=name, description="<b>bold</b> & more", password="s3cret-pass")
     html = review.content.decode()
     assert "Preview (dry run)" in html
     shown = step(client, url, review, action="preview", password="s3cret-pass")
     html = shown.content.decode()
     assert shown.status_code == 200
     paths = re.findall(r"<summary><code>([^<]+)</code>", html)
-    assert paths == ["README.md", "logo.bin", "stop-finder/config.env"]
-    assert "# stop-finder\n\n&lt;b&gt;bold&lt;/b&gt; &amp; more" in html and "<b>bold</b>" not in html
+    assert paths == ["README.md", "logo.bin", f"{name}/config.env"]
+    assert f"# {name}\n\n&lt;b&gt;bold&lt;/b&gt; &amp; more" in html and "<b>bold</b>" not in html
     assert "PASSWORD=***" in html and "s3cret-pass" not in html  # the secret rendered, and masked
     assert "Binary file: not shown." in html
-    assert "made stop-finder with ***" in html
+    assert f"made {name} with ***" in html
     assert "Skipping because publish:git does not support dry-run" in html
     # Nothing was stored or published.
     assert not Task.objects.exists() and not TaskStep.objects.exists() and not TaskEvent.objects.exists()
     assert not CreatedEntity.objects.exists() and Location.objects.count() == locations
-    assert not (Path(settings.DATA_DIR) / "repos" / "scaffolder" / "stop-finder.git").exists()
-    assert not (scaffold_dirs / "repos" / "scaffolder" / "stop-finder.git").exists()
+    assert not (Path(settings.DATA_DIR) / "repos" / "scaffolder" / f"{name}.git").exists()
+    assert not (scaffold_dirs / "repos" / "scaffolder" / f"{name}.git").exists()
 
 
 def test_preview_of_a_failing_step_says_which(client, dev, scaffold_dirs):
