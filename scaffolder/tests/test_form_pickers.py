@@ -150,3 +150,15 @@ def test_preview_of_a_failing_step_says_which(client, dev, scaffold_dirs):
     html = step(client, url, review, action="preview", password="s3cret-pass").content.decode()
     assert 'class="errors-box"' in html and "nowhere" in html
     assert not Task.objects.exists()
+
+
+def test_the_pickers_cost_a_fixed_number_of_queries(client, pickers_form, scaffold_dirs):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.get(pickers_form)  # the tag snapshot is built once per catalog version, for everybody
+    with CaptureQueriesContext(connection) as queries:
+        html = client.get(pickers_form).content.decode()
+    assert "group:default/platform-team" in html and 'name="tags.suggested"' in html
+    # The template; the person's identity (twice: their groups, the read filter); their readable groups.
+    assert len(queries) <= 4, [q["sql"] for q in queries]
