@@ -32,6 +32,7 @@ TAG = re.compile(r"^[a-z0-9:+#]+(-[a-z0-9:+#]+)*$")
 TAG_MESSAGE = "Tags must be lower-case letters, digits and : + # separated by single dashes, at most 63 characters."
 SECRET_MASK = "••••••"  # noqa: S105 (what the review shows instead of a secret)
 ENTITY_PICKERS = {"EntityPicker", "OwnedEntityPicker", "MyGroupsPicker"}
+BRANCH_HELP = "The name of a branch of the repository, e.g. main."
 
 
 @dataclass
@@ -88,8 +89,18 @@ class Field:
 
     @property
     def arbitrary(self) -> bool:
-        """Pickers accept refs not in their list unless ``allowArbitraryValues: false`` (Backstage's default)."""
+        """Pickers accept refs not in their list unless ``allowArbitraryValues: false`` (Backstage's default);
+        MyGroupsPicker only the person's groups."""
+        if self.schema.get("ui:field") == "MyGroupsPicker":
+            return False
         return self.options.get("allowArbitraryValues") is not False
+
+    @property
+    def other_tags(self) -> str:
+        """EntityTagsPicker: the tags not among the suggestions (those are checkboxes), as typed."""
+        suggested = {c.value for c in self.choices}
+        values = self.value if isinstance(self.value, list) else []
+        return ", ".join(_text(v) for v in values if _text(v) not in suggested)
 
 
 @dataclass
@@ -349,18 +360,29 @@ class FormBuilder:
             item.choices = _choices(schema) or [pickers.Choice("true", "Yes"), pickers.Choice("false", "No")]
         elif item.widget in ("checkboxes", "multi_select"):
             item.choices = _choices(schema.get("items") or {})
+        elif schema.get("ui:field") == "MyGroupsPicker":
+            item.choices = self._cached("my-groups", lambda: pickers.my_groups(self.user))
         elif item.widget in ("owner", "entity", "multi_entity"):
             item.choices = self._entity_choices(item)
+        elif item.widget == "tags":
+            key = json.dumps(["tags", item.options.get("kinds")], default=str)
+            tags = self._cached(key, lambda: pickers.tag_suggestions(self.user, item.options))
+            item.choices = [pickers.Choice(t, t) for t in tags]
+        elif schema.get("ui:field") == "RepoBranchPicker" and not item.help:
+            item.help = BRANCH_HELP
         elif item.widget == "repo_url":
             self._repo(item)
         return item
 
+    def _cached(self, key: str, read) -> list:
+        if key not in self._choices_cache:
+            self._choices_cache[key] = read()
+        return self._choices_cache[key]
+
     def _entity_choices(self, item: Field) -> list[pickers.Choice]:
         kinds = pickers.OWNER_KINDS if item.widget == "owner" else None
         key = json.dumps([item.options, kinds], sort_keys=True, default=str)
-        if key not in self._choices_cache:
-            self._choices_cache[key] = pickers.entity_choices(self.user, item.options, kinds)
-        return self._choices_cache[key]
+        return self._cached(key, lambda: pickers.entity_choices(self.user, item.options, kinds))
 
     def _repo(self, item: Field) -> None:
         options = item.options
@@ -425,7 +447,8 @@ def read_field(item: Field, post: QueryDict) -> tuple[Any, str]:
         except ValueError:
             return None, "Each line must be a number."
     if widget == "tags":
-        return [t for t in re.split(r"[\s,]+", text.strip()) if t] or None, ""
+        typed = [t for t in re.split(r"[\s,]+", text.strip()) if t]
+        return list(dict.fromkeys([*post.getlist(name + ".suggested"), *typed])) or None, ""
     if widget == "repo_url":
         host = post.get(name + ".host", "")
         parts = {key: post.get(f"{name}.{key}", "").strip() for key in pickers.REPO_PARTS}
@@ -531,7 +554,7 @@ def _widget_problems(item: Field, value: Any) -> list[str]:
             if allowed and parts.get(key) and parts[key] not in allowed:
                 problems.append(f"{parts[key]} is not one of the allowed {key}s: {', '.join(allowed)}.")
         return problems
-    if item.widget in ("owner", "entity", "multi_entity") and item.options.get("allowArbitraryValues") is False:
+    if item.widget in ("owner", "entity", "multi_entity") and not item.arbitrary:
         known = {c.value for c in item.choices}
         chosen = value if isinstance(value, list) else [value] if value else []
         unknown = [v for v in chosen if v not in known]

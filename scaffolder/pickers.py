@@ -1,4 +1,5 @@
-"""What the form's pickers offer: catalog entities for OwnerPicker/EntityPicker, hosts for RepoUrlPicker.
+"""What the form's pickers offer: catalog entities for OwnerPicker/EntityPicker, hosts for RepoUrlPicker,
+existing tags for EntityTagsPicker, the person's groups for MyGroupsPicker.
 
 Entities come from the catalog as the person may read them, filtered by Backstage's ``ui:options``
 (``catalogFilter``: one filter object or a list of them, OR-ed; ``allowedKinds``, the older option).
@@ -6,6 +7,7 @@ Entities come from the catalog as the person may read them, filtered by Backstag
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, quote_plus, urlencode
@@ -13,9 +15,11 @@ from urllib.parse import parse_qsl, quote_plus, urlencode
 from django.conf import settings
 from django.db.models import Q
 
-from catalog import permissions
+from catalog import facets, permissions
 from catalog.ingestion.refs import RefError, parse_ref
-from catalog.models import Entity
+from catalog.models import Entity, Relation
+from catalog.ownership import user_entity_ref
+from catalog.permissions import entity_filter
 
 MAX_CHOICES = 500
 # Catalog filter keys that are columns (matched ignoring case, as Backstage's catalog does).
@@ -143,3 +147,39 @@ def parse_repo_url(value: Any) -> tuple[str, dict[str, str]]:
         return "", {}
     host, _, query = value.partition("?")
     return host, {k: v for k, v in parse_qsl(query) if k in REPO_PARTS}
+
+
+# EntityTagsPicker, MyGroupsPicker ----------------------------------------------------------------------------
+
+MAX_TAG_SUGGESTIONS = 30
+
+
+def tag_suggestions(user, options: dict[str, Any]) -> list[str]:
+    """The catalog's existing tags, most used first (Backstage's facet on ``metadata.tags``), among the
+    entities of ``ui:options.kinds`` (all kinds without it) that the person may read (none without a person)."""
+    if user is None:
+        return []
+    kinds = [str(k).lower() for k in options.get("kinds") or [] if isinstance(k, str)]
+    counts: Counter[str] | None = None
+    if entity_filter(user).unrestricted:  # the per-version tag snapshot, as the catalog page counts tags
+        counts = facets.page_tag_counts(kinds, [])
+    if counts is None:
+        rows = permissions.readable(Entity.objects.all(), user)
+        if kinds:
+            rows = rows.filter(catalog_filters({"catalogFilter": {"kind": kinds}}))
+        counts = Counter(t for tags in rows.exclude(tags=[]).values_list("tags", flat=True)[:20_000]
+                         for t in tags if isinstance(t, str))  # fmt: skip
+    ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    return [tag for tag, _ in ranked[:MAX_TAG_SUGGESTIONS]]
+
+
+def my_groups(user) -> list[Choice]:
+    """Backstage's MyGroupsPicker: the Groups the person's User entity is a direct member of (``memberOf``),
+    that they may read."""
+    user_ref = user_entity_ref(user)
+    if not user_ref:
+        return []
+    refs = Relation.objects.filter(source_ref=user_ref, type="memberOf").values("target_ref")
+    rows = permissions.readable(Entity.objects.filter(kind__iexact="group", ref__in=refs), user)
+    return [Choice(ref, f"{title} ({ref})" if title else ref)
+            for ref, title in rows.order_by("ref").values_list("ref", "title")[:MAX_CHOICES]]  # fmt: skip

@@ -14,6 +14,7 @@ from django.http import QueryDict
 from catalog.models import Entity
 from scaffolder import forms, service, sources
 from scaffolder.models import Task
+from scaffolder.preview import Preview, dry_run_preview
 
 
 @dataclass
@@ -24,6 +25,7 @@ class WizardStep:
     seen: set[str]
     errors: list[str] = field(default_factory=list)  # from create_task, shown on the review step
     task: Task | None = None
+    preview: Preview | None = None  # the review step's dry run, when asked for
 
     @property
     def reviewing(self) -> bool:
@@ -61,7 +63,8 @@ def _step(text: str, last: int) -> int:
 
 
 def advance(entity: Entity, user, post: QueryDict) -> WizardStep:
-    """``action``: ``next``, ``back``, ``goto-<step>``, ``refresh`` (a field changed) or ``create``."""
+    """``action``: ``next``, ``back``, ``goto-<step>``, ``refresh`` (a field changed), ``preview`` (a dry run
+    from the review step) or ``create``."""
     values, seen = forms.load_state(post.get("state", ""))
     builder = forms.FormBuilder(_spec(entity), user, values, seen)  # reads each picker's choices once
     pages = builder.pages()
@@ -86,16 +89,33 @@ def advance(entity: Entity, user, post: QueryDict) -> WizardStep:
         if forms.check_page(pages[step], values, secrets, problems):
             current.step = step + 1
         return current
+    if action == "preview":
+        return _preview(entity, user, current, secrets)
     return _create(entity, user, current, secrets)
+
+
+def _all_values(current: WizardStep, secrets: dict[str, Any]) -> dict[str, Any] | None:
+    """Every page checked again (None, and the first page with errors shown); else the values to send."""
+    for number, page in enumerate(current.pages):
+        if not forms.check_page(page, current.values, secrets, {}):
+            current.step = number
+            return None
+    return forms.only_shown(forms.merged(current.values, secrets), current.pages)
+
+
+def _preview(entity: Entity, user, current: WizardStep, secrets: dict[str, Any]) -> WizardStep:
+    """The template run dry with these values (``service.dry_run``): nothing is stored."""
+    values = _all_values(current, secrets)
+    if values is not None:
+        current.preview = dry_run_preview(user, entity, values, secrets)
+    return current
 
 
 def _create(entity: Entity, user, current: WizardStep, secrets: dict[str, Any]) -> WizardStep:
     """Every page checked again (the first with errors is shown); then ``service.create_task``."""
-    for number, page in enumerate(current.pages):
-        if not forms.check_page(page, current.values, secrets, {}):
-            current.step = number
-            return current
-    values = forms.only_shown(forms.merged(current.values, secrets), current.pages)
+    values = _all_values(current, secrets)
+    if values is None:
+        return current
     try:
         current.task = service.create_task(user, entity.ref, values, {})
     except service.InvalidRequest as exc:

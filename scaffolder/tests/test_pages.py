@@ -122,3 +122,13 @@ def test_the_events_fragment_sends_only_new_lines(template, runner, browser_clie
     assert 'hx-get="' not in fragment.split('id="task-poller"')[1].split(">")[0]  # completed: polling stops
     # the task, its new events, its steps (the session and user come from the cache)
     assert len(queries) == 3, [q["sql"] for q in queries]
+
+
+def test_output_texts_are_markdown_cleaned_of_anything_active():
+    from scaffolder.templatetags.scaffolder_tasks import output_markdown
+
+    text = "Your service **ledger** is made. Run `make dev`.\n\n<script>alert(1)</script>"
+    html = output_markdown(text + " [docs](https://x.example/d) [bad](javascript:alert(1))")
+    assert "<strong>ledger</strong>" in html and "<code>make dev</code>" in html
+    assert "<script" not in html and "javascript:" not in html
+    assert '<a href="https://x.example/d" rel="noopener noreferrer">docs</a>' in html
