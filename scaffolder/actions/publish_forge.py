@@ -43,7 +43,9 @@ def _message(answer) -> str:
     if isinstance(answer, dict):
         errors = answer.get("errors") or []
         details = "; ".join(str(e.get("message") or e) if isinstance(e, dict) else str(e) for e in errors)
-        return " ".join(filter(None, [str(answer.get("message") or ""), details])) or "no message"
+        message = answer.get("message") or ""
+        message = "; ".join(map(str, message)) if isinstance(message, list) else str(message)  # GitLab's lists
+        return " ".join(filter(None, [message, details])) or "no message"
     return "no message"
 
 
