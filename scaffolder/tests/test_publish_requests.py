@@ -71,7 +71,11 @@ def test_pull_request_with_target_path_reviewers_and_draft(allow_tmp, forge, run
     assert task.status == Task.Status.COMPLETED, task.error
     [pull] = forge.pulls["northwind/services"]
     assert (pull["title"], pull["body"], pull["draft"], pull["base"]["ref"]) == (
-        "Add svc", "Made by a template", True, "main")
+        "Add svc",
+        "Made by a template",
+        True,
+        "main",
+    )
     assert pull["requested_reviewers"] == [{"login": "bo"}] and pull["requested_teams"] == [{"slug": "web"}]
     assert _step(task).output == {"targetBranchName": "main", "remoteUrl": f"{forge.url}/northwind/services/pull/1",
                                   "pullRequestNumber": 1}  # fmt: skip
@@ -190,11 +194,16 @@ def test_merge_request_auto_creates_updates_and_skips(allow_tmp, forge, runner):
     assert task.status == Task.Status.COMPLETED, task.error
     [commit] = forge.commits
     assert [(a["action"], a["file_path"], a["execute_filemode"]) for a in commit["actions"]] == [
-        ("update", "svc/bin/run.sh", True)]  # catalog-info.yaml is the same: skipped
+        ("update", "svc/bin/run.sh", True)
+    ]  # catalog-info.yaml is the same: skipped
     assert commit["commit_message"] == "Add svc" and commit["branch"] == "add-svc"
     [mr] = forge.merge_requests
     assert (mr["source_branch"], mr["target_branch"], mr["assignee_id"], mr["reviewer_ids"]) == (
-        "add-svc", "master", 8, [7])
+        "add-svc",
+        "master",
+        8,
+        [7],
+    )
     assert mr["force_remove_source_branch"] is True and mr["description"] == "Made by a template"
     assert "Failed to find gitlab user id for ghost" in _log(task)
     assert _step(task).output == {"projectid": "northwind/services", "projectPath": "northwind/services",
@@ -282,9 +291,26 @@ def test_actions_dispatch_and_its_errors(allow_tmp, forge, runner):
                                  "inputs": {"env": "prod"}}]  # fmt: skip
     missing = _run(allow_tmp / "b", runner, "github:actions:dispatch", ok.replace("pages.yml", "nope.yml"), name="b")
     assert "(404 from POST /repos/northwind/site/actions/workflows/nope.yml/dispatches: Not Found)" in (
-        _step(missing).error)
+        _step(missing).error
+    )
     bad_ref = _run(allow_tmp / "c", runner, "github:actions:dispatch", ok.replace("main", "gone"), name="c")
     assert "(422 from POST" in _step(bad_ref).error and "No ref found for: gone" in _step(bad_ref).error
     bad_token = _run(allow_tmp / "d", runner, "github:actions:dispatch", ok + "        token: wrong-token\n", name="d")
     assert "github.com refused the token" in _step(bad_token).error
     assert len(forge.dispatches) == 1
+
+
+def test_the_actions_are_listed_with_their_schemas(runner):
+    from portal.testing.access import token_client
+
+    actions = {a["id"]: a for a in token_client(runner).get("/api/scaffolder/v2/actions").json()}
+    pull = actions["publish:github:pull-request"]["schema"]
+    assert pull["input"]["required"] == ["repoUrl", "branchName", "title", "description"]
+    assert set(pull["output"]["properties"]) == {"targetBranchName", "remoteUrl", "pullRequestNumber"}
+    merge = actions["publish:gitlab:merge-request"]["schema"]
+    assert set(merge["output"]["properties"]) == {"targetBranchName", "projectid", "projectPath", "mergeRequestUrl"}
+    assert merge["input"]["properties"]["commitAction"]["enum"] == ["create", "update", "delete", "skip", "auto"]
+    assert actions["fetch:cookiecutter"]["schema"]["input"]["required"] == ["url"]
+    assert actions["github:actions:dispatch"]["schema"]["input"]["required"] == [
+        "repoUrl", "workflowId", "branchOrTagName"]  # fmt: skip
+    assert "github:pages:enable" in actions and "fetch:rails" not in actions
