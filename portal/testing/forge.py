@@ -21,6 +21,11 @@ And what the scaffolder's ``publish:github`` / ``publish:gitlab`` use, when ``Fo
 * Git smart HTTP at ``/{owner}/{repo}.git`` for the repositories created (bare, under ``repos_root``):
   anyone may clone; a push needs HTTP basic auth whose password is a token the forge issued.
 
+Changes to existing repositories (pull requests, reviewers, Pages, workflow dispatches; GitLab branches,
+commits written into the repository, merge requests, users) are in ``portal/testing/forge_changes.py``;
+``Forge.seed_repo`` makes an existing repository with files, and ``pulls``, ``merge_requests``, ``commits``,
+``pages`` and ``dispatches`` record what was asked.
+
 Every API call needs a token (``Authorization: Bearer|token …``, or GitLab's ``PRIVATE-TOKEN``); an unknown
 one is a 401. ``Forge.created`` records each creation request's JSON body.
 """
