@@ -314,3 +314,20 @@ def test_the_actions_are_listed_with_their_schemas(runner):
     assert actions["github:actions:dispatch"]["schema"]["input"]["required"] == [
         "repoUrl", "workflowId", "branchOrTagName"]  # fmt: skip
     assert "github:pages:enable" in actions and "fetch:rails" not in actions
+
+
+def test_pull_request_never_writes_through_a_link_the_repository_holds(allow_tmp, tmp_path, forge, runner):
+    import os
+
+    from portal.git import create_repository_from_directory
+
+    content, outside = tmp_path / "content", tmp_path / "outside"
+    content.mkdir()
+    outside.mkdir()
+    os.symlink(outside, content / "svc")  # the repository's svc is a link out of the checkout
+    forge.seed_repo("github", "northwind", "services", {})
+    create_repository_from_directory(content, forge.repo_path("northwind", "services"))
+    task = _run(allow_tmp / "t", runner, "publish:github:pull-request", PR + "        targetPath: svc\n")
+    assert task.status == Task.Status.FAILED
+    assert "svc is a link or a file in the repository; not written through" in _step(task).error
+    assert list(outside.iterdir()) == []
