@@ -331,3 +331,24 @@ def test_pull_request_never_writes_through_a_link_the_repository_holds(allow_tmp
     assert task.status == Task.Status.FAILED
     assert "svc is a link or a file in the repository; not written through" in _step(task).error
     assert list(outside.iterdir()) == []
+
+
+def test_fetch_plain_of_an_absolute_folder_url(scaffold_dirs, settings, forge, runner):
+    """A …/tree/<ref>/<folder> URL fetches the folder (the catalog would read its catalog-info.yaml)."""
+    settings.CATALOG_GITHUB_HOSTS = ["github.com", "127.0.0.1"]
+    settings.CATALOG_ALLOWED_HOSTS = ["127.0.0.1"]
+    forge.seed_repo("github", "backstage", "community", {"sessions/a.md": "A\n", "sessions/b/c.md": "C\n"})
+    steps = f"""\
+    - id: fetch
+      action: fetch:plain
+      input: {{url: '{forge.url}/backstage/community/tree/main/sessions', targetPath: community}}
+    - id: publish
+      action: publish:git
+      input: {{repoName: out}}
+"""
+    write_template(scaffold_dirs / "t", template_yaml("abs", steps))
+    register_file_template(scaffold_dirs / "t" / "template.yaml")
+    task = engine.run_task(service.create_task(runner, "template:default/abs", {}, dispatch=False).pk)
+    assert task.status == Task.Status.COMPLETED, task.error
+    files = repo_files(scaffold_dirs / "repos" / "scaffolder" / "out.git")
+    assert files == {"community/a.md": b"A\n", "community/b/c.md": b"C\n"}
