@@ -5,13 +5,13 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from plugins.scaffolder import ScaffolderAction
-from scaffolder.actions.publish_forge import _message, _target
+from scaffolder.actions.publish_forge import answer_message, forge_target
 from scaffolder.forges import ForgeError, path_part
 
 
 def enable_pages(ctx) -> None:
     data = ctx.input
-    forge, owner, repo = _target(data, "github")
+    forge, owner, repo = forge_target(data, "github")
     build = data.get("buildType") or "workflow"
     branch, path = data.get("sourceBranch") or "main", data.get("sourcePath") or "/"
     ctx.log(f'Attempting to enable GitHub Pages for {owner}/{repo} with "{build}" build type, on source branch '
@@ -20,20 +20,20 @@ def enable_pages(ctx) -> None:
     status, answer = forge.call("POST", call, {"build_type": build, "source": {"branch": branch, "path": path}})
     if status != 201:
         raise ForgeError(f"{forge.host}: enabling GitHub Pages for {owner}/{repo} failed ({status} from POST "
-                         f"{call}: {_message(answer)})")  # fmt: skip
+                         f"{call}: {answer_message(answer)})")  # fmt: skip
     ctx.log("Completed enabling GitHub Pages")
 
 
 def dispatch_workflow(ctx) -> None:
     data = ctx.input
-    forge, owner, repo = _target(data, "github")
+    forge, owner, repo = forge_target(data, "github")
     workflow, ref = str(data["workflowId"]), data["branchOrTagName"]
     ctx.log(f"Dispatching workflow {workflow} for repo {data['repoUrl']} on {ref}")
     call = f"/repos/{path_part(owner)}/{path_part(repo)}/actions/workflows/{quote(workflow, safe='')}/dispatches"
     status, answer = forge.call("POST", call, {"ref": ref, "inputs": data.get("workflowInputs") or {}})
     if status != 204:
         raise ForgeError(f"{forge.host}: dispatching workflow {workflow} on {owner}/{repo} failed ({status} from "
-                         f"POST {call}: {_message(answer)})")  # fmt: skip
+                         f"POST {call}: {answer_message(answer)})")  # fmt: skip
     ctx.log(f"Workflow {workflow} dispatched successfully")
 
 

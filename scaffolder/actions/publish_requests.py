@@ -18,7 +18,7 @@ from pathlib import Path
 
 from plugins.scaffolder import ScaffolderAction
 from portal.git import GitError, clean_repo_path, push_changes_on_branch, validate_ref
-from scaffolder.actions.publish_forge import _message, _target
+from scaffolder.actions.publish_forge import answer_message, forge_target
 from scaffolder.forges import ForgeError, ForgeHost, path_part
 from scaffolder.sources import MAX_BYTES, MAX_FILES
 
@@ -70,7 +70,7 @@ def publish_github_pull_request(ctx) -> None:
     if data.get("forceFork"):
         raise ValueError("forceFork is not supported: Callboard opens pull requests from a branch of the "
                          "repository itself (the token needs push access)")  # fmt: skip
-    forge, owner, repo = _target(data, "github")
+    forge, owner, repo = forge_target(data, "github")
     branch = _branch(data["branchName"], "branchName")
     target_path = repo_subpath(data.get("targetPath"), "targetPath")
     source = _source_dir(ctx, data.get("sourcePath"))
@@ -96,13 +96,13 @@ def publish_github_pull_request(ctx) -> None:
                                   {"title": data["title"], "body": data.get("description") or ""})  # fmt: skip
         if status != 200 or not isinstance(pull, dict):
             raise ForgeError(f"{forge.host}: updating pull request #{existing['number']} failed "
-                             f"({status}: {_message(pull)})")  # fmt: skip
+                             f"({status}: {answer_message(pull)})")  # fmt: skip
     else:
         body = {"title": data["title"], "body": data.get("description") or "", "head": branch, "base": base,
                 "draft": bool(data.get("draft"))}  # fmt: skip
         status, pull = forge.call("POST", f"{slug}/pulls", body)
         if status != 201 or not isinstance(pull, dict):
-            raise ForgeError(f"{forge.host}: pull request creation failed ({status}: {_message(pull)})")
+            raise ForgeError(f"{forge.host}: pull request creation failed ({status}: {answer_message(pull)})")
     number = pull.get("number")
     ctx.log(f"Pull request #{number}: {pull.get('html_url')}")
     if data.get("reviewers") or data.get("teamReviewers"):
@@ -125,7 +125,7 @@ def _request_reviewers(ctx, forge: ForgeHost, slug: str, number, data: dict) -> 
         ctx.log(f"Added users [{', '.join(body['reviewers'])}] and teams [{', '.join(body['team_reviewers'])}] "
                 f"as reviewers to pull request #{number}")  # fmt: skip
     else:
-        ctx.log(f"Failure when adding reviewers to pull request #{number}: {status} {_message(answer)}")
+        ctx.log(f"Failure when adding reviewers to pull request #{number}: {status} {answer_message(answer)}")
 
 
 # -- GitLab -------------------------------------------------------------------------------------------
@@ -168,7 +168,7 @@ def _commit_action(forge: ForgeHost, pid: str, path: str, data: bytes, remote: s
 
 def publish_gitlab_merge_request(ctx) -> None:
     data = ctx.input
-    forge, owner, repo = _target(data, "gitlab")
+    forge, owner, repo = forge_target(data, "gitlab")
     project = f"{owner}/{repo}"
     pid = path_part(project)
     branch = _branch(data["branchName"], "branchName")
@@ -219,7 +219,7 @@ def publish_gitlab_merge_request(ctx) -> None:
         status, answer = forge.call("POST", f"/projects/{pid}/repository/branches", {"branch": branch, "ref": target})
         if status != 201:
             raise ForgeError(f"The branch creation failed. Please check that your repo does not already contain a "
-                             f"branch named '{branch}'. {status}: {_message(answer)}")  # fmt: skip
+                             f"branch named '{branch}'. {status}: {answer_message(answer)}")  # fmt: skip
     if actions:
         author = _author(data) if data.get("gitAuthorName") or data.get("gitAuthorEmail") else None
         body = {"branch": branch, "commit_message": data.get("commitMessage") or data["title"], "actions": actions,
@@ -227,7 +227,7 @@ def publish_gitlab_merge_request(ctx) -> None:
         status, commit = forge.call("POST", f"/projects/{pid}/repository/commits", body)
         if status != 201 or not isinstance(commit, dict):
             raise ForgeError(f"Committing the changes to {branch} failed. Please check that none of the files "
-                             f"created by the template already exists. {status}: {_message(commit)}")  # fmt: skip
+                             f"created by the template already exists. {status}: {answer_message(commit)}")  # fmt: skip
         ctx.log(f"Committed {len(actions)} files to {project} ({branch}): {str(commit.get('id'))[:12]}")
     else:
         ctx.log(f"Nothing to commit to {project}: the files are already there")
@@ -236,7 +236,7 @@ def publish_gitlab_merge_request(ctx) -> None:
             "assignee_id": assignee_id, "reviewer_ids": reviewer_ids}  # fmt: skip
     status, mr = forge.call("POST", f"/projects/{pid}/merge_requests", {k: v for k, v in body.items() if v is not None})
     if status != 201 or not isinstance(mr, dict):
-        raise ForgeError(f"Merge request creation failed. {status}: {_message(mr)}")
+        raise ForgeError(f"Merge request creation failed. {status}: {answer_message(mr)}")
     ctx.log(f"Merge request !{mr.get('iid')}: {mr.get('web_url')}")
     ctx.output("projectid", project)
     ctx.output("targetBranchName", target)
