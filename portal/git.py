@@ -364,3 +364,62 @@ def create_repository_from_directory(
             return _run(repo, "rev-parse", "HEAD").strip()
         finally:
             repo.close()
+
+
+def _copy_into_checkout(source: Path, work: Path, prefix: str) -> None:
+    """Copy ``source``'s files to ``work/prefix`` without writing through a link the checkout holds."""
+    for root, dirs, files in os.walk(source):
+        dirs[:] = sorted(d for d in dirs if d != ".git")
+        rel = Path(root).relative_to(source)
+        for name in files:
+            dest_rel = PurePosixPath(prefix, rel.as_posix(), name) if prefix else PurePosixPath(rel.as_posix(), name)
+            current = work
+            for part in dest_rel.parts[:-1]:
+                current = current / part
+                if current.is_symlink() or (current.exists() and not current.is_dir()):
+                    raise GitError(f"{current.relative_to(work)} is a link or a file in the repository; "
+                                   "not written through")  # fmt: skip
+            current.mkdir(parents=True, exist_ok=True)
+            dest = work / dest_rel
+            if dest.is_symlink() or dest.is_file():
+                dest.unlink()
+            shutil.copy2(Path(root) / name, dest, follow_symlinks=False)
+
+
+def push_changes_on_branch(
+    source: Path,
+    remote_url: str,
+    *,
+    base: str,
+    branch: str,
+    target_path: str = "",
+    message: str,
+    author_name: str = "Callboard",
+    author_email: str = "callboard@localhost",
+    username: str = "",
+    password: str = "",
+) -> str:
+    """Commit ``source``'s files into ``target_path`` of the remote's ``base`` branch (kept files stay; these
+    are added or replaced) and push that commit as ``branch`` (never forced: an existing branch not behind
+    it refuses the push). Used for pull and merge requests; returns the sha."""
+    for ref in (base, branch):
+        validate_ref(ref)
+    validate_url(remote_url)
+    prefix = _clean_path(target_path) if target_path.strip("./") else ""
+    if prefix.split("/")[0] == ".git":
+        raise GitError(f"Path {target_path!r} is inside the repository's .git")
+    env = _basic_auth_env(username, password) if password else None
+    with tempfile.TemporaryDirectory(prefix="callboard-git-") as tmp:
+        work = Path(tmp) / "work"
+        repo = git.Repo.init(work, initial_branch=branch)
+        try:
+            _run(repo, "fetch", "--quiet", "--depth=1", "--", remote_url, f"+refs/heads/{base}:refs/remotes/o/base",
+                 env=env)  # fmt: skip
+            _run(repo, "checkout", "--quiet", "-B", branch, "refs/remotes/o/base")
+            _copy_into_checkout(Path(source), work, prefix)
+            _run(repo, "add", "--all", ".")
+            _commit(repo, message, author_name, author_email)
+            _run(repo, "push", "--quiet", "--", remote_url, f"HEAD:refs/heads/{branch}", env=env)
+            return _run(repo, "rev-parse", "HEAD").strip()
+        finally:
+            repo.close()

@@ -93,9 +93,13 @@ def base_url(source: Source) -> str:
 def resolve(base: Source, url: str) -> Source:
     """``url`` (relative to the template file, or absolute) as a source, with the catalog's policy."""
     try:
-        return base.sibling(url.rstrip("/") or ".")
+        source = base.sibling(url.rstrip("/") or ".")
     except SourceError as exc:
         raise FetchError(str(exc)) from exc
+    # The catalog reads a folder URL (…/tree/main/x) as its catalog-info.yaml; a fetch means the folder.
+    if isinstance(source, GitSource) and url.startswith(("https://", "http://")) and "catalog-info.yaml" not in url:
+        source = source.with_path(source.path.removesuffix("catalog-info.yaml").rstrip("/") or ".")
+    return source
 
 
 def read_tree(source: Source) -> tuple[list[SkeletonFile], list[str], str]:

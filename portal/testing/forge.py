@@ -21,6 +21,11 @@ And what the scaffolder's ``publish:github`` / ``publish:gitlab`` use, when ``Fo
 * Git smart HTTP at ``/{owner}/{repo}.git`` for the repositories created (bare, under ``repos_root``):
   anyone may clone; a push needs HTTP basic auth whose password is a token the forge issued.
 
+Changes to existing repositories (pull requests, reviewers, Pages, workflow dispatches; GitLab branches,
+commits written into the repository, merge requests, users) are in ``portal/testing/forge_changes.py``;
+``Forge.seed_repo`` makes an existing repository with files, and ``pulls``, ``merge_requests``, ``commits``,
+``pages`` and ``dispatches`` record what was asked.
+
 Every API call needs a token (``Authorization: Bearer|token …``, or GitLab's ``PRIVATE-TOKEN``); an unknown
 one is a 401. ``Forge.created`` records each creation request's JSON body.
 """
@@ -32,6 +37,7 @@ import json
 import re
 import secrets
 import subprocess
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -42,6 +48,7 @@ from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
+from portal.testing import forge_changes
 from portal.testing.githttp import read_body, serve_git
 from portal.testing.httpserver import serve_http
 
@@ -75,6 +82,11 @@ class Forge:
     repos_root: Path | None = None  # where created repositories live (bare), served over git smart HTTP
     repos: dict[str, dict] = field(default_factory=dict)  # "owner/repo" → the API's answer when created
     created: list[dict] = field(default_factory=list)  # the JSON bodies of creation requests
+    pulls: dict[str, list[dict]] = field(default_factory=dict)  # "owner/repo" → its pull requests
+    merge_requests: list[dict] = field(default_factory=list)
+    commits: list[dict] = field(default_factory=list)  # GitLab commit requests written (their bodies)
+    pages: dict[str, dict] = field(default_factory=dict)  # "owner/repo" → its Pages site
+    dispatches: list[dict] = field(default_factory=list)  # workflow dispatches received
 
     def user_for(self, handler: BaseHTTPRequestHandler, query: dict[str, list[str]]) -> ForgeUser | None:
         auth = handler.headers.get("Authorization", "")
@@ -103,6 +115,26 @@ class Forge:
         path.parent.mkdir(parents=True, exist_ok=True)
         subprocess.run(["git", "init", "--quiet", "--bare", str(path)], check=True)
         self.repos[key] = answer
+        return answer
+
+    def seed_repo(self, kind: str, owner: str, name: str, files: dict[str, str], branch: str = "main") -> dict:
+        """An existing repository with ``files`` on ``branch`` (``kind`` github or gitlab shapes the answer)."""
+        from portal.git import create_repository_from_directory
+
+        web = f"{self.url}/{owner}/{name}"
+        if kind == "github":
+            answer = {"id": len(self.repos) + 1, "name": name, "full_name": f"{owner}/{name}", "html_url": web,
+                      "clone_url": f"{web}.git", "default_branch": branch, "owner": {"login": owner}}  # fmt: skip
+        else:
+            answer = {"id": 500 + len(self.repos), "name": name, "path": name, "web_url": web,
+                      "path_with_namespace": f"{owner}/{name}", "http_url_to_repo": f"{web}.git",
+                      "default_branch": branch}  # fmt: skip
+        assert self.create_repo(owner, name, answer) is not None, f"{owner}/{name} exists"
+        with tempfile.TemporaryDirectory() as tmp:
+            for path, content in files.items():
+                (Path(tmp) / path).parent.mkdir(parents=True, exist_ok=True)
+                (Path(tmp) / path).write_text(content)
+            create_repository_from_directory(Path(tmp), self.repo_path(owner, name), branch=branch)
         return answer
 
     def namespaces(self) -> dict[int, str]:
@@ -155,6 +187,8 @@ def _handler(forge: Forge) -> type[BaseHTTPRequestHandler]:
                 self._send(401, {"message": "Bad credentials"})
                 return
             scopes = {"X-OAuth-Scopes": forge.scopes}
+            if self._changes("GET", parts.path, query, user, {}):
+                return
             if parts.path == "/api/v3/user":
                 self._send(200, {"id": user.uid, "login": user.login, "name": user.login.title(), "email": None,
                                  "html_url": f"{forge.url}/{user.login}"}, scopes)  # fmt: skip
@@ -239,7 +273,8 @@ def _handler(forge: Forge) -> type[BaseHTTPRequestHandler]:
             answer = {"id": len(forge.repos) + 1, "name": name, "full_name": f"{owner}/{name}",
                       "owner": {"login": owner}, "private": bool(data.get("private")),
                       "visibility": data.get("visibility") or ("private" if data.get("private") else "public"),
-                      "description": data.get("description"), "html_url": web, "clone_url": f"{web}.git"}  # fmt: skip
+                      "description": data.get("description"), "html_url": web, "clone_url": f"{web}.git",
+                      "default_branch": "main"}  # fmt: skip
             if not name or forge.create_repo(owner, name, answer) is None:
                 error = {"resource": "Repository", "code": "custom", "field": "name",
                          "message": "name already exists on this account"}  # fmt: skip
@@ -258,11 +293,15 @@ def _handler(forge: Forge) -> type[BaseHTTPRequestHandler]:
             answer = {"id": 500 + len(forge.repos), "name": name, "path": name, "web_url": web,
                       "path_with_namespace": f"{owner}/{name}", "http_url_to_repo": f"{web}.git",
                       "visibility": data.get("visibility") or "private",
-                      "topics": data.get("topics") or []}  # fmt: skip
+                      "topics": data.get("topics") or [], "default_branch": "master"}  # fmt: skip
             if not name or forge.create_repo(owner, name, answer) is None:
                 self._send(400, {"message": {"name": ["has already been taken"], "path": ["has already been taken"]}})
                 return
             self._send(201, answer)
+
+        def _changes(self, method: str, path: str, query: dict, user: ForgeUser, data: dict) -> bool:
+            route = forge_changes.github if path.startswith("/api/v3/") else forge_changes.gitlab
+            return route(self, forge, user, method, path, query, data)
 
         def _api_write(self, path: str, body: bytes) -> None:
             user = forge.user_for(self, {})
@@ -291,12 +330,17 @@ def _handler(forge: Forge) -> type[BaseHTTPRequestHandler]:
                 self._send(200, {"names": repo["topics"]})
             elif self.command == "POST" and path == "/api/v4/projects":
                 self._gitlab_create(user, data)
-            else:
+            elif not self._changes(self.command, path, parse_qs(urlsplit(self.path).query), user, data):
                 self._send(404, {"message": "Not Found"})
 
         def do_PUT(self) -> None:
             path = urlsplit(self.path).path
             forge.requests.append(f"PUT {path}")
+            self._api_write(path, read_body(self))
+
+        def do_PATCH(self) -> None:
+            path = urlsplit(self.path).path
+            forge.requests.append(f"PATCH {path}")
             self._api_write(path, read_body(self))
 
         def do_POST(self) -> None:

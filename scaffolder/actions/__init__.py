@@ -7,13 +7,24 @@ from plugins.scaffolder import ScaffolderAction, register_scaffolder_action
 
 
 def register_builtin_actions() -> None:
-    from scaffolder.actions import basic, catalog, fetch, publish, publish_forge
+    from scaffolder.actions import (
+        basic,
+        catalog,
+        cookiecutter,
+        fetch,
+        github_repo,
+        publish,
+        publish_forge,
+        publish_requests,
+    )
 
     for action in (
         basic.CATALOG_WRITE, basic.DEBUG_LOG, basic.DEBUG_WAIT, basic.FS_DELETE, basic.FS_RENAME,
         catalog.CATALOG_REGISTER, fetch.FETCH_PLAIN, fetch.FETCH_PLAIN_FILE, fetch.FETCH_TEMPLATE,
         fetch.FETCH_TEMPLATE_FILE, publish.PUBLISH_GIT, publish_forge.PUBLISH_GITHUB,
-        publish_forge.PUBLISH_GITLAB,
+        publish_forge.PUBLISH_GITLAB, cookiecutter.FETCH_COOKIECUTTER, github_repo.GITHUB_ACTIONS_DISPATCH,
+        github_repo.GITHUB_PAGES_ENABLE, publish_requests.PUBLISH_GITHUB_PULL_REQUEST,
+        publish_requests.PUBLISH_GITLAB_MERGE_REQUEST,
     ):  # fmt: skip
         register_scaffolder_action(action, replace=True)
 

@@ -12,7 +12,7 @@ from scaffolder.templating import TemplateError, parse_repo_url
 VISIBILITIES = ("private", "internal", "public")
 
 
-def _target(data: dict, kind: str) -> tuple[ForgeHost, str, str]:
+def forge_target(data: dict, kind: str) -> tuple[ForgeHost, str, str]:
     """(forge, owner, repo) from ``repoUrl``, parsed as Backstage's parseRepoUrl does."""
     try:
         parsed = parse_repo_url(data["repoUrl"])
@@ -39,18 +39,20 @@ def _push(ctx, forge: ForgeHost, remote: str, username: str, default_branch: str
     return sha, commit.branch
 
 
-def _message(answer) -> str:
+def answer_message(answer) -> str:
     if isinstance(answer, dict):
         errors = answer.get("errors") or []
         details = "; ".join(str(e.get("message") or e) if isinstance(e, dict) else str(e) for e in errors)
-        return " ".join(filter(None, [str(answer.get("message") or ""), details])) or "no message"
+        message = answer.get("message") or ""
+        message = "; ".join(map(str, message)) if isinstance(message, list) else str(message)  # GitLab's lists
+        return " ".join(filter(None, [message, details])) or "no message"
     return "no message"
 
 
 # -- GitHub -------------------------------------------------------------------------------------------
 def publish_github(ctx) -> None:
     data = ctx.input
-    forge, owner, repo = _target(data, "github")
+    forge, owner, repo = forge_target(data, "github")
     visibility = data.get("repoVisibility") or "private"
     status, answer = forge.call("GET", f"/users/{path_part(owner)}")
     if status != 200 or not isinstance(answer, dict):
@@ -80,15 +82,15 @@ def publish_github(ctx) -> None:
         path = "/user/repos"
     status, created = forge.call("POST", path, body)
     if status == 422:
-        raise ForgeError(f"{forge.host}: cannot create {owner}/{repo}: {_message(created)}")
+        raise ForgeError(f"{forge.host}: cannot create {owner}/{repo}: {answer_message(created)}")
     if status != 201 or not isinstance(created, dict):
-        raise ForgeError(f"{forge.host}: creating {owner}/{repo} failed ({status}: {_message(created)})")
+        raise ForgeError(f"{forge.host}: creating {owner}/{repo} failed ({status}: {answer_message(created)})")
     ctx.log(f"Created {created.get('html_url')} ({visibility})")
     if data.get("topics"):
         names = [str(t).lower() for t in data["topics"]]
         status, answer = forge.call("PUT", f"/repos/{path_part(owner)}/{path_part(repo)}/topics", {"names": names})
         if status != 200:  # as in Backstage: the repository is made, the topics are not worth failing for
-            ctx.log(f"Skipping topics {' '.join(names)}: {status} {_message(answer)}")
+            ctx.log(f"Skipping topics {' '.join(names)}: {status} {answer_message(answer)}")
     remote = forge.check_push_url(str(created.get("clone_url") or ""), forge.host)
     sha, branch = _push(ctx, forge, remote, "x-access-token", "main")
     ctx.output("remoteUrl", remote)
@@ -99,7 +101,7 @@ def publish_github(ctx) -> None:
 # -- GitLab -------------------------------------------------------------------------------------------
 def publish_gitlab(ctx) -> None:
     data = ctx.input
-    forge, owner, repo = _target(data, "gitlab")
+    forge, owner, repo = forge_target(data, "gitlab")
     status, namespace = forge.call("GET", f"/namespaces/{path_part(owner)}")
     if status != 200 or not isinstance(namespace, dict) or "id" not in namespace:
         raise ForgeError(f"{forge.host}: namespace {owner!r} not found ({status} from GET /namespaces/{owner})")
@@ -121,7 +123,7 @@ def publish_gitlab(ctx) -> None:
             return
     status, created = forge.call("POST", "/projects", body)
     if status != 201 or not isinstance(created, dict):
-        raise ForgeError(f"{forge.host}: cannot create {owner}/{repo} ({status}: {_message(created)})")
+        raise ForgeError(f"{forge.host}: cannot create {owner}/{repo} ({status}: {answer_message(created)})")
     ctx.log(f"Created {created.get('web_url')} (project {created.get('id')})")
     push_url = forge.check_push_url(str(created.get("http_url_to_repo") or ""), forge.host)
     sha, branch = _push(ctx, forge, push_url, "oauth2", "master")
