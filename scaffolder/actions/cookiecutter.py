@@ -128,6 +128,8 @@ def _render_name(path: str, env: dict[str, Any]) -> str:
 FETCH_COOKIECUTTER = ScaffolderAction(
     id="fetch:cookiecutter",
     handler=fetch_cookiecutter,
+    supports_dry_run=True,  # it writes only into the workspace
+    idempotent=True,  # a retry re-runs it to rebuild the workspace
     description="Downloads a cookiecutter skeleton and renders its names and text files with "
     "`{{ cookiecutter.x }}` in the sandboxed environment (no hooks, no extensions, no Docker).",
     input_schema={
@@ -146,5 +148,4 @@ FETCH_COOKIECUTTER = ScaffolderAction(
     },
     output_schema={"type": "object", "properties": {}},
     examples=[{"description": "Render ./skeleton", "example": {"url": "./skeleton", "values": {"name": "x"}}}],
-    supports_dry_run=True,
 )  # fmt: skip

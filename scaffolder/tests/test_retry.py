@@ -156,3 +156,18 @@ def test_the_retry_command(template, runner):
     with pytest.raises(Exception, match="Task failed"):
         call_command("scaffolder", "retry", str(task.pk), "--user", runner.username, stdout=out)
     assert "Retrying" in out.getvalue() and "[rename]" in out.getvalue()
+
+
+def test_every_built_in_action_that_only_writes_the_workspace_is_rebuilt_on_a_retry():
+    """Actions with effects outside the workspace run once per task; workspace-only ones (fetch:*, fs:*…)
+    re-run on a retry to rebuild it, and are the ones a dry run may run."""
+    from scaffolder.actions import all_actions
+
+    effects = {"publish:git", "publish:github", "publish:gitlab", "publish:github:pull-request",
+               "publish:gitlab:merge-request", "github:pages:enable", "github:actions:dispatch",
+               "catalog:register", "debug:wait"}  # fmt: skip
+    for action in all_actions():
+        if action.id in effects:
+            assert not action.idempotent, action.id
+        elif action.id.startswith(("fetch:", "fs:")):
+            assert action.idempotent and action.supports_dry_run, action.id
