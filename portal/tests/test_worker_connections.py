@@ -46,7 +46,7 @@ def test_a_worker_keeps_its_connection_between_tasks_and_replaces_a_broken_one()
 
 def run_as_worker(task, task_id: str) -> None:
     """Run ``task`` in this process with the request a worker gives it (not eager, with an id)."""
-    task.push_request(id=task_id, is_eager=False, hostname="bench@host", delivery_info={"routing_key": "callboard"},
+    task.push_request(id=task_id, is_eager=False, hostname="worker@host", delivery_info={"routing_key": "callboard"},
                       args=[], kwargs={}, task=task.name)  # fmt: skip
     try:
         task()
@@ -62,7 +62,7 @@ def test_a_job_reads_its_jobrun_once_and_a_repeat_delivery_once():
     # whether it ran before (read once, for the repeat check and the JobRun), the JobRun, its end
     assert [q["sql"].split()[0] for q in ran] == ["SELECT", "INSERT", "UPDATE"], [q["sql"][:80] for q in ran]
     job = JobRun.objects.get(task_id=task_id)
-    assert job.status == JobRun.Status.SUCCEEDED and job.worker == "bench@host" and job.attempt == 1
+    assert job.status == JobRun.Status.SUCCEEDED and job.worker == "worker@host" and job.attempt == 1
     assert job.task_call == {"task": "portal.testing.database_session", "args": [], "kwargs": {}, "queue": "callboard"}
 
     with CaptureQueriesContext(connection) as again:  # the same message delivered again: dropped after one read
