@@ -94,8 +94,16 @@ def drop_database(args) -> None:
         from psycopg import sql
 
         connections.close_all()
-        with psycopg.connect(args.postgres, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(args.database)))
+        drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(args.database))
+        for attempt in range(20):  # FORCE cannot end an autovacuum worker (not ours): it soon finishes
+            try:
+                with psycopg.connect(args.postgres, autocommit=True) as conn:
+                    conn.execute(drop)
+                return
+            except psycopg.errors.InsufficientPrivilege:
+                if attempt == 19:
+                    raise
+                time.sleep(0.5)
 
 
 def prepare(workdir: Path):

@@ -1,4 +1,9 @@
-"""The base class of every Celery task: a message whose job already finished is not run again.
+"""The base class of every Celery task: one database connection per worker process, and a message whose
+job already finished is not run again.
+
+Each task in a worker runs as Django runs a request: stale or broken connections are closed before and
+after it (``close_old_connections``: ``CONN_MAX_AGE``, ``CONN_HEALTH_CHECKS``), a healthy one is kept.
+Celery's own fix-up would close it around every task (settings: ``CELERY_DB_REUSE_MAX``).
 
 With acks-late a message can arrive twice: Redis delivers an unacknowledged message again after its
 visibility timeout, and a pool child lost mid-task puts its message back. When the first delivery's JobRun
@@ -11,6 +16,7 @@ from __future__ import annotations
 import logging
 
 from celery.contrib.django.task import DjangoTask
+from django.db import close_old_connections
 
 logger = logging.getLogger(__name__)
 
@@ -18,13 +24,17 @@ logger = logging.getLogger(__name__)
 class PortalTask(DjangoTask):
     def __call__(self, *args, **kwargs):
         request = self.request
-        if request.id and not request.is_eager:
+        if not request.id or request.is_eager:
+            return super().__call__(*args, **kwargs)
+        close_old_connections()
+        try:
             from portal.models import JobRun
 
-            done = JobRun.objects.filter(task_id=request.id).exclude(
-                status__in=[JobRun.Status.PENDING, JobRun.Status.RUNNING]
-            )
-            if done.exists():
+            job = JobRun.objects.filter(task_id=request.id).first()
+            if job is not None and job.status not in (JobRun.Status.PENDING, JobRun.Status.RUNNING):
                 logger.warning("Task %s[%s] delivered again after its job ended; not run again", self.name, request.id)
                 return None
-        return super().__call__(*args, **kwargs)
+            request.job_run_row = job  # read once: job_run() (portal/jobs.py) starts from it
+            return super().__call__(*args, **kwargs)
+        finally:
+            close_old_connections()

@@ -36,6 +36,7 @@ from portal.models import JobRun
 logger = logging.getLogger(__name__)
 
 HEARTBEAT_JOB = "portal.worker_heartbeat"  # one JobRun per worker, updated in place
+_UNREAD = object()
 
 
 class JobAbandoned(Exception):
@@ -63,7 +64,10 @@ def _start(name: str, object_repr: str) -> JobRun:
         return JobRun.objects.create(
             name=name, object_repr=str(object_repr)[:300], status=JobRun.Status.RUNNING, started_at=now
         )
-    job = JobRun.objects.filter(task_id=request.id).first()
+    # The row PortalTask read to decide whether to run this message (portal/celerytask.py), used once.
+    job = request.__dict__.pop("job_run_row", _UNREAD)
+    if job is _UNREAD:
+        job = JobRun.objects.filter(task_id=request.id).first()
     if job is None:
         job = JobRun(name=name, object_repr=str(object_repr)[:300], task_id=request.id)
     elif job.status != JobRun.Status.PENDING:  # the same message again: its worker was lost mid-task

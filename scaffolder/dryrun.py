@@ -55,8 +55,8 @@ class DryRunner(Runner):
         if type == TaskEvent.Type.LOG:
             self.entries.append({"body": self.masker.value(body)})
 
-    def flush(self, *, beat: bool = False) -> bool:
-        return True
+    def flush(self) -> None:
+        pass
 
     def heartbeat(self, *, every: float = 0) -> None:
         pass

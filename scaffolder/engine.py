@@ -137,32 +137,24 @@ class Runner:
         if now:
             self.flush()
 
-    def flush(self, *, beat: bool = False) -> bool:
-        """Write what waits (step rows, the engine's lines) in one transaction: one commit per step boundary.
-
-        ``beat``: also the heartbeat of a step boundary, which tells whether the task is still ``processing``
-        (False once it was cancelled)."""
-        running = True
-        writes = len(self.pending_steps) + bool(self.pending) + beat
+    def flush(self) -> None:
+        """Write what waits (step rows, the engine's lines) in one transaction: one commit per step."""
+        writes = len(self.pending_steps) + bool(self.pending)
         if writes:
             # One statement needs no transaction (on PostgreSQL, BEGIN and COMMIT are round trips of their own).
             with transaction.atomic() if writes > 1 else nullcontext():
-                for row, fields in self.pending_steps:
-                    row.save(update_fields=fields)
-                if len(self.pending) == 1:
-                    self.pending[0].save(force_insert=True)
-                elif self.pending:
-                    TaskEvent.objects.bulk_create(self.pending)  # its own atomic block: a savepoint at most
-                if beat:
-                    running = bool(
-                        Task.objects.filter(pk=self.task.pk, status=Task.Status.PROCESSING).update(
-                            last_heartbeat_at=timezone.now()
-                        )
-                    )
-                    self.last_beat = time.monotonic()
-            self.pending, self.pending_steps = [], []
+                self._write_pending()
             self.heartbeat()
-        return running
+
+    def _write_pending(self) -> None:
+        """The statements of :meth:`flush`, in the caller's transaction (the events in one insert)."""
+        for row, fields in self.pending_steps:
+            row.save(update_fields=fields)
+        if len(self.pending) == 1:
+            self.pending[0].save(force_insert=True)
+        elif self.pending:
+            TaskEvent.objects.bulk_create(self.pending)  # its own atomic block: a savepoint at most
+        self.pending, self.pending_steps = [], []
 
     def heartbeat(self, *, every: float = HEARTBEAT_SECONDS) -> None:
         """Written at step boundaries (with the cancel check) and, at most every ``every`` seconds, whenever
@@ -173,9 +165,14 @@ class Runner:
             self.last_beat = now
 
     def still_running(self) -> bool:
-        """The step boundary: what waits is written with the heartbeat, which also says whether the task is
-        still ``processing``."""
-        return self.flush(beat=True)
+        """The step boundary's heartbeat, which also says whether the task is still ``processing``: one
+        statement. What waits (the last step's row and lines) is written with the next step's beginning, just
+        before its action runs, or with the end; a task no longer processing writes it as it stops."""
+        running = bool(
+            Task.objects.filter(pk=self.task.pk, status=Task.Status.PROCESSING).update(last_heartbeat_at=timezone.now())
+        )
+        self.last_beat = time.monotonic()
+        return running
 
     def log(self, message: str, step_id: str | None = None, status: str | None = None, *, now: bool = True) -> None:
         body: dict[str, Any] = {"message": self.masker.text(message)}
@@ -217,7 +214,9 @@ class Runner:
             source = self.template_source()
             for position, step in enumerate(steps):
                 row = rows.get(position) or self.new_step_row(position, step)
-                if not self.still_running():
+                # The claim, a moment ago, was the first boundary's check (a task cancelled before it is not
+                # claimed); "Starting up" is written with the first step's beginning.
+                if position and not self.still_running():
                     self._stop(rows, position)
                     return
                 if row.status == TaskStep.Status.COMPLETED and self.reuse(row):
@@ -408,8 +407,7 @@ class Runner:
     def record_end(self, output: dict[str, Any]) -> None:
         """The final status and the completion event, committed together (a stream that sees one sees both)."""
         now = timezone.now()
-        with transaction.atomic():
-            self.flush()
+        with transaction.atomic():  # what waits (the last step's row and line) goes in with it, no savepoint
             if self.failed:
                 Task.objects.filter(pk=self.task.pk, status=Task.Status.PROCESSING).update(
                     status=Task.Status.FAILED, finished_at=now, error=self.error, sealed_secrets=""
@@ -420,7 +418,8 @@ class Runner:
                     status=Task.Status.COMPLETED, finished_at=now, output=output, sealed_secrets=""
                 )
                 body = {"output": output}
-            self.event(TaskEvent.Type.COMPLETION, body)
+            self.event(TaskEvent.Type.COMPLETION, body, now=False)
+            self._write_pending()
         self.released = True
 
     def render_output(self) -> dict[str, Any]:

@@ -163,6 +163,12 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_IGNORE_RESULT = True  # job state lives in portal.JobRun, not a result backend
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=300)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=360)
+# Celery's Django fix-up closes the database connection before and after every task: a new PostgreSQL
+# connection (and a cold backend) per task, most of a short task's time. The fix-up is told never to
+# (a reuse count it never reaches); the worker treats each task as Django treats a request instead
+# (portal/celerytask.py): the connection is kept DATABASE_CONN_MAX_AGE s, checked when a task starts
+# (CONN_HEALTH_CHECKS) and dropped when broken.
+CELERY_DB_REUSE_MAX = 2**62
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1

@@ -23,3 +23,15 @@ def wait_for_file(path: str, timeout: float = 300) -> dict:
             time.sleep(0.05)
         job.result = {"pid": os.getpid()}
     return job.result
+
+
+@shared_task(name="portal.testing.database_session")
+def database_session() -> dict:
+    """A job that records which database session ran it (PostgreSQL's backend pid; SQLite's connection object)."""
+    from django.db import connection
+
+    with job_run("portal.testing.database_session") as job:
+        connection.ensure_connection()
+        raw = connection.connection
+        job.result = {"session": raw.info.backend_pid if connection.vendor == "postgresql" else id(raw)}
+    return job.result

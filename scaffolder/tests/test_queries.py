@@ -55,12 +55,14 @@ def test_a_trivial_run_costs_a_fixed_number_of_statements(scaffold_dirs, runner,
     with CaptureQueriesContext(connection) as ran:
         task = engine.run_task(task_id)
     assert task.status == "completed", task.error
-    # claim, read the task (with its event count), its steps; per step: the boundary (what waits, and the heartbeat
-    # that is also the cancel check), then the step's row and its "Beginning" line before the action runs,
-    # then each line the action logs; the end (the last step's row, status and completion event together);
-    # the task read back.
-    assert len(statements(ran)) == 20, "\n".join(s[:90] for s in statements(ran))
-    # ... in 12 transactions, 9 of them writes (each a commit): the claim, 2 per step, the 3 action lines,
-    # the end; the other 3 are the reads.
-    assert transactions(ran) == 12
+    # claim, read the task (with its event count), its steps; per step: the boundary (the heartbeat that is also
+    # the cancel check, one statement; the first step's is the claim), then what waits (the last step's row and
+    # "Finished" line, "Starting up" for the first) with the step's row and "Beginning" line, in one transaction
+    # just before the action runs, then each line the action logs; the end (the last step's row, the status, its
+    # "Finished" line and the completion event in one insert, no savepoint); the task read back.
+    assert len(statements(ran)) == 16, "\n".join(s[:90] for s in statements(ran))
+    # ... in 11 transactions, 8 of them writes (each a commit): the claim, the first step's beginning, the second
+    # step's boundary and beginning, the 3 action lines, the end; the other 3 are the reads. On PostgreSQL,
+    # 3 of them are BEGIN … COMMIT (the two beginnings and the end).
+    assert transactions(ran) == 11
     assert TaskEvent.objects.filter(task_id=task_id).count() == 9
