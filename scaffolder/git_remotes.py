@@ -129,3 +129,14 @@ def browse_url(remote_url: str, branch: str) -> str:
     if host in {h.lower() for h in settings.CATALOG_GITLAB_HOSTS}:
         return f"{base}/-/blob/{branch}"
     return f"git+{remote_url}@{branch}"
+
+
+def check_setting(**_kwargs) -> list:
+    """Django system check (``manage.py check``, runserver, migrate): a malformed setting is reported at start."""
+    from django.core.checks import Error
+
+    try:
+        allowed_remotes()
+    except RemotesMisconfigured as exc:
+        return [Error(str(exc), hint="See SCAFFOLDER_GIT_REMOTES in docs/configuration.md", id="scaffolder.E001")]
+    return []

@@ -233,3 +233,13 @@ def test_file_remotes_still_work(scaffold_dirs, runner):
     assert task.status == Task.Status.COMPLETED, task.error
     assert repo_files(bare)["README.md"] == b"# local\n"
     assert _step(task).output["repoContentsUrl"] == f"git+{bare.resolve().as_uri()}@main"
+
+
+def test_a_malformed_setting_is_reported_by_the_system_checks(settings):
+    from django.core.checks import run_checks
+
+    settings.SCAFFOLDER_GIT_REMOTES = ["ssh://git@x/org/"]
+    errors = [e for e in run_checks() if e.id == "scaffolder.E001"]
+    assert len(errors) == 1 and errors[0].msg.startswith("SCAFFOLDER_GIT_REMOTES[0]: prefix 'ssh://git@x/org/'")
+    settings.SCAFFOLDER_GIT_REMOTES = ["https://x/org/"]
+    assert not [e for e in run_checks() if e.id == "scaffolder.E001"]
