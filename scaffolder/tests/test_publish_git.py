@@ -3,12 +3,14 @@
 
 import base64
 import logging
+from http.server import BaseHTTPRequestHandler
 
 import git
 import pytest
 
 from portal.testing.githttp import git_http_server
 from portal.testing.gitrepos import make_repo
+from portal.testing.httpserver import serve_http
 from scaffolder import engine, service
 from scaffolder.git_remotes import RemoteNotAllowed, RemotesMisconfigured, allowed_remotes, match_remote
 from scaffolder.models import Task, TaskStep
@@ -243,3 +245,26 @@ def test_a_malformed_setting_is_reported_by_the_system_checks(settings):
     assert len(errors) == 1 and errors[0].msg.startswith("SCAFFOLDER_GIT_REMOTES[0]: prefix 'ssh://git@x/org/'")
     settings.SCAFFOLDER_GIT_REMOTES = ["https://x/org/"]
     assert not [e for e in run_checks() if e.id == "scaffolder.E001"]
+
+
+def test_a_redirect_is_not_followed_so_the_token_stays_on_the_listed_host(allow_tmp, settings, server, runner):
+    server.bare("svc")
+
+    class Redirect(BaseHTTPRequestHandler):
+        def log_message(self, *args) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            self.send_response(302)
+            self.send_header("Location", server.url + self.path)  # the real server: another host:port
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        do_POST = do_GET
+
+    with serve_http(Redirect) as redirecting:
+        settings.SCAFFOLDER_GIT_REMOTES = [{"prefix": f"{redirecting}/platform/", "username": "bot", "token": TOKEN}]
+        task = _run(allow_tmp / "t", runner, {"name": "svc", "remote": f"{redirecting}/platform/svc.git"})
+    assert task.status == Task.Status.FAILED
+    assert _leaks(task, TOKEN) == []
+    assert server.requests == []  # the redirect's target never saw a request, nor the header
