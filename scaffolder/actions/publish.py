@@ -97,9 +97,9 @@ def _push_to_remote(ctx, remote: str, commit: CommitInputs) -> None:
     except GitError as exc:
         text = str(exc)
         if any(s in text for s in ("Authentication failed", "could not read Username", " 401", " 403")):
-            raise ValueError(f"remoteUrl {remote!r}: the server refused the push's credentials (those set for "
-                             f"{allowed.prefix} in SCAFFOLDER_GIT_REMOTES{'' if allowed.token else ', none'})"
-                             ) from None  # fmt: skip
+            which = f"those set for {allowed.prefix}" if allowed.token else f"no token is set for {allowed.prefix}"
+            raise ValueError(f"remoteUrl {remote!r}: the server refused the push's credentials ({which} in "
+                             "SCAFFOLDER_GIT_REMOTES)") from None  # fmt: skip
         raise ValueError(f"remoteUrl {remote!r}: {text}") from None
     ctx.log(f"Pushed {sha[:12]} to {remote} ({commit.branch})")
     ctx.output("remoteUrl", remote)

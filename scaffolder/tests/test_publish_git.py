@@ -268,3 +268,13 @@ def test_a_redirect_is_not_followed_so_the_token_stays_on_the_listed_host(allow_
     assert task.status == Task.Status.FAILED
     assert _leaks(task, TOKEN) == []
     assert server.requests == []  # the redirect's target never saw a request, nor the header
+
+
+def test_a_prefix_without_a_token_says_so_when_the_server_wants_one(allow_tmp, settings, server, runner):
+    settings.SCAFFOLDER_GIT_REMOTES = [f"{server.url}/platform/"]
+    server.bare("svc")
+    task = _run(allow_tmp / "t", runner, {"name": "svc", "remote": f"{server.url}/platform/svc.git"})
+    assert task.status == Task.Status.FAILED
+    assert f"refused the push's credentials (no token is set for {server.url}/platform/ in SCAFFOLDER" in (
+        _step(task).error
+    )
