@@ -60,6 +60,10 @@ class GitError(Exception):
     """A git operation failed; the message is safe to show to users (no credentials)."""
 
 
+class PushRejected(GitError):
+    """The remote refused the push because the branch exists and is not an ancestor (non-fast-forward)."""
+
+
 def sanitize_url(url: str) -> str:
     """The URL without user info, for logs and error messages."""
     parts = urlsplit(url)
@@ -279,9 +283,21 @@ def clean_repo_path(path: str) -> str:
 def _basic_auth_env(username: str, password: str) -> dict[str, str]:
     """HTTP basic credentials as git configuration in the environment: never on a command line (``ps``
     shows those) nor in a URL (error messages and reflogs keep those)."""
+    return _config_env({"http.extraHeader": _basic_auth_header(username, password)})
+
+
+def _basic_auth_header(username: str, password: str) -> str:
     pair = base64.b64encode(f"{username}:{password}".encode()).decode()
-    return {"GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": "http.extraHeader",
-            "GIT_CONFIG_VALUE_0": f"Authorization: Basic {pair}"}  # fmt: skip
+    return f"Authorization: Basic {pair}"
+
+
+def _config_env(pairs: dict[str, str]) -> dict[str, str]:
+    """Git configuration passed in the environment (``GIT_CONFIG_COUNT``/``KEY_n``/``VALUE_n``)."""
+    env = {"GIT_CONFIG_COUNT": str(len(pairs))}
+    for index, (key, value) in enumerate(pairs.items()):
+        env[f"GIT_CONFIG_KEY_{index}"] = key
+        env[f"GIT_CONFIG_VALUE_{index}"] = value
+    return env
 
 
 def _commit(repo: git.Repo, message: str, author_name: str, author_email: str) -> None:
@@ -302,12 +318,21 @@ def push_directory(
     author_email: str = "callboard@localhost",
     username: str = "",
     password: str = "",
+    follow_redirects: bool = True,
 ) -> str:
     """Commit a copy of ``source`` as the first commit of ``branch`` and push it to ``remote_url`` (a new,
-    empty repository on a forge); returns the sha. ``username``/``password`` are sent as HTTP basic auth."""
+    empty repository on a forge); returns the sha. ``username``/``password`` are sent as HTTP basic auth.
+
+    Never forced: an existing ``branch`` refuses the push (PushRejected). ``follow_redirects=False`` keeps
+    git on the host of ``remote_url`` (for remotes allowed by prefix)."""
     validate_ref(branch)
     validate_url(remote_url)
-    env = _basic_auth_env(username, password) if password else None
+    config: dict[str, str] = {}
+    if password:
+        config["http.extraHeader"] = _basic_auth_header(username, password)
+    if not follow_redirects:
+        config["http.followRedirects"] = "false"
+    env = _config_env(config) if config else None
     with tempfile.TemporaryDirectory(prefix="callboard-git-") as tmp:
         work = Path(tmp) / "work"
         shutil.copytree(source, work, symlinks=True)
@@ -315,7 +340,12 @@ def push_directory(
         try:
             _run(repo, "add", "--all", ".")
             _commit(repo, message, author_name, author_email)
-            _run(repo, "push", "--quiet", "--", remote_url, f"HEAD:refs/heads/{branch}", env=env)
+            try:
+                _run(repo, "push", "--quiet", "--", remote_url, f"HEAD:refs/heads/{branch}", env=env)
+            except GitError as exc:
+                if "[rejected]" in str(exc) or "non-fast-forward" in str(exc):
+                    raise PushRejected(str(exc)) from exc
+                raise
             return _run(repo, "rev-parse", "HEAD").strip()
         finally:
             repo.close()

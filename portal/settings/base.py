@@ -373,6 +373,9 @@ CATALOG_GITLAB_HOSTS = env.list("CATALOG_GITLAB_HOSTS", default=["gitlab.com"])
 # The scaffolder's publish:github / publish:gitlab (docs/scaffolder.md): per host of CATALOG_GITHUB_HOSTS or
 # CATALOG_GITLAB_HOSTS, {"apiBaseUrl": …, "token": …}. Hosts in neither list are refused.
 SCAFFOLDER_INTEGRATIONS = env.json("SCAFFOLDER_INTEGRATIONS", default={})
+# publish:git's remotes beyond file:// (scaffolder/git_remotes.py): a list of URL prefixes, each a string or
+# {"prefix": "https://git.example.com/platform/", "username": …, "token": … | "tokenEnv": "ENV_VAR"}.
+SCAFFOLDER_GIT_REMOTES = env.json("SCAFFOLDER_GIT_REMOTES", default=[])
 CATALOG_ALLOWED_PATHS = env.list("CATALOG_ALLOWED_PATHS", default=[str(DATA_DIR), str(BASE_DIR / "demo")])
 CATALOG_ORPHAN_GRACE_DAYS = env.int("CATALOG_ORPHAN_GRACE_DAYS", default=7)
 CATALOG_WEBHOOK_SECRET = env.str("CATALOG_WEBHOOK_SECRET", default="")

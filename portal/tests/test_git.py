@@ -2,7 +2,16 @@
 
 import pytest
 
-from portal.git import GitError, GitRepo, PathInfo, clean_repo_path, sanitize_url, validate_ref
+from portal.git import (
+    GitError,
+    GitRepo,
+    PathInfo,
+    PushRejected,
+    clean_repo_path,
+    push_directory,
+    sanitize_url,
+    validate_ref,
+)
 from portal.testing.gitrepos import make_repo
 
 
@@ -111,3 +120,16 @@ def test_concurrent_fetches_into_one_mirror_wait_for_each_other(tmp_path):
                 for _ in range(8)]  # fmt: skip
     results = [child.communicate(timeout=120) for child in children]
     assert [out.strip() for out, _ in results] == [sha] * 8, [err for _, err in results]
+
+
+def test_push_directory_never_overwrites_a_branch_with_history(tmp_path):
+    bare = tmp_path / "r.git"
+    first = make_repo(bare, {"kept.txt": "old\n"})
+    source = tmp_path / "src"
+    source.mkdir()
+    (source / "new.txt").write_text("new\n")
+    with pytest.raises(PushRejected, match=r"\[rejected\]"):
+        push_directory(source, bare.as_uri(), branch="main")
+    pushed = push_directory(source, bare.as_uri(), branch="other")
+    with GitRepo(bare.as_uri(), tmp_path / "cache") as repo:
+        assert repo.fetch("main") == first and repo.fetch("other") == pushed

@@ -1,4 +1,5 @@
-"""publish:git: push the workspace to a git repository (a new bare one under the data dir by default)."""
+"""publish:git: push the workspace to a git repository: a new bare one under the data dir by default, a
+``file://`` one under CATALOG_ALLOWED_PATHS, or an https remote an admin allows (scaffolder/git_remotes.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from django.conf import settings
 
 from catalog.ingestion.sources import SourceError, check_local_path
 from plugins.scaffolder import ScaffolderAction
-from portal.git import create_repository_from_directory, validate_ref
+from portal.git import GitError, PushRejected, create_repository_from_directory, push_directory, validate_ref
+from scaffolder.git_remotes import browse_url, match_remote
 from scaffolder.templating import TemplateError, parse_repo_url
 
 _REPO_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
@@ -36,15 +38,18 @@ def _repo_name(data: dict) -> str:
     return name
 
 
+def _is_file_url(remote: str) -> bool:
+    return remote.lower().startswith("file:")
+
+
 def _bare_path(data: dict) -> tuple[Path, bool]:
     """(bare repository path, whether it must be new)."""
     remote = data.get("remoteUrl")
     if not remote:
         return local_repos_dir() / f"{_repo_name(data)}.git", True
     parts = urlsplit(remote)
-    if parts.scheme != "file" or parts.netloc not in ("", "localhost"):
-        raise ValueError(f"remoteUrl {remote!r}: publish:git pushes to file:// repositories under "
-                         "CATALOG_ALLOWED_PATHS in this version")  # fmt: skip
+    if parts.netloc not in ("", "localhost"):
+        raise ValueError(f"remoteUrl {remote!r}: a file:// URL names a local path (file:///…), not a host")
     try:
         return Path(check_local_path(unquote(parts.path))), False
     except SourceError as exc:
@@ -76,8 +81,38 @@ def commit_inputs(ctx, default_branch: str = "main") -> CommitInputs:
     return CommitInputs(source, branch, data.get("gitCommitMessage") or "initial commit", author, email)
 
 
+def _push_to_remote(ctx, remote: str, commit: CommitInputs) -> None:
+    """Push to an allowed https remote: its first commit on a new branch, never over existing history."""
+    allowed = match_remote(remote)  # before anything is contacted
+    try:
+        sha = push_directory(
+            commit.source, remote, branch=commit.branch, message=commit.message,
+            author_name=commit.author_name, author_email=commit.author_email,
+            username=allowed.username, password=allowed.token, follow_redirects=False,
+        )  # fmt: skip
+    except PushRejected:
+        raise ValueError(f"remoteUrl {remote!r} already has a branch {commit.branch!r} with other history; "
+                         "publish:git pushes only to an empty repository or a new branch (nothing was "
+                         "changed): choose another defaultBranch or repository") from None  # fmt: skip
+    except GitError as exc:
+        text = str(exc)
+        if any(s in text for s in ("Authentication failed", "could not read Username", " 401", " 403")):
+            which = f"those set for {allowed.prefix}" if allowed.token else f"no token is set for {allowed.prefix}"
+            raise ValueError(f"remoteUrl {remote!r}: the server refused the push's credentials ({which} in "
+                             "SCAFFOLDER_GIT_REMOTES)") from None  # fmt: skip
+        raise ValueError(f"remoteUrl {remote!r}: {text}") from None
+    ctx.log(f"Pushed {sha[:12]} to {remote} ({commit.branch})")
+    ctx.output("remoteUrl", remote)
+    ctx.output("repoContentsUrl", browse_url(remote, commit.branch))
+    ctx.output("commitHash", sha)
+
+
 def publish_git(ctx) -> None:
     data = ctx.input
+    remote = data.get("remoteUrl")
+    if remote and not _is_file_url(remote):
+        _push_to_remote(ctx, remote, commit_inputs(ctx))
+        return
     commit = commit_inputs(ctx)
     branch = commit.branch
     bare, must_be_new = _bare_path(data)
@@ -97,13 +132,17 @@ def publish_git(ctx) -> None:
 PUBLISH_GIT = ScaffolderAction(
     id="publish:git",
     handler=publish_git,
-    description="Commits the workspace and pushes it to a git repository: remoteUrl (file:// under "
-    "CATALOG_ALLOWED_PATHS), or a new bare repository under the data dir named by repoName (or by the "
-    "repo of repoUrl, so publish:github steps can be pointed here unchanged).",
+    description="Commits the workspace and pushes it to a git repository: remoteUrl (an https remote allowed by "
+    "SCAFFOLDER_GIT_REMOTES, or file:// under CATALOG_ALLOWED_PATHS), or a new bare repository under the data "
+    "dir named by repoName (or by the repo of repoUrl, so publish:github steps can be pointed here unchanged).",
     input_schema={
         "type": "object",
         "properties": {
-            "remoteUrl": {"type": "string", "description": "file:// URL of a repository to push to"},
+            "remoteUrl": {
+                "type": "string",
+                "description": "https:// remote allowed by SCAFFOLDER_GIT_REMOTES, or "
+                "file:// URL of a repository under CATALOG_ALLOWED_PATHS",
+            },
             "repoName": {"type": "string", "description": "Name of the new local bare repository"},
             "repoUrl": {"type": "string", "description": "RepoUrlPicker value; its repo names the repository"},
             "defaultBranch": {"type": "string", "default": "main"},
