@@ -7,12 +7,12 @@ from plugins.scaffolder import ScaffolderAction, register_scaffolder_action
 
 
 def register_builtin_actions() -> None:
-    from scaffolder.actions import basic, catalog, fetch, publish, publish_forge
+    from scaffolder.actions import basic, catalog, fetch, publish, publish_forge, rails
 
     for action in (
         basic.CATALOG_WRITE, basic.DEBUG_LOG, basic.DEBUG_WAIT, basic.FS_DELETE, basic.FS_RENAME,
         catalog.CATALOG_REGISTER, fetch.FETCH_PLAIN, fetch.FETCH_PLAIN_FILE, fetch.FETCH_TEMPLATE,
-        fetch.FETCH_TEMPLATE_FILE, publish.PUBLISH_GIT, publish_forge.PUBLISH_GITHUB,
+        fetch.FETCH_TEMPLATE_FILE, rails.FETCH_RAILS, publish.PUBLISH_GIT, publish_forge.PUBLISH_GITHUB,
         publish_forge.PUBLISH_GITLAB,
     ):  # fmt: skip
         register_scaffolder_action(action, replace=True)

@@ -31,7 +31,6 @@ TEMPLATES = [
      {"component_id": "greeter", "java_package_name": "greeter", "description": "Says hello", **ENTITY}),
 ]  # fmt: skip
 NOT_BUILT = [
-    ("software-templates/rails-demo", "fetch:rails is not built"),
     ("software-templates/docs-template-cookiecutter", "fetch:cookiecutter is not built"),
     ("software-templates/pull-request", "publish:github:pull-request is not built"),
     ("software-templates/gitlab-merge-request", "publish:gitlab:merge-request is not built"),
