@@ -40,6 +40,8 @@ FLAGS = [
     ("skipActiveStorage", "--skip-active-storage"), ("skipActionText", "--skip-action-text"), ("force", "--force"),
 ]  # fmt: skip
 OFFLINE = ["--skip-bundle", "--skip-webpack-install"]  # nothing is installed: no network, no time limit blown
+# rails new runs `git init` (its repository is left out of the result): no advice about the branch name.
+GIT_QUIET = {"GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": "init.defaultBranch", "GIT_CONFIG_VALUE_0": "main"}
 _APP_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$")
 
 
@@ -127,6 +129,7 @@ def run_rails_new(work_dir: Path, name: str, options: dict[str, Any], log) -> Pa
         command, work_dir, name="rails new", timeout=settings.SCAFFOLDER_RAILS_TIMEOUT,
         timeout_setting="SCAFFOLDER_RAILS_TIMEOUT", memory_mb=settings.SCAFFOLDER_RAILS_MEMORY_MB,
         file_mb=sources.MAX_BYTES // (1024 * 1024), isolate_network=isolate, confine_writes=isolate,
+        env=sandbox.clean_env(work_dir, GIT_QUIET),
     )  # fmt: skip
     for line in result.log.splitlines():
         log(line)
