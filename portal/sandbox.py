@@ -9,7 +9,8 @@ What is enforced, and where:
   file-size limit) and only the tail is kept;
 - on Linux where namespaces can be created (root, or unprivileged user namespaces enabled):
   ``isolate_network`` runs it with no network at all (``unshare --net``); ``confine_writes`` also gives it
-  a mount namespace whose whole file system is read-only except the work dir and an empty /tmp.
+  mount and PID namespaces: the whole file system read-only except the work dir and an empty /tmp, the
+  folders in ``hide`` empty, and a /proc of its own (the worker's processes and environment unseen).
   Elsewhere it runs with the host's network and file system, and the result says so.
 """
 
@@ -29,16 +30,22 @@ from pathlib import Path
 UNSHARE = shutil.which("unshare")
 OUTPUT_TAIL_CHARS = 20_000
 
-# Run inside the new mount namespace: a read-only copy of / with the work dir (and a fresh /tmp) writable,
-# then the command chrooted into it, in the work dir. Arguments only ("$@"), never interpolated.
+# Run inside the new mount and PID namespaces: a read-only copy of / with the work dir (and a fresh /tmp)
+# writable, the hidden folders empty, a /proc showing only the sandbox's own processes (not the worker's
+# environment), then the command chrooted into it, in the work dir. Arguments only ("$@"), never interpolated.
 _CONFINE = r"""
 set -eu
 PATH=/usr/sbin:/usr/bin:/sbin:/bin
-root=$1; work=$2; shift 2
+root=$1; work=$2; hidden=$3; shift 3
 mount --make-rprivate /
 mount --rbind / "$root"
 findmnt -rn -o TARGET -R "$root" | sort | while read -r m; do mount -o remount,bind,ro "$m" 2>/dev/null || true; done
+mount -t proc -o nosuid,nodev,noexec proc "$root/proc"
 mount -t tmpfs -o size=64m,mode=1777 tmpfs "$root/tmp"
+while [ "$hidden" -gt 0 ]; do
+  [ -d "$root$1" ] && mount -t tmpfs -o size=1m,mode=755 tmpfs "$root$1"
+  shift; hidden=$((hidden - 1))
+done
 mkdir -p "$root$work" 2>/dev/null || true
 mount --bind "$work" "$root$work"
 exec chroot "$root" /usr/bin/env -C "$work" "$@"
@@ -58,7 +65,7 @@ def _probe(prefix: list[str], confine: bool) -> bool:
     command = [*prefix, "true"]
     with tempfile.TemporaryDirectory() as root, tempfile.TemporaryDirectory() as work:
         if confine:
-            command = [*prefix, "sh", "-c", _CONFINE, "sandbox", root, work, "true"]
+            command = [*prefix, "sh", "-c", _CONFINE, "sandbox", root, work, "0", "true"]
         try:
             return subprocess.run(command, capture_output=True, timeout=10).returncode == 0
         except (OSError, subprocess.TimeoutExpired):
@@ -70,7 +77,7 @@ def _namespace_prefix(confine: bool) -> tuple[str, ...] | None:
     """The ``unshare`` prefix that works on this machine (plain as root, with a user namespace otherwise)."""
     if not UNSHARE or not sys.platform.startswith("linux"):
         return None
-    extra = ["--mount"] if confine else []
+    extra = ["--mount", "--pid", "--fork"] if confine else []
     for prefix in ([UNSHARE, "--net", *extra, "--"], [UNSHARE, "--user", "--map-root-user", "--net", *extra, "--"]):
         if _probe(prefix, confine):
             return tuple(prefix)
@@ -110,14 +117,18 @@ def run(
     isolate_network: bool = True,
     confine_writes: bool = False,
     env: dict[str, str] | None = None,
+    hide: list[Path] | tuple[Path, ...] = (),
 ) -> SandboxResult:
-    """Run ``command`` (an argument list, never a shell line) in ``work_dir``; never raises for a failure."""
+    """Run ``command`` (an argument list, never a shell line) in ``work_dir``; never raises for a failure.
+
+    ``hide``: folders that look empty to a confined command (the data dir, home folders: keys and tokens)."""
     prefix = _namespace_prefix(confine_writes) if (isolate_network or confine_writes) else None
     isolated, confined = prefix is not None, prefix is not None and confine_writes
     root = tempfile.mkdtemp(prefix="callboard-sandbox-") if confined else None
     if prefix is not None:
-        command = [*prefix, "sh", "-c", _CONFINE, "sandbox", root, str(work_dir), *command] if confined else [
-            *prefix, *command]  # fmt: skip
+        hidden = [str(Path(path).resolve()) for path in hide]
+        command = [*prefix, "sh", "-c", _CONFINE, "sandbox", root, str(work_dir), str(len(hidden)), *hidden,
+                   *command] if confined else [*prefix, *command]  # fmt: skip
     preexec = functools.partial(_limits, memory_mb * 1024 * 1024, timeout, file_mb * 1024 * 1024)
     try:
         with tempfile.TemporaryFile() as output:

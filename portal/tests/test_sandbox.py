@@ -1,6 +1,7 @@
 """portal/sandbox.py on its own: what the child sees and how it is stopped (TechDocs' and fetch:rails' uses
 are tested in their apps)."""
 
+import os
 import sys
 
 import pytest
@@ -35,10 +36,14 @@ def test_only_the_tail_of_a_flood_of_output_is_kept(tmp_path):
 @pytest.mark.skipif(not sandbox.write_confinement_available(), reason="needs Linux namespaces (unshare)")
 def test_a_confined_child_has_no_network_and_writes_only_in_its_work_dir(tmp_path, settings):
     outside = settings.BASE_DIR / "sandbox-escape-probe.txt"
+    hidden = tmp_path.parent / f"{tmp_path.name}-hidden"
+    hidden.mkdir()
+    (hidden / "secret").write_text("s3cret")
     script = (f"touch {outside} 2>/dev/null && echo wrote-outside; touch inside && echo wrote-inside; "
+              f"cat {hidden}/secret 2>/dev/null; test -e /proc/{os.getpid()} && echo sees-worker; "
               "awk -F: 'NR > 2 {print $1}' /proc/net/dev")  # fmt: skip
     result = sandbox.run(["sh", "-c", script], tmp_path, name="probe", timeout=30, memory_mb=512,
-                         confine_writes=True)  # fmt: skip
+                         confine_writes=True, hide=[hidden])  # fmt: skip
     assert result.ok and result.isolated and result.confined, result.log
     assert result.log.split() == ["wrote-inside", "lo"]  # the network namespace has only its loopback
     assert (tmp_path / "inside").exists() and not outside.exists()

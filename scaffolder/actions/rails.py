@@ -106,6 +106,12 @@ def check_app_name(name: Any) -> str:
     return name
 
 
+def hidden_folders() -> list[Path]:
+    """What a template's Ruby must not read: the data dir (secret_key, repositories), Callboard's code
+    folder (a local .env), home folders (git credentials, ssh keys)."""
+    return [Path(settings.DATA_DIR), Path(settings.BASE_DIR), Path.home(), Path("/root"), Path("/home")]
+
+
 def run_rails_new(work_dir: Path, name: str, options: dict[str, Any], log) -> Path:
     """``rails new <work_dir>/intermediate/<name>`` in the sandbox; the one folder it generated."""
     rails = shutil.which(settings.SCAFFOLDER_RAILS_COMMAND, path=sandbox.clean_env(work_dir)["PATH"])
@@ -129,7 +135,7 @@ def run_rails_new(work_dir: Path, name: str, options: dict[str, Any], log) -> Pa
         command, work_dir, name="rails new", timeout=settings.SCAFFOLDER_RAILS_TIMEOUT,
         timeout_setting="SCAFFOLDER_RAILS_TIMEOUT", memory_mb=settings.SCAFFOLDER_RAILS_MEMORY_MB,
         file_mb=sources.MAX_BYTES // (1024 * 1024), isolate_network=isolate, confine_writes=isolate,
-        env=sandbox.clean_env(work_dir, GIT_QUIET),
+        env=sandbox.clean_env(work_dir, GIT_QUIET), hide=hidden_folders(),
     )  # fmt: skip
     for line in result.log.splitlines():
         log(line)

@@ -6,8 +6,10 @@ namespaces (unshare); they skip with the reason where either is missing."""
 
 import http.server
 import json
+import os
 import shutil
 import threading
+from pathlib import Path
 
 import pytest
 import yaml
@@ -158,20 +160,31 @@ def test_a_template_cannot_reach_the_network(runner, scaffold_dirs):
 
 @needs_rails
 @pytest.mark.django_db
-def test_a_template_cannot_write_outside_its_work_dir(runner, scaffold_dirs, settings):
+def test_a_template_cannot_write_outside_its_work_dir_nor_read_secrets(runner, scaffold_dirs, settings):
     in_tmp = scaffold_dirs / "outside.txt"  # /tmp is a fresh, empty tmpfs for rails new
-    in_repo = settings.BASE_DIR / "rails-escape-probe.txt"  # the rest of the file system is read-only
+    in_usr = Path("/usr/local/rails-escape-probe.txt")  # the rest of the file system is read-only
+    in_code = settings.BASE_DIR / "rails-escape-probe.txt"  # Callboard's folders are hidden (empty tmpfs)
+    secret = Path(settings.DATA_DIR) / "rails-probe-secret"
+    secret.parent.mkdir(parents=True, exist_ok=True)
+    secret.write_text("s3cret")
+    probes = {"tmp.txt": f'File.write("{in_tmp}", "pwned")', "usr.txt": f'File.write("{in_usr}", "pwned")',
+              "code.txt": f'File.write("{in_code}", "pwned")', "secret.txt": f'File.read("{secret}")',
+              "environ.txt": f'File.read("/proc/{os.getpid()}/environ")'}  # fmt: skip
     template_rb = "".join(
-        f'outcome = begin; File.write("{path}", "pwned"); "written"; rescue SystemCallError => e; e.class.name; end\n'
-        f'file "{name}", outcome\n'
-        for name, path in (("tmp.txt", in_tmp), ("repo.txt", in_repo))
+        f'outcome = begin; {code}; rescue SystemCallError => e; e.class.name; end\nfile "{name}", outcome\n'
+        for name, code in probes.items()
     )
-    run_rails(runner, scaffold_dirs, "fs-app", {"template": "./template.rb"}, template_rb)
-    assert not in_tmp.exists()
-    assert not in_repo.exists()
+    try:
+        run_rails(runner, scaffold_dirs, "fs-app", {"template": "./template.rb"}, template_rb)
+    finally:
+        secret.unlink()
+    assert not in_tmp.exists() and not in_usr.exists() and not in_code.exists()
     files = _published(scaffold_dirs, "fs-app")
     assert files["tmp.txt"] == b"Errno::ENOENT"
-    assert files["repo.txt"] == b"Errno::EROFS"
+    assert files["usr.txt"] == b"Errno::EROFS"
+    assert files["code.txt"] == b"5"  # written into the hidden folder's throwaway tmpfs
+    assert files["secret.txt"] == b"Errno::ENOENT"
+    assert files["environ.txt"] == b"Errno::ENOENT"  # the worker's process is not in the sandbox's /proc
 
 
 @needs_rails
