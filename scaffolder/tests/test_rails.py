@@ -9,6 +9,7 @@ import json
 import os
 import shutil
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -16,9 +17,11 @@ import yaml
 
 from catalog.models import Entity
 from portal import sandbox
+from portal.testing.celery import celery_worker
 from scaffolder import engine, service
 from scaffolder.actions.rails import RailsError, check_rails_arguments, rails_arguments
 from scaffolder.models import Task, TaskEvent
+from scaffolder.tasks import run_task
 from scaffolder.tests.helpers import register_file_template, repo_files, template_yaml, write_template
 from scaffolder.tests.test_corpus_publish import github  # noqa: F401 - the GitHub stand-in fixture
 
@@ -247,3 +250,27 @@ def test_corpus_rails_demo_publishes_to_github_and_registers(shared_dir, scaffol
     assert descriptor["metadata"]["name"] == "rails-shop"
     component = Entity.objects.get(kind="Component", name="rails-shop")
     assert task.output["links"][1]["entityRef"] == component.ref
+
+
+@needs_rails
+@pytest.mark.worker
+@pytest.mark.corpus
+@pytest.mark.django_db(transaction=True)
+def test_rails_demo_dry_run_on_a_real_worker(shared_dir, allow_tmp, runner):
+    shutil.copytree(shared_dir / "backstage-corpus" / "templates" / "software-templates" / "rails-demo",
+                    allow_tmp / "t")  # fmt: skip
+    entity = register_file_template(allow_tmp / "t" / "template.yaml")
+    values = {"name": "rails-shop", "owner": "group:default/team-a", "dryRun": True,
+              "repoUrl": "github.com?owner=northwind&repo=rails-shop",
+              "railsArguments": {"template": "./rails-template-file.rb", "minimal": True}}  # fmt: skip
+    task = service.create_task(runner, entity.ref, values, dispatch=False)
+    with celery_worker({"CATALOG_ALLOWED_PATHS": str(allow_tmp)}) as queue:
+        run_task.apply_async(args=[str(task.pk)], queue=queue)
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and Task.objects.get(pk=task.pk).status not in Task.FINISHED:
+            time.sleep(0.2)
+    task.refresh_from_db()
+    assert task.status == Task.Status.COMPLETED, task.error
+    log = task_log(task)
+    assert "Running rails new rails-shop --minimal --template" in log
+    assert "lib/tasks/example.rake" in log  # debug:log's listing of the workspace
