@@ -109,7 +109,9 @@ def check_app_name(name: Any) -> str:
 def hidden_folders() -> list[Path]:
     """What a template's Ruby must not read: the data dir (secret_key, repositories), Callboard's code
     folder (a local .env), home folders (git credentials, ssh keys)."""
-    return [Path(settings.DATA_DIR), Path(settings.BASE_DIR), Path.home(), Path("/root"), Path("/home")]
+    folders = [Path(settings.DATA_DIR), Path(settings.BASE_DIR), Path.home(), Path("/root"), Path("/home")]
+    system = [Path(p) for p in ("/usr", "/etc", "/bin", "/lib", "/var/lib")]  # what Ruby needs stays
+    return [f for f in folders if not any(s == f or f in s.parents for s in system)]
 
 
 def run_rails_new(work_dir: Path, name: str, options: dict[str, Any], log) -> Path:
