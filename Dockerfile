@@ -14,9 +14,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 # git: GitPython shells out to it (catalog locations, scaffolder, techdocs sources); ca-certificates
 # for https remotes; openssh-client for ssh remotes. psycopg[binary] and every other requirement come
 # as manylinux wheels, so no compiler or libpq is needed. plantuml and graphviz: TechDocs diagrams
-# (mkdocs-techdocs-core renders ```plantuml and graphviz blocks with the local binaries).
+# (mkdocs-techdocs-core renders ```plantuml and graphviz blocks with the local binaries). ruby-rails: the
+# scaffolder's fetch:rails runs `rails new` (offline, in a sandbox; docs/scaffolder.md). util-linux's
+# unshare (already in the base image) gives TechDocs and rails new no network and a read-only file system
+# where the container may create namespaces.
 RUN apt-get update \
- && apt-get install -y --no-install-recommends git ca-certificates openssh-client plantuml graphviz \
+ && apt-get install -y --no-install-recommends git ca-certificates openssh-client plantuml graphviz ruby-rails \
  && rm -rf /var/lib/apt/lists/*
 
 RUN groupadd --system --gid 10001 callboard \

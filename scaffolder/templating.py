@@ -291,7 +291,15 @@ def _compiled(env, text: str):
 
 @functools.lru_cache(maxsize=2048)
 def _compiled_expression(expression: str):
-    return _ENV.compile_expression(expression, undefined_to_none=False)
+    return _ENV.compile_expression(js_equality(expression), undefined_to_none=False)
+
+
+_STRICT_EQUALITY = re.compile(r"""('(?:\\.|[^'\\])*'|"(?:\\.|[^"\\])*")|([!=])==""")
+
+
+def js_equality(expression: str) -> str:
+    """Nunjucks' ``===`` and ``!==`` (e.g. ``parameters.dryRun !== true``) as ``==``/``!=``; strings untouched."""
+    return _STRICT_EQUALITY.sub(lambda m: m.group(1) or m.group(2) + "=", expression)
 
 
 def _fail(text: str, exc: Exception) -> TemplateError:

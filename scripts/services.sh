@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install and run the real services Callboard can use on a Debian machine (root, no systemd):
 # PostgreSQL and Redis on 127.0.0.1, plus Debian's chromium (browser tests), git, and node with npm (the
-# tests that drive Callboard with Backstage's own catalog client).
+# tests that drive Callboard with Backstage's own catalog client), plantuml and graphviz (TechDocs diagrams)
+# and Ruby on Rails (the scaffolder's fetch:rails runs `rails new`).
 #
 #   bash scripts/services.sh          install what is missing, start what is stopped (idempotent, fast)
 #   bash scripts/services.sh status   show what is installed and running
@@ -19,7 +20,10 @@ DB_USER=callboard
 DB_PASSWORD=callboard
 DATABASE_URL="postgres://$DB_USER:$DB_PASSWORD@127.0.0.1:$PG_PORT/$DB_NAME"
 REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0"
-PACKAGES=(postgresql redis-server chromium git plantuml graphviz)
+# ruby-rails, not rails: it ships the `rails` command (ruby-railties) and the framework, which is all
+# `rails new --skip-bundle --skip-webpack-install` needs; the `rails` metapackage adds webpacker's node
+# packages, which cannot be installed beside a NodeSource node.
+PACKAGES=(postgresql redis-server chromium git plantuml graphviz ruby-rails)
 APT=(apt-get -o DPkg::Lock::Timeout=300 -o Acquire::Retries=3)
 
 export DEBIAN_FRONTEND=noninteractive

@@ -376,6 +376,12 @@ SCAFFOLDER_INTEGRATIONS = env.json("SCAFFOLDER_INTEGRATIONS", default={})
 # publish:git's remotes beyond file:// (scaffolder/git_remotes.py): a list of URL prefixes, each a string or
 # {"prefix": "https://git.example.com/platform/", "username": …, "token": … | "tokenEnv": "ENV_VAR"}.
 SCAFFOLDER_GIT_REMOTES = env.json("SCAFFOLDER_GIT_REMOTES", default=[])
+# fetch:rails (docs/scaffolder.md): rails new runs a template's Ruby in the sandbox (portal/sandbox.py) with
+# these limits; ISOLATION (no network, read-only file system but its work dir) is required unless false.
+SCAFFOLDER_RAILS_COMMAND = env.str("SCAFFOLDER_RAILS_COMMAND", default="rails")  # a name on PATH, or a path
+SCAFFOLDER_RAILS_TIMEOUT = env.int("SCAFFOLDER_RAILS_TIMEOUT", default=300)  # seconds, wall clock and CPU
+SCAFFOLDER_RAILS_MEMORY_MB = env.int("SCAFFOLDER_RAILS_MEMORY_MB", default=2048)  # address space
+SCAFFOLDER_RAILS_ISOLATION = env.bool("SCAFFOLDER_RAILS_ISOLATION", default=True)
 CATALOG_ALLOWED_PATHS = env.list("CATALOG_ALLOWED_PATHS", default=[str(DATA_DIR), str(BASE_DIR / "demo")])
 CATALOG_ORPHAN_GRACE_DAYS = env.int("CATALOG_ORPHAN_GRACE_DAYS", default=7)
 CATALOG_WEBHOOK_SECRET = env.str("CATALOG_WEBHOOK_SECRET", default="")

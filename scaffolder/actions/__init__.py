@@ -16,12 +16,13 @@ def register_builtin_actions() -> None:
         publish,
         publish_forge,
         publish_requests,
+        rails,
     )
 
     for action in (
         basic.CATALOG_WRITE, basic.DEBUG_LOG, basic.DEBUG_WAIT, basic.FS_DELETE, basic.FS_RENAME,
         catalog.CATALOG_REGISTER, fetch.FETCH_PLAIN, fetch.FETCH_PLAIN_FILE, fetch.FETCH_TEMPLATE,
-        fetch.FETCH_TEMPLATE_FILE, publish.PUBLISH_GIT, publish_forge.PUBLISH_GITHUB,
+        fetch.FETCH_TEMPLATE_FILE, rails.FETCH_RAILS, publish.PUBLISH_GIT, publish_forge.PUBLISH_GITHUB,
         publish_forge.PUBLISH_GITLAB, cookiecutter.FETCH_COOKIECUTTER, github_repo.GITHUB_ACTIONS_DISPATCH,
         github_repo.GITHUB_PAGES_ENABLE, publish_requests.PUBLISH_GITHUB_PULL_REQUEST,
         publish_requests.PUBLISH_GITLAB_MERGE_REQUEST,

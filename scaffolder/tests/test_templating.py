@@ -110,3 +110,16 @@ def test_time_limit(monkeypatch):
     text = "{% for a in range(99999) %}{% for b in range(99999) %}{% endfor %}{% endfor %}"
     with pytest.raises(TemplateError, match=r"longer than 0\.2 s"):
         render_text(text, CTX)
+
+
+@pytest.mark.parametrize(
+    ("expression", "expected"),
+    [
+        ("parameters.dryRun !== true", True),
+        ("parameters.dryRun === false", True),
+        ("parameters.name === 'a!==b'", True),  # inside a string literal nothing is rewritten
+        ('parameters.name !== "a!==b"', False),
+    ],
+)
+def test_nunjucks_strict_equality_reads_as_equality(expression, expected):
+    assert templating.evaluate(expression, {"parameters": {"dryRun": False, "name": "a!==b"}}) is expected
