@@ -10,6 +10,8 @@ from scaffolder.tests.helpers import copy_template, register_file_template, repo
 
 pytestmark = pytest.mark.django_db
 
+SAMPLES = "backstage-sample-templates"
+
 
 def test_demo_template_skeleton_with_binary_files_and_conditions(shared_dir, scaffold_dirs, runner):
     """The corpus demo-template's own steps up to fetch:template (the rest need GitHub), then the workspace
@@ -59,3 +61,38 @@ def test_springboot_template_end_to_end(shared_dir, scaffold_dirs, runner):
     assert component.body["metadata"]["description"] == "Says hello"
     assert task.output["links"][1] == {"title": "Open in catalog", "icon": "catalog",
                                        "entityRef": "component:default/greeter"}  # fmt: skip
+
+
+@pytest.mark.parametrize(("values", "links", "texts"), [
+    ({"name": "meteo", "enableCI": "Yes", "showDetails": True},
+     ["Backstage Homepage", "CI Dashboard", "CI Docs"], ["Summary", "CI Details", "CI Setup Instructions"]),
+    ({"name": "meteo", "enableCI": "No", "showDetails": False}, ["Backstage Homepage"], ["Summary"]),
+])  # fmt: skip
+def test_conditional_output_sample_drops_links_and_texts_whose_if_is_false(
+    shared_dir, scaffold_dirs, runner, values, links, texts
+):
+    source = shared_dir / "backstage-corpus" / "templates" / SAMPLES / "conditional-output-demo"
+    entity = register_file_template(copy_template(source, scaffold_dirs / "out") / "template.yaml")
+    task = engine.run_task(service.create_task(runner, entity.ref, values, dispatch=False).pk)
+    assert task.status == Task.Status.COMPLETED, task.error
+    assert [link["title"] for link in task.output["links"]] == links
+    assert [text["title"] for text in task.output["text"]] == texts
+    if values["enableCI"] == "Yes":
+        assert task.output["links"][1]["url"] == "https://ci.example.com/meteo"
+        assert "ci-setup --name meteo" in task.output["text"][2]["content"]
+
+
+def test_conditional_parameters_sample_skips_the_pages_whose_if_is_false(shared_dir, scaffold_dirs, runner):
+    """Only the chosen cloud's page is validated (a GCP run needs no AWS region), and the output follows."""
+    source = shared_dir / "backstage-corpus" / "templates" / SAMPLES / "conditional-parameters-demo"
+    entity = register_file_template(copy_template(source, scaffold_dirs / "params") / "template.yaml")
+    values = {"name": "meteo", "cloudProvider": "GCP", "gcpProjectId": "nw-meteo", "enableMonitoring": False}
+    task = engine.run_task(service.create_task(runner, entity.ref, values, dispatch=False).pk)
+    assert task.status == Task.Status.COMPLETED, task.error
+    assert [text["title"] for text in task.output["text"]][:2] == ["Summary", "GCP Details"]
+    assert "AWS Details" not in [text["title"] for text in task.output["text"]]
+    log = [e.body.get("message", "") for e in task.events.all()]
+    assert any("Creating meteo on GCP." in m for m in log)
+    with pytest.raises(service.InvalidRequest) as refused:  # the GCP page is required once GCP is chosen
+        service.create_task(runner, entity.ref, {"name": "meteo", "cloudProvider": "GCP"}, dispatch=False)
+    assert "gcpProjectId" in str(refused.value.errors)
