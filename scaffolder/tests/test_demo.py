@@ -58,6 +58,8 @@ def test_demo_templates_create_publish_and_register_on_a_worker(allow_tmp, setti
             assert steps == {"fetch": "completed", "publish": "completed", "register": "completed"}
             component = Entity.objects.get(ref=f"component:default/{name}")
             assert component.owner_ref == "group:default/team-a"
+            annotations = component.body["metadata"]["annotations"]  # the descriptor says where it came from
+            assert annotations["backstage.io/source-template"] == f"template:default/{template}"
             assert task.output["links"][1]["entityRef"] == component.ref
             row = CreatedEntity.objects.get(task=task)  # the census knows where it came from
             assert row.entity_ref == component.ref and row.template_version == task.template_version
