@@ -313,7 +313,7 @@ def test_the_actions_are_listed_with_their_schemas(runner):
     assert actions["fetch:cookiecutter"]["schema"]["input"]["required"] == ["url"]
     assert actions["github:actions:dispatch"]["schema"]["input"]["required"] == [
         "repoUrl", "workflowId", "branchOrTagName"]  # fmt: skip
-    assert "github:pages:enable" in actions and "fetch:rails" not in actions
+    assert "github:pages:enable" in actions and "fetch:rails" in actions
 
 
 def test_pull_request_never_writes_through_a_link_the_repository_holds(allow_tmp, tmp_path, forge, runner):
