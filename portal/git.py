@@ -280,10 +280,15 @@ def clean_repo_path(path: str) -> str:
     return _clean_path(path)
 
 
-def _basic_auth_env(username: str, password: str) -> dict[str, str]:
-    """HTTP basic credentials as git configuration in the environment: never on a command line (``ps``
-    shows those) nor in a URL (error messages and reflogs keep those)."""
-    return _config_env({"http.extraHeader": _basic_auth_header(username, password)})
+def _push_env(username: str, password: str, *, follow_redirects: bool = True) -> dict[str, str] | None:
+    """HTTP basic credentials (and a redirect policy) as git configuration in the environment: never on a
+    command line (``ps`` shows those) nor in a URL (error messages and reflogs keep those)."""
+    config: dict[str, str] = {}
+    if password:
+        config["http.extraHeader"] = _basic_auth_header(username, password)
+    if not follow_redirects:
+        config["http.followRedirects"] = "false"
+    return _config_env(config) if config else None
 
 
 def _basic_auth_header(username: str, password: str) -> str:
@@ -308,6 +313,23 @@ def _commit(repo: git.Repo, message: str, author_name: str, author_email: str) -
     )  # fmt: skip
 
 
+@contextmanager
+def _committed_copy(
+    source: Path, branch: str, message: str, author_name: str, author_email: str
+) -> Iterator[git.Repo]:
+    """A throwaway repository whose one commit on ``branch`` holds a copy of ``source``."""
+    with tempfile.TemporaryDirectory(prefix="callboard-git-") as tmp:
+        work = Path(tmp) / "work"
+        shutil.copytree(source, work, symlinks=True)
+        repo = git.Repo.init(work, initial_branch=branch)
+        try:
+            _run(repo, "add", "--all", ".")
+            _commit(repo, message, author_name, author_email)
+            yield repo
+        finally:
+            repo.close()
+
+
 def push_directory(
     source: Path,
     remote_url: str,
@@ -327,28 +349,15 @@ def push_directory(
     git on the host of ``remote_url`` (for remotes allowed by prefix)."""
     validate_ref(branch)
     validate_url(remote_url)
-    config: dict[str, str] = {}
-    if password:
-        config["http.extraHeader"] = _basic_auth_header(username, password)
-    if not follow_redirects:
-        config["http.followRedirects"] = "false"
-    env = _config_env(config) if config else None
-    with tempfile.TemporaryDirectory(prefix="callboard-git-") as tmp:
-        work = Path(tmp) / "work"
-        shutil.copytree(source, work, symlinks=True)
-        repo = git.Repo.init(work, initial_branch=branch)
+    env = _push_env(username, password, follow_redirects=follow_redirects)
+    with _committed_copy(source, branch, message, author_name, author_email) as repo:
         try:
-            _run(repo, "add", "--all", ".")
-            _commit(repo, message, author_name, author_email)
-            try:
-                _run(repo, "push", "--quiet", "--", remote_url, f"HEAD:refs/heads/{branch}", env=env)
-            except GitError as exc:
-                if "[rejected]" in str(exc) or "non-fast-forward" in str(exc):
-                    raise PushRejected(str(exc)) from exc
-                raise
-            return _run(repo, "rev-parse", "HEAD").strip()
-        finally:
-            repo.close()
+            _run(repo, "push", "--quiet", "--", remote_url, f"HEAD:refs/heads/{branch}", env=env)
+        except GitError as exc:
+            if "[rejected]" in str(exc) or "non-fast-forward" in str(exc):
+                raise PushRejected(str(exc)) from exc
+            raise
+        return _run(repo, "rev-parse", "HEAD").strip()
 
 
 def create_repository_from_directory(
@@ -370,30 +379,22 @@ def create_repository_from_directory(
     if not (bare_path / "HEAD").exists():
         bare_path.parent.mkdir(parents=True, exist_ok=True)
         git.Repo.init(bare_path, bare=True, initial_branch=branch).close()
-    with tempfile.TemporaryDirectory(prefix="callboard-git-") as tmp:
-        work = Path(tmp) / "work"
-        shutil.copytree(source, work, symlinks=True)
-        repo = git.Repo.init(work, initial_branch=branch)
+    with _committed_copy(source, branch, message, author_name, author_email) as repo:
+        tree = _run(repo, "rev-parse", "HEAD^{tree}").strip()
+        remote_url = bare_path.resolve().as_uri()
+        current = None
         try:
-            _run(repo, "add", "--all", ".")
-            _commit(repo, message, author_name, author_email)
-            tree = _run(repo, "rev-parse", "HEAD^{tree}").strip()
-            remote_url = bare_path.resolve().as_uri()
+            _run(repo, "fetch", "--quiet", "--", remote_url, f"+refs/heads/{branch}:refs/remotes/o/{branch}")
+            current = _run(repo, "rev-parse", f"refs/remotes/o/{branch}").strip()
+        except GitError:
             current = None
-            try:
-                _run(repo, "fetch", "--quiet", "--", remote_url, f"+refs/heads/{branch}:refs/remotes/o/{branch}")
-                current = _run(repo, "rev-parse", f"refs/remotes/o/{branch}").strip()
-            except GitError:
-                current = None
-            if current and _run(repo, "rev-parse", f"{current}^{{tree}}").strip() == tree:
-                return current
-            if current:
-                _run(repo, "reset", "--soft", current)
-                _commit(repo, message, author_name, author_email)
-            _run(repo, "push", "--quiet", "--force", "--", remote_url, f"HEAD:refs/heads/{branch}")
-            return _run(repo, "rev-parse", "HEAD").strip()
-        finally:
-            repo.close()
+        if current and _run(repo, "rev-parse", f"{current}^{{tree}}").strip() == tree:
+            return current
+        if current:
+            _run(repo, "reset", "--soft", current)
+            _commit(repo, message, author_name, author_email)
+        _run(repo, "push", "--quiet", "--force", "--", remote_url, f"HEAD:refs/heads/{branch}")
+        return _run(repo, "rev-parse", "HEAD").strip()
 
 
 def _copy_into_checkout(source: Path, work: Path, prefix: str) -> None:
@@ -438,7 +439,7 @@ def push_changes_on_branch(
     prefix = _clean_path(target_path) if target_path.strip("./") else ""
     if prefix.split("/")[0] == ".git":
         raise GitError(f"Path {target_path!r} is inside the repository's .git")
-    env = _basic_auth_env(username, password) if password else None
+    env = _push_env(username, password)
     with tempfile.TemporaryDirectory(prefix="callboard-git-") as tmp:
         work = Path(tmp) / "work"
         repo = git.Repo.init(work, initial_branch=branch)

@@ -130,9 +130,8 @@ def page_applies(page: dict[str, Any], values: dict[str, Any]) -> bool:
         return True
     from scaffolder import templating
 
-    text = condition.replace("===", "==").replace("!==", "!=")
-    try:
-        return templating.is_truthy(templating.render_value(text, {"parameters": values}))
+    try:  # templating reads Nunjucks' === and !== itself
+        return templating.is_truthy(templating.render_value(condition, {"parameters": values}))
     except templating.TemplateError:
         return True
 
