@@ -22,7 +22,7 @@ from lxml import html as lxml_html
 
 from techdocs import storage
 from techdocs.models import DocSite
-from techdocs.sources import TECHDOCS_ENTITY, TECHDOCS_REF, annotations_of
+from techdocs.sources import TECHDOCS_ENTITY, TECHDOCS_REF, annotations_of, has_docs
 
 TAGS = {
     "a", "abbr", "b", "blockquote", "br", "caption", "cite", "code", "col", "colgroup", "dd", "del", "details",
@@ -54,8 +54,7 @@ class DocsPage:
 
 
 def tab_visible(entity) -> bool:
-    annotations = annotations_of(entity.body)
-    return bool(annotations.get(TECHDOCS_REF) or annotations.get(TECHDOCS_ENTITY))
+    return has_docs(entity.body)
 
 
 def docs_entity_ref(entity) -> str:
